@@ -1,0 +1,33 @@
+/*-------------------------------------------------------------------------
+ *
+ * activity.h
+ *		One read of every client backend's status.
+ *
+ * src/activity.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_LIFEGUARD_ACTIVITY_H
+#define PG_LIFEGUARD_ACTIVITY_H
+
+#include "utils/backend_status.h"
+#include "utils/timestamp.h"
+
+/* What pg_lifeguard needs of one client backend's status entry. */
+typedef struct LgBackend
+{
+	int			pid;
+	BackendState state;
+	TimestampTz backend_start;
+	TimestampTz state_change;
+	Oid			userid;
+	Oid			dbid;
+	char		appname[NAMEDATALEN];	/* current application_name */
+} LgBackend;
+
+extern int	lg_read_client_backends(LgBackend **out);
+extern LgBackend *lg_find_backend(LgBackend *arr, int n, int pid);
+extern bool lg_backend_waiting_on_lock(int procindex, int pid);
+extern const char *lg_state_name(BackendState st);
+
+#endif							/* PG_LIFEGUARD_ACTIVITY_H */

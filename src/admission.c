@@ -1,0 +1,402 @@
+/*-------------------------------------------------------------------------
+ *
+ * admission.c
+ *		ClientAuthentication_hook: count every client login under its
+ *		application, refuse it at the hard limit or when the remaining
+ *		slots are reserved, warn above the soft limit.
+ *
+ * The hook runs in the new backend once authentication succeeded, before
+ * the role's and database's own limits are checked, so a login counted
+ * here may still be refused later: the slot is released by an exit
+ * callback, which every path out of the backend runs.
+ *
+ * Admission is one exclusive hold of lg_shared->lock: look up the rule,
+ * count, decide, claim.  Any message (FATAL, WARNING, LOG) is built only
+ * after the lock is released.
+ *
+ * A WARNING raised while authentication is in progress never reaches the
+ * client (elog.c sends only ERROR and above then), so the soft-limit
+ * warning is raised from a transaction callback at the commit that ends
+ * backend start-up, when ClientAuthInProgress is false again.
+ *
+ * src/admission.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "libpq/auth.h"
+#include "libpq/libpq-be.h"
+#include "miscadmin.h"
+#include "postmaster/postmaster.h"
+#include "replication/walsender.h"
+#include "storage/ipc.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+#include "utils/varlena.h"
+
+#include "admission.h"
+#include "compat.h"
+#include "pg_lifeguard.h"
+#include "quota.h"
+#include "recycle.h"
+#include "shmem.h"
+
+/* Saved hook value in case of unload */
+static ClientAuthentication_hook_type prev_client_auth_hook = NULL;
+
+/* What the hook decided, for messages raised after releasing the lock. */
+typedef enum AdmitDecision
+{
+	ADMIT,
+	REJECT_HARD,
+	REJECT_RESERVED
+} AdmitDecision;
+
+typedef struct AdmitResult
+{
+	AdmitDecision decision;
+	bool		would_reject;	/* refused but for mode = warn */
+	bool		soft_warning;
+	bool		overflowed;
+	int32		count;			/* connections in the rule's scope */
+	int32		soft_limit;
+	int32		hard_limit;
+	int32		free_slots;
+	int32		reserved_for_others;
+} AdmitResult;
+
+/* Soft-limit warning waiting for the end of start-up. */
+static bool soft_warning_pending = false;
+static AdmitResult soft_warning;
+static char soft_warning_app[NAMEDATALEN];
+
+static void lg_client_auth(Port *port, int status);
+static void lg_backend_exit(int code, Datum arg);
+static void lg_startup_xact_callback(XactEvent event, void *arg);
+static bool lg_role_listed(const char *rolname);
+static int32 lg_count_in_scope(const LifeguardRule *rule, const char *app);
+static void lg_admit_locked(const char *app, const char *role, const char *db,
+							bool exempt, AdmitResult *res);
+
+/*
+ * Install the hook.  Called from _PG_init.
+ */
+void
+lg_admission_init(void)
+{
+	prev_client_auth_hook = ClientAuthentication_hook;
+	ClientAuthentication_hook = lg_client_auth;
+}
+
+/*
+ * Connections ordinary roles may use: max_connections less the slots
+ * reserved for superusers (and, on 16+, for pg_use_reserved_connections).
+ */
+int
+lg_usable_connections(void)
+{
+	return Max(MaxConnections - lg_reserved_slots(), 0);
+}
+
+/*
+ * Is rolname listed in lifeguard.exempt_roles?
+ */
+static bool
+lg_role_listed(const char *rolname)
+{
+	char	   *raw;
+	List	   *names;
+	ListCell   *lc;
+	bool		found = false;
+
+	if (lg_exempt_roles == NULL || lg_exempt_roles[0] == '\0')
+		return false;
+	raw = pstrdup(lg_exempt_roles);
+	if (!SplitIdentifierString(raw, ',', &names))
+		return false;			/* the check hook refuses such values */
+	foreach(lc, names)
+	{
+		if (strcmp((char *) lfirst(lc), rolname) == 0)
+		{
+			found = true;
+			break;
+		}
+	}
+	list_free(names);
+	pfree(raw);
+	return found;
+}
+
+/*
+ * Live connections the rule governs for application "app": all of the
+ * application's connections when the rule names no role or database,
+ * otherwise those whose role and database match.  For a '*' rule, the
+ * scope is still the one application: the default applies to each
+ * application separately.
+ *
+ * Caller must hold lg_shared->lock.
+ */
+static int32
+lg_count_in_scope(const LifeguardRule *rule, const char *app)
+{
+	LifeguardApp *entry;
+	int32		n = 0;
+
+	entry = lg_app_lookup(app, false, NULL);
+	if (entry == NULL)
+		return 0;
+	if (rule->role[0] == '\0' && rule->db[0] == '\0')
+		return entry->connections;
+
+	for (int i = 0; i < lg_shared->nslots; i++)
+	{
+		LifeguardSlot *s = &lg_shared->slots[i];
+
+		if (s->pid != 0 && s->app == entry &&
+			lg_rule_covers(rule, app, s->rolname, s->datname))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * Decide about one login and, if admitted, claim its place.
+ *
+ * Caller must hold lg_shared->lock exclusively; nothing here may throw.
+ */
+static void
+lg_admit_locked(const char *app, const char *role, const char *db,
+				bool exempt, AdmitResult *res)
+{
+	int			ruleidx;
+	int			usable = lg_usable_connections();
+
+	memset(res, 0, sizeof(*res));
+	res->decision = ADMIT;
+
+	ruleidx = lg_rule_match(lg_shared->rules, lg_shared->nrules, app, role, db);
+	if (ruleidx >= 0 && !exempt)
+	{
+		const LifeguardRule *rule = &lg_shared->rules[ruleidx];
+		int			mode = lg_effective_mode(rule);
+
+		res->count = lg_count_in_scope(rule, app);
+		res->soft_limit = rule->soft_limit;
+		res->hard_limit = rule->hard_limit;
+		if (mode != LG_MODE_OFF)
+		{
+			if (res->count >= rule->hard_limit)
+			{
+				if (mode == LG_MODE_ENFORCE)
+					res->decision = REJECT_HARD;
+				else
+					res->would_reject = true;
+			}
+			else if (res->count + 1 > rule->soft_limit)
+				res->soft_warning = true;
+		}
+	}
+
+	/* Reserved headroom of the other applications. */
+	if (res->decision == ADMIT && !exempt && lg_quota_mode != LG_MODE_OFF)
+	{
+		int32		unused = 0;
+
+		for (int i = 0; i < lg_shared->nrules; i++)
+		{
+			const LifeguardRule *r = &lg_shared->rules[i];
+
+			if (r->reserved <= 0 || lg_effective_mode(r) == LG_MODE_OFF ||
+				lg_rule_covers(r, app, role, db))
+				continue;
+			unused += Max(r->reserved - lg_count_in_scope(r, r->app), 0);
+		}
+		res->free_slots = usable - lg_shared->total_connections;
+		res->reserved_for_others = unused;
+		if (unused > 0 && res->free_slots - 1 < unused)
+		{
+			if (lg_quota_mode == LG_MODE_ENFORCE)
+				res->decision = REJECT_RESERVED;
+			else
+				res->would_reject = true;
+		}
+	}
+}
+
+/*
+ * The hook.  See the file header.
+ */
+static void
+lg_client_auth(Port *port, int status)
+{
+	char		app[NAMEDATALEN];
+	const char *role;
+	const char *db;
+	Oid			roleid;
+	bool		superuser;
+	bool		exempt;
+	LifeguardSlot *slot;
+	LifeguardApp *entry;
+	AdmitResult res;
+	TimestampTz now;
+
+	if (prev_client_auth_hook)
+		prev_client_auth_hook(port, status);
+
+	/* Only successful logins of client backends count. */
+	if (status != STATUS_OK || lg_shared == NULL || am_walsender ||
+		MyBackendType != B_BACKEND)
+		return;
+	slot = lg_my_slot();
+	if (slot == NULL)
+		return;
+
+	lg_app_name_key(port->application_name, app);
+	role = port->user_name ? port->user_name : "";
+	db = port->database_name ? port->database_name : "";
+
+	/* Shared catalogs are readable here; see PORTABILITY.md, Q2. */
+	roleid = get_role_oid(role, true);
+	superuser = OidIsValid(roleid) && superuser_arg(roleid);
+	exempt = (superuser && lg_exempt_superusers) || lg_role_listed(role);
+	now = GetCurrentTimestamp();
+
+	LWLockAcquire(lg_shared->lock, LW_EXCLUSIVE);
+	lg_admit_locked(app, role, db, exempt, &res);
+	entry = lg_app_lookup(app, true, &res.overflowed);
+	if (res.decision != ADMIT)
+	{
+		entry->rejected++;
+		lg_shared->total_rejected++;
+	}
+	else
+	{
+		slot->pid = MyProcPid;
+		slot->roleid = roleid;
+		slot->superuser = superuser;
+		slot->exempt = exempt;
+		slot->connected_at = now;
+		slot->app = entry;
+		strlcpy(slot->rolname, role, NAMEDATALEN);
+		strlcpy(slot->datname, db, NAMEDATALEN);
+		slot->recycle_request = 0;
+		slot->recycle_allow_xact = 0;
+		slot->recycle_deferred = 0;
+
+		entry->opened++;
+		entry->connections++;
+		if (entry->connections > entry->peak)
+		{
+			entry->peak = entry->connections;
+			entry->peak_at = now;
+		}
+		if (res.soft_warning)
+			entry->soft_warnings++;
+		if (res.would_reject)
+			entry->would_reject++;
+		lg_shared->total_connections++;
+	}
+	LWLockRelease(lg_shared->lock);
+
+	if (res.overflowed)
+		ereport(LOG,
+				(errmsg("pg_lifeguard application table is full, counting new applications under the overflow entry"),
+				 errdetail("lifeguard.max_applications is %d; application \"%s\" and later new names share one entry.",
+						   lg_max_applications, app),
+				 errhint("Raise lifeguard.max_applications, or call lifeguard.reset_stats() to forget applications with no connections.")));
+
+	if (res.decision == REJECT_HARD)
+		ereport(FATAL,
+				(errcode(ERRCODE_TOO_MANY_CONNECTIONS),
+				 errmsg("too many connections for application \"%s\"", app),
+				 errdetail("Application \"%s\" already holds %d connections and its hard limit is %d.",
+						   app, res.count, res.hard_limit),
+				 errhint("Size the client pool to at most %d connections (SQLAlchemy pool_size + max_overflow, asyncpg max_size, psycopg_pool max_size), or raise the limit with lifeguard.set_quota().",
+						 res.hard_limit)));
+	if (res.decision == REJECT_RESERVED)
+		ereport(FATAL,
+				(errcode(ERRCODE_TOO_MANY_CONNECTIONS),
+				 errmsg("remaining connection slots are reserved for other applications"),
+				 errdetail("%d usable connection slots are free and %d of them are reserved for applications with a reservation in lifeguard.quotas.",
+						   res.free_slots, res.reserved_for_others),
+				 errhint("Close idle connections of application \"%s\", or lower other applications' reservations.", app)));
+
+	before_shmem_exit(lg_backend_exit, (Datum) 0);
+	lg_recycle_backend_init();
+
+	if (res.would_reject)
+		ereport(LOG,
+				(errmsg("application \"%s\" exceeded its connection quota, admitted because the quota is in warn mode", app),
+				 errdetail("It holds %d connections; the hard limit is %d and %d of %d usable slots are free with %d reserved for others.",
+						   res.count + 1, res.hard_limit, res.free_slots,
+						   lg_usable_connections(), res.reserved_for_others)));
+
+	if (res.soft_warning)
+	{
+		static bool registered = false;
+
+		soft_warning = res;
+		strlcpy(soft_warning_app, app, NAMEDATALEN);
+		soft_warning_pending = true;
+		if (!registered)
+		{
+			RegisterXactCallback(lg_startup_xact_callback, NULL);
+			registered = true;
+		}
+	}
+}
+
+/*
+ * Raise the soft-limit warning once authentication is over, at the commit
+ * that ends InitPostgres, so that the client receives it.  The callback
+ * stays registered but does nothing afterwards.
+ */
+static void
+lg_startup_xact_callback(XactEvent event, void *arg)
+{
+	if (!soft_warning_pending || ClientAuthInProgress ||
+		event != XACT_EVENT_PRE_COMMIT)
+		return;
+	soft_warning_pending = false;
+	ereport(WARNING,
+			(errcode(ERRCODE_TOO_MANY_CONNECTIONS),
+			 errmsg("application \"%s\" is above its soft connection limit", soft_warning_app),
+			 errdetail("It now holds %d connections; its soft limit is %d and its hard limit is %d.",
+					   soft_warning.count + 1, soft_warning.soft_limit,
+					   soft_warning.hard_limit),
+			 errhint("The client pool is using its overflow; if this is its steady state, raise pool_size or the soft limit.")));
+}
+
+/*
+ * Exit callback: give the slot back.
+ */
+static void
+lg_backend_exit(int code, Datum arg)
+{
+	LifeguardSlot *slot = lg_my_slot();
+
+	if (slot == NULL || lg_shared == NULL)
+		return;
+
+	LWLockAcquire(lg_shared->lock, LW_EXCLUSIVE);
+	if (slot->pid == MyProcPid)
+	{
+		int			kind = lg_recycle_exit_kind();
+
+		if (slot->app)
+		{
+			slot->app->connections--;
+			slot->app->closed++;
+			if (kind == LG_RECYCLE_RECLAIM)
+				slot->app->reclaimed++;
+			else if (kind != LG_RECYCLE_NONE)
+				slot->app->recycled++;
+		}
+		lg_shared->total_connections--;
+		memset(slot, 0, sizeof(LifeguardSlot));
+	}
+	LWLockRelease(lg_shared->lock);
+}

@@ -1,0 +1,16 @@
+/*-------------------------------------------------------------------------
+ *
+ * admission.h
+ *		Connect-time accounting and quota enforcement.
+ *
+ * src/admission.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_LIFEGUARD_ADMISSION_H
+#define PG_LIFEGUARD_ADMISSION_H
+
+extern void lg_admission_init(void);
+extern int	lg_usable_connections(void);
+
+#endif							/* PG_LIFEGUARD_ADMISSION_H */

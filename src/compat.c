@@ -1,0 +1,113 @@
+/*-------------------------------------------------------------------------
+ *
+ * compat.c
+ *		Functions that hide PostgreSQL version differences; see compat.h.
+ *
+ * src/compat.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "common/string.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/autovacuum.h"
+#include "postmaster/postmaster.h"
+#include "replication/walsender.h"
+#include "storage/proc.h"
+#include "utils/tuplestore.h"
+#include "utils/wait_event.h"
+
+#include "compat.h"
+
+int
+lg_superuser_reserved_slots(void)
+{
+#if PG_VERSION_NUM >= 160000
+	return SuperuserReservedConnections;
+#else
+	return ReservedBackends;
+#endif
+}
+
+int
+lg_reserved_slots(void)
+{
+#if PG_VERSION_NUM >= 160000
+	return SuperuserReservedConnections + ReservedConnections;
+#else
+	return ReservedBackends;
+#endif
+}
+
+int
+lg_max_backends(void)
+{
+#ifdef LG_HAVE_SHMEM_REQUEST_HOOK
+	return MaxBackends;
+#else
+	/* as InitializeMaxBackends computes it on 14 */
+	return MaxConnections + autovacuum_max_workers + 1 +
+		max_worker_processes + max_wal_senders;
+#endif
+}
+
+uint32
+lg_worker_wait_event(void)
+{
+#if PG_VERSION_NUM >= 170000
+	static uint32 ev = 0;
+
+	if (ev == 0)
+		ev = WaitEventExtensionNew("PgLifeguardMain");
+	return ev;
+#else
+	return PG_WAIT_EXTENSION;
+#endif
+}
+
+char *
+lg_clean_ascii(const char *s)
+{
+#if PG_VERSION_NUM >= 160000
+	return pg_clean_ascii(s, 0);
+#else
+	char	   *copy = pstrdup(s);
+
+	pg_clean_ascii(copy);
+	return copy;
+#endif
+}
+
+#if PG_VERSION_NUM < 150000
+/*
+ * Backport of InitMaterializedSRF for 14: a tuplestore in the per-query
+ * context with the expected (or blessed) tuple descriptor.
+ */
+void
+InitMaterializedSRF(FunctionCallInfo fcinfo, bits32 flags)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext old;
+	TupleDesc	tupdesc;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		(rsinfo->allowedModes & SFRM_Materialize) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	if (flags & MAT_SRF_USE_EXPECTED_DESC)
+		tupdesc = CreateTupleDescCopy(rsinfo->expectedDesc);
+	else if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (flags & MAT_SRF_BLESS)
+		BlessTupleDesc(tupdesc);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->setDesc = tupdesc;
+	MemoryContextSwitchTo(old);
+}
+#endif

@@ -1,0 +1,119 @@
+/*-------------------------------------------------------------------------
+ *
+ * compat.h
+ *		Every PostgreSQL version difference pg_lifeguard cares about.
+ *
+ * The rest of the tree never tests PG_VERSION_NUM: it uses the names
+ * defined here.  Supported: PostgreSQL 14 to 19.  Functions that newer
+ * releases provide and older ones lack are backported in compat.c.
+ *
+ * src/compat.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_LIFEGUARD_COMPAT_H
+#define PG_LIFEGUARD_COMPAT_H
+
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/proc.h"
+#include "utils/backend_status.h"
+
+#if PG_VERSION_NUM < 140000
+#error "pg_lifeguard requires PostgreSQL 14 or later"
+#endif
+
+/*
+ * Index of the current process's PGPROC in ProcGlobal->allProcs; client
+ * backends always get an index below MaxBackends.
+ */
+#if PG_VERSION_NUM >= 170000
+#include "storage/procnumber.h"
+#define LG_MY_PROC_INDEX()		((int) MyProcNumber)
+#define LG_PROC_BY_INDEX(i)		GetPGProcByNumber(i)
+#else
+#define LG_MY_PROC_INDEX()		(MyProc->pgprocno)
+#define LG_PROC_BY_INDEX(i)		(&ProcGlobal->allProcs[(i)])
+#endif
+
+/* Local copy of a backend status entry, by 1-based index. */
+#if PG_VERSION_NUM >= 160000
+#define lg_local_beentry(i)		pgstat_get_local_beentry_by_index(i)
+#else
+#define lg_local_beentry(i)		pgstat_fetch_stat_local_beentry(i)
+#endif
+
+/* 18 shows connecting backends in the status array with STATE_STARTING. */
+#if PG_VERSION_NUM >= 180000
+#define LG_STATE_IS_STARTING(st)	((st) == STATE_STARTING)
+#else
+#define LG_STATE_IS_STARTING(st)	false
+#endif
+
+/* Shared hash tables: 19 dropped the separate initial size. */
+#if PG_VERSION_NUM >= 190000
+#define lg_ShmemInitHash(name, size, info, flags) \
+	ShmemInitHash((name), (size), (info), (flags))
+#else
+#define lg_ShmemInitHash(name, size, info, flags) \
+	ShmemInitHash((name), (size), (size), (info), (flags))
+#endif
+
+/* GUC prefix reservation. */
+#if PG_VERSION_NUM < 150000
+#define MarkGUCPrefixReserved(p)	EmitWarningsOnPlaceholders(p)
+#endif
+
+/* Materialized set-returning functions. */
+#if PG_VERSION_NUM >= 150000 && PG_VERSION_NUM < 160000
+#ifndef MAT_SRF_USE_EXPECTED_DESC
+/* 15.0 spelled it SetSingleFuncCall; 15.1 added the new name. */
+#define InitMaterializedSRF(f, fl)	SetSingleFuncCall((f), (fl))
+#define MAT_SRF_USE_EXPECTED_DESC	SRF_SINGLE_USE_EXPECTED
+#define MAT_SRF_BLESS				SRF_SINGLE_BLESS
+#endif
+#elif PG_VERSION_NUM < 150000
+#define MAT_SRF_USE_EXPECTED_DESC	0x01
+#define MAT_SRF_BLESS				0x02
+extern void InitMaterializedSRF(FunctionCallInfo fcinfo, bits32 flags);
+#endif
+
+/* Main-loop interrupt processing for background processes. */
+#if PG_VERSION_NUM >= 180000
+#define lg_main_loop_interrupts()	ProcessMainLoopInterrupts()
+#else
+#define lg_main_loop_interrupts()	HandleMainLoopInterrupts()
+#endif
+
+/*
+ * Reserved connection slots: 16 split superuser_reserved_connections into
+ * two settings.  Returns the number of slots ordinary roles cannot use.
+ */
+extern int	lg_reserved_slots(void);
+extern int	lg_superuser_reserved_slots(void);
+
+/*
+ * MaxBackends is only valid from shmem_request_hook on (15+); on 14 the
+ * size of the per-backend arrays is computed from the settings.
+ */
+extern int	lg_max_backends(void);
+
+/* Shared memory requests: from shmem_request_hook on 15+, _PG_init on 14. */
+#if PG_VERSION_NUM >= 150000
+#define LG_HAVE_SHMEM_REQUEST_HOOK 1
+#endif
+
+/* Custom wait event for the worker's sleep. */
+extern uint32 lg_worker_wait_event(void);
+
+/* Query identifiers became signed in 18. */
+#if PG_VERSION_NUM >= 180000
+typedef int64 lg_queryid;
+#else
+typedef uint64 lg_queryid;
+#endif
+
+/* pg_clean_ascii: in place before 16, a new string from 16 on. */
+extern char *lg_clean_ascii(const char *s);
+
+#endif							/* PG_LIFEGUARD_COMPAT_H */

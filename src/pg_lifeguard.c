@@ -1,0 +1,213 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_lifeguard.c
+ *		Entry point: settings, hooks, shared memory and the worker.
+ *
+ * pg_lifeguard is the server-side half of client connection pools: it
+ * counts every application's connections (by the application_name sent at
+ * connect time), holds each application to a quota, retires backends that
+ * have lived or idled too long, warns before the server runs out of
+ * connections, and answers index and migration questions.  It must be
+ * loaded through shared_preload_libraries.
+ *
+ * Files: shmem.c (shared state and its locking protocol), admission.c
+ * (connect path), quota.c (rules), recycle.c (retiring backends),
+ * activity.c (backend status), worker.c (background worker), views.c
+ * (set-returning functions), compat.c/.h (PostgreSQL version shims).
+ *
+ * src/pg_lifeguard.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <float.h>
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/shmem.h"
+#include "utils/guc.h"
+#include "utils/varlena.h"
+
+#include "admission.h"
+#include "compat.h"
+#include "pg_lifeguard.h"
+#include "quota.h"
+#include "shmem.h"
+#include "worker.h"
+
+PG_MODULE_MAGIC;
+
+/*---- GUC variables ----*/
+int			lg_max_applications = 256;
+int			lg_max_quotas = 128;
+char	   *lg_database = NULL;
+int			lg_naptime_ms = 1000;
+int			lg_quota_mode = LG_MODE_ENFORCE;
+bool		lg_exempt_superusers = true;
+char	   *lg_exempt_roles = NULL;
+double		lg_reclaim_threshold = 0.1;
+int			lg_max_recycles_per_cycle = 10;
+
+bool		lg_preloaded = false;
+
+static const struct config_enum_entry quota_mode_options[] = {
+	{"off", LG_MODE_OFF, false},
+	{"warn", LG_MODE_WARN, false},
+	{"enforce", LG_MODE_ENFORCE, false},
+	{NULL, 0, false}
+};
+
+/*---- Saved hook values in case of unload ----*/
+#ifdef LG_HAVE_SHMEM_REQUEST_HOOK
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+#endif
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+/*---- Function declarations ----*/
+void		_PG_init(void);
+#ifdef LG_HAVE_SHMEM_REQUEST_HOOK
+static void lg_shmem_request_hook(void);
+#endif
+static void lg_shmem_startup_hook(void);
+static bool lg_check_exempt_roles(char **newval, void **extra, GucSource source);
+
+/*
+ * Module load.
+ */
+void
+_PG_init(void)
+{
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	if (IsBinaryUpgrade)
+		return;
+
+	DefineCustomIntVariable("lifeguard.max_applications",
+							"Sets the maximum number of applications tracked.",
+							"Applications beyond it are counted together under one overflow entry.",
+							&lg_max_applications,
+							256, 16, 65536,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lifeguard.max_quotas",
+							"Sets the maximum number of quota rules enforced.",
+							NULL,
+							&lg_max_quotas,
+							128, 1, 10000,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("lifeguard.database",
+							   "Sets the database the background worker connects to and whose lifeguard.quotas is enforced.",
+							   NULL,
+							   &lg_database,
+							   "postgres",
+							   PGC_POSTMASTER, 0,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lifeguard.naptime",
+							"Sets the time between the background worker's cycles.",
+							NULL,
+							&lg_naptime_ms,
+							1000, 10, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("lifeguard.quota_mode",
+							 "Overrides the mode of every quota rule.",
+							 "enforce applies each rule's own mode; warn admits what enforce would refuse and logs it; off only counts.",
+							 &lg_quota_mode,
+							 LG_MODE_ENFORCE,
+							 quota_mode_options,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("lifeguard.exempt_superusers",
+							 "Exempts superuser logins from quota limits.",
+							 "Exempt logins are still counted.",
+							 &lg_exempt_superusers,
+							 true,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("lifeguard.exempt_roles",
+							   "Sets a comma-separated list of roles exempt from quota limits.",
+							   "Exempt logins are still counted.",
+							   &lg_exempt_roles,
+							   "",
+							   PGC_SIGHUP, GUC_LIST_INPUT,
+							   lg_check_exempt_roles, NULL, NULL);
+
+	DefineCustomRealVariable("lifeguard.reclaim_threshold",
+							 "Sets the fraction of usable connections below which free slots make the worker reclaim idle backends.",
+							 "Only backends of applications above their soft limit are reclaimed, longest idle first. Zero turns reclaiming off.",
+							 &lg_reclaim_threshold,
+							 0.1, 0.0, 1.0,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lifeguard.max_recycles_per_cycle",
+							"Sets the maximum number of backends the worker retires per cycle.",
+							NULL,
+							&lg_max_recycles_per_cycle,
+							10, 0, 10000,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("lifeguard");
+
+	lg_preloaded = true;
+
+#ifdef LG_HAVE_SHMEM_REQUEST_HOOK
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = lg_shmem_request_hook;
+#else
+	lg_shmem_request();
+#endif
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = lg_shmem_startup_hook;
+
+	lg_admission_init();
+	lg_worker_register();
+}
+
+#ifdef LG_HAVE_SHMEM_REQUEST_HOOK
+static void
+lg_shmem_request_hook(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	lg_shmem_request();
+}
+#endif
+
+static void
+lg_shmem_startup_hook(void)
+{
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	lg_shmem_startup();
+	/* the postmaster loads the saved rules before the first login */
+	if (!IsUnderPostmaster)
+		lg_rules_file_load();
+}
+
+/*
+ * lifeguard.exempt_roles must parse as a list of identifiers.
+ */
+static bool
+lg_check_exempt_roles(char **newval, void **extra, GucSource source)
+{
+	char	   *raw = pstrdup(*newval);
+	List	   *names;
+	bool		ok = SplitIdentifierString(raw, ',', &names);
+
+	if (!ok)
+		GUC_check_errdetail("List syntax is invalid.");
+	list_free(names);
+	pfree(raw);
+	return ok;
+}

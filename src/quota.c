@@ -1,0 +1,367 @@
+/*-------------------------------------------------------------------------
+ *
+ * quota.c
+ *		Quota rules: which rule governs a login, reading lifeguard.quotas,
+ *		and publishing committed changes to the connect path.
+ *
+ * The table lifeguard.quotas, in the database named by lifeguard.database,
+ * is the truth.  The connect path cannot read tables (it runs before the
+ * backend has a database), so shared memory holds a copy, and so does a
+ * small file in the data directory, which the postmaster reads at start
+ * so rules hold from the very first login after a restart.
+ *
+ * How a change reaches the copy: every statement that changes the table
+ * (lifeguard.set_quota, lifeguard.drop_quota, or a direct INSERT, UPDATE,
+ * DELETE or TRUNCATE) fires a statement trigger that takes a
+ * self-conflicting lock on the table and calls lifeguard._quotas_changed().
+ * That marks the transaction.  At PRE_COMMIT the backend reads the whole
+ * table with the latest snapshot (the lock guarantees no other writer is
+ * between its read and its commit) and writes the file under a temporary
+ * name; at COMMIT it installs the rules in shared memory and renames the
+ * file into place.  A transaction that aborts installs nothing.  So a rule
+ * holds for the next login as soon as the COMMIT returns, and a rolled
+ * back change never shows.  The worker re-reads the table at start, on a
+ * standby every few seconds (replayed changes fire no trigger there), and
+ * when asked.
+ *
+ * src/quota.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <unistd.h>
+
+#include "access/xact.h"
+#include "commands/dbcommands.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/fd.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+#include "compat.h"
+#include "pg_lifeguard.h"
+#include "quota.h"
+#include "shmem.h"
+
+#define LG_RULES_FILE		"pg_lifeguard.rules"
+#define LG_RULES_MAGIC		0x4c475231	/* "LGR1" */
+
+/* Transaction-local state of a quota change. */
+static bool xact_changed = false;
+static bool xact_callback_registered = false;
+static LifeguardRule *pending_rules = NULL;
+static int	pending_nrules = -1;
+static char pending_tmpfile[MAXPGPATH];
+
+static void lg_quota_xact_callback(XactEvent event, void *arg);
+
+PG_FUNCTION_INFO_V1(lifeguard_quotas_changed);
+
+/*
+ * Does the rule apply to this login?  '' role/db in a rule means any.
+ */
+bool
+lg_rule_covers(const LifeguardRule *rule, const char *app, const char *role,
+			   const char *db)
+{
+	if (strcmp(rule->app, "*") != 0 && strcmp(rule->app, app) != 0)
+		return false;
+	if (rule->role[0] != '\0' && strcmp(rule->role, role) != 0)
+		return false;
+	if (rule->db[0] != '\0' && strcmp(rule->db, db) != 0)
+		return false;
+	return true;
+}
+
+/*
+ * Index of the most specific rule covering (app, role, db), or -1.
+ * Specificity: an exact application beats '*'; then a role beats a
+ * database; a rule naming both beats one naming either.
+ */
+int
+lg_rule_match(const LifeguardRule *rules, int nrules, const char *app,
+			  const char *role, const char *db)
+{
+	int			best = -1;
+	int			best_score = -1;
+
+	for (int i = 0; i < nrules; i++)
+	{
+		const LifeguardRule *r = &rules[i];
+		int			score;
+
+		if (!lg_rule_covers(r, app, role, db))
+			continue;
+		score = (strcmp(r->app, "*") != 0 ? 4 : 0) +
+			(r->role[0] ? 2 : 0) + (r->db[0] ? 1 : 0);
+		if (score > best_score)
+		{
+			best = i;
+			best_score = score;
+		}
+	}
+	return best;
+}
+
+/*
+ * A rule's mode after the global lifeguard.quota_mode override: the weaker
+ * of the two wins.
+ */
+int
+lg_effective_mode(const LifeguardRule *rule)
+{
+	return Min(rule->mode, lg_quota_mode);
+}
+
+/*
+ * Is the current database the one whose lifeguard.quotas is the truth?
+ */
+bool
+lg_in_rules_database(void)
+{
+	char	   *dbname = get_database_name(MyDatabaseId);
+
+	return dbname != NULL && strcmp(dbname, lg_database) == 0;
+}
+
+/*
+ * Read every row of lifeguard.quotas into a palloc'd array (in the
+ * current memory context) and return the count.  Uses the latest
+ * snapshot, not the transaction's, so a repeatable-read caller still sees
+ * every committed rule.  Caller must be in a transaction; SPI is
+ * connected and finished here.
+ */
+int
+lg_rules_read_table(LifeguardRule **rules)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	LifeguardRule *out;
+	int			n;
+	int			ret;
+
+	SPI_connect();
+	PushActiveSnapshot(GetLatestSnapshot());
+	ret = SPI_execute(
+		"SELECT application_name, coalesce(role::text, ''), "
+		"coalesce(database::text, ''), soft_limit, hard_limit, reserved, "
+		"min_idle, "
+		"coalesce((extract(epoch FROM max_age) * 1000)::int8, -1), "
+		"coalesce((extract(epoch FROM idle_timeout) * 1000)::int8, -1), "
+		"coalesce((extract(epoch FROM idle_in_transaction_timeout) * 1000)::int8, -1), "
+		"CASE mode WHEN 'off' THEN 0 WHEN 'warn' THEN 1 ELSE 2 END "
+		"FROM lifeguard.quotas "
+		"ORDER BY application_name, role NULLS FIRST, database NULLS FIRST",
+		true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read lifeguard.quotas: %s",
+			 SPI_result_code_string(ret));
+
+	n = (int) SPI_processed;
+	out = MemoryContextAllocZero(caller, sizeof(LifeguardRule) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		LifeguardRule *r = &out[i];
+		bool		isnull;
+
+		strlcpy(r->app, TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull)), NAMEDATALEN);
+		strlcpy(r->role, TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull)), NAMEDATALEN);
+		strlcpy(r->db, TextDatumGetCString(SPI_getbinval(tup, desc, 3, &isnull)), NAMEDATALEN);
+		r->soft_limit = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
+		r->hard_limit = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
+		r->reserved = DatumGetInt32(SPI_getbinval(tup, desc, 6, &isnull));
+		r->min_idle = DatumGetInt32(SPI_getbinval(tup, desc, 7, &isnull));
+		r->max_age_ms = DatumGetInt64(SPI_getbinval(tup, desc, 8, &isnull));
+		r->idle_timeout_ms = DatumGetInt64(SPI_getbinval(tup, desc, 9, &isnull));
+		r->idle_xact_timeout_ms = DatumGetInt64(SPI_getbinval(tup, desc, 10, &isnull));
+		r->mode = DatumGetInt32(SPI_getbinval(tup, desc, 11, &isnull));
+	}
+	PopActiveSnapshot();
+	SPI_finish();
+
+	if (n > lg_max_quotas)
+		ereport(WARNING,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("lifeguard.quotas has %d rules, only the first %d are enforced", n, lg_max_quotas),
+				 errhint("Raise lifeguard.max_quotas and restart the server.")));
+	*rules = out;
+	return Min(n, lg_max_quotas);
+}
+
+/*
+ * Write the rules to "path".  Errors are reported at "elevel"; returns
+ * false on failure.
+ */
+static bool
+lg_rules_file_write_to(const char *path, const LifeguardRule *rules,
+					   int nrules, int elevel)
+{
+	FILE	   *f;
+	uint32		header[3] = {LG_RULES_MAGIC, (uint32) sizeof(LifeguardRule), (uint32) nrules};
+
+	f = AllocateFile(path, PG_BINARY_W);
+	if (f == NULL)
+	{
+		ereport(elevel,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\" for writing: %m", path)));
+		return false;
+	}
+	if (fwrite(header, sizeof(header), 1, f) != 1 ||
+		(nrules > 0 && fwrite(rules, sizeof(LifeguardRule), nrules, f) != (size_t) nrules) ||
+		fflush(f) != 0 || pg_fsync(fileno(f)) != 0)
+	{
+		ereport(elevel,
+				(errcode_for_file_access(),
+				 errmsg("could not write file \"%s\": %m", path)));
+		FreeFile(f);
+		unlink(path);
+		return false;
+	}
+	FreeFile(f);
+	return true;
+}
+
+/*
+ * Save the rules so the postmaster can load them before the first login
+ * after a restart.  Used by the worker; failures are logged, not raised.
+ */
+void
+lg_rules_file_write(const LifeguardRule *rules, int nrules)
+{
+	char		tmp[MAXPGPATH];
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", LG_RULES_FILE, (int) MyProcPid);
+	if (lg_rules_file_write_to(tmp, rules, nrules, LOG))
+		(void) durable_rename(tmp, LG_RULES_FILE, LOG);
+}
+
+/*
+ * Load the saved rules into shared memory.  Runs in the postmaster from
+ * shmem_startup_hook; a missing or unreadable file leaves the rules
+ * unloaded (the worker will read the table).
+ */
+void
+lg_rules_file_load(void)
+{
+	FILE	   *f;
+	uint32		header[3];
+	LifeguardRule *rules;
+
+	f = AllocateFile(LG_RULES_FILE, PG_BINARY_R);
+	if (f == NULL)
+		return;
+	if (fread(header, sizeof(header), 1, f) != 1 ||
+		header[0] != LG_RULES_MAGIC || header[1] != sizeof(LifeguardRule) ||
+		header[2] > (uint32) lg_max_quotas)
+	{
+		ereport(LOG,
+				(errmsg("ignoring invalid pg_lifeguard rules file \"%s\"", LG_RULES_FILE),
+				 errdetail("The quota rules will be read from lifeguard.quotas when the worker starts.")));
+		FreeFile(f);
+		return;
+	}
+	rules = palloc0(sizeof(LifeguardRule) * Max(header[2], 1));
+	if (header[2] > 0 &&
+		fread(rules, sizeof(LifeguardRule), header[2], f) != header[2])
+	{
+		ereport(LOG,
+				(errmsg("ignoring truncated pg_lifeguard rules file \"%s\"", LG_RULES_FILE)));
+		FreeFile(f);
+		pfree(rules);
+		return;
+	}
+	FreeFile(f);
+	lg_install_rules(rules, (int) header[2]);
+	pfree(rules);
+}
+
+/*
+ * Transaction callback for quota changes; see the file header.
+ */
+static void
+lg_quota_xact_callback(XactEvent event, void *arg)
+{
+	if (!xact_changed)
+		return;
+
+	switch (event)
+	{
+		case XACT_EVENT_PRE_PREPARE:
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot PREPARE a transaction that changed lifeguard.quotas")));
+			break;
+
+		case XACT_EVENT_PRE_COMMIT:
+			{
+				MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+				pending_nrules = lg_rules_read_table(&pending_rules);
+				MemoryContextSwitchTo(old);
+				snprintf(pending_tmpfile, sizeof(pending_tmpfile), "%s.tmp.%d",
+						 LG_RULES_FILE, (int) MyProcPid);
+				if (!lg_rules_file_write_to(pending_tmpfile, pending_rules,
+											pending_nrules, WARNING))
+					pending_tmpfile[0] = '\0';
+			}
+			break;
+
+		case XACT_EVENT_COMMIT:
+			if (pending_rules && pending_nrules >= 0)
+			{
+				lg_install_rules(pending_rules, pending_nrules);
+				if (pending_tmpfile[0])
+					(void) durable_rename(pending_tmpfile, LG_RULES_FILE, LOG);
+			}
+			/* FALLTHROUGH */
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			if (event != XACT_EVENT_COMMIT && pending_tmpfile[0])
+				(void) unlink(pending_tmpfile);
+			if (pending_rules)
+				pfree(pending_rules);
+			pending_rules = NULL;
+			pending_nrules = -1;
+			pending_tmpfile[0] = '\0';
+			xact_changed = false;
+			break;
+
+		default:
+			break;
+	}
+}
+
+/*
+ * lifeguard._quotas_changed(): called by the statement trigger on
+ * lifeguard.quotas.  Refuses changes outside lifeguard.database (the
+ * worker and the connect path would never see them) and marks the
+ * transaction so its commit publishes the new rules.
+ */
+Datum
+lifeguard_quotas_changed(PG_FUNCTION_ARGS)
+{
+	lg_require_shmem();
+
+	if (!lg_in_rules_database())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("quota rules must be changed in database \"%s\"", lg_database),
+				 errdetail("lifeguard.database names the database whose lifeguard.quotas the server enforces; this is \"%s\".",
+						   get_database_name(MyDatabaseId)),
+				 errhint("Connect to database \"%s\" and run the command there.", lg_database)));
+
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(lg_quota_xact_callback, NULL);
+		xact_callback_registered = true;
+	}
+	xact_changed = true;
+	PG_RETURN_VOID();
+}

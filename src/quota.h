@@ -1,0 +1,26 @@
+/*-------------------------------------------------------------------------
+ *
+ * quota.h
+ *		Quota rules: matching, loading from lifeguard.quotas, and keeping
+ *		shared memory in step with committed changes.
+ *
+ * src/quota.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_LIFEGUARD_QUOTA_H
+#define PG_LIFEGUARD_QUOTA_H
+
+#include "shmem.h"
+
+extern int	lg_rule_match(const LifeguardRule *rules, int nrules,
+						  const char *app, const char *role, const char *db);
+extern bool lg_rule_covers(const LifeguardRule *rule, const char *app,
+						   const char *role, const char *db);
+extern int	lg_effective_mode(const LifeguardRule *rule);
+extern int	lg_rules_read_table(LifeguardRule **rules);
+extern void lg_rules_file_load(void);
+extern void lg_rules_file_write(const LifeguardRule *rules, int nrules);
+extern bool lg_in_rules_database(void);
+
+#endif							/* PG_LIFEGUARD_QUOTA_H */

@@ -1,0 +1,155 @@
+/*-------------------------------------------------------------------------
+ *
+ * shmem.h
+ *		Shared state of pg_lifeguard: applications, backend slots, quota
+ *		rules and worker status.  The locking protocol is at the top of
+ *		shmem.c.
+ *
+ * src/shmem.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_LIFEGUARD_SHMEM_H
+#define PG_LIFEGUARD_SHMEM_H
+
+#include "storage/lwlock.h"
+#include "storage/spin.h"
+#include "utils/hsearch.h"
+#include "utils/timestamp.h"
+
+/* Quota modes, in increasing strength (the effective mode is the minimum). */
+typedef enum LifeguardMode
+{
+	LG_MODE_OFF = 0,
+	LG_MODE_WARN = 1,
+	LG_MODE_ENFORCE = 2
+} LifeguardMode;
+
+/*
+ * Per-application entry.  The key is the first NAMEDATALEN-1 bytes of the
+ * application_name the client sent in its startup packet ('' if none).
+ * All fields: see "Locking" in shmem.c.
+ */
+typedef struct LifeguardApp
+{
+	char		name[NAMEDATALEN];	/* hash key; keep first */
+
+	/* counters, changed under the exclusive lock */
+	int64		opened;			/* logins counted */
+	int64		closed;			/* counted logins that ended */
+	int64		rejected;		/* refused by a hard limit or reservation */
+	int64		would_reject;	/* admitted only because of mode = warn */
+	int64		soft_warnings;	/* logins that took it above its soft limit */
+	int64		reclaimed;		/* idle backends reclaimed by the worker */
+	int64		recycled;		/* idle backends recycled (age, idle time) */
+	int32		reclaim_pending;	/* worker scratch within one cycle */
+	int32		connections;	/* live counted backends */
+	int32		peak;			/* highest connections since reset */
+	TimestampTz peak_at;
+	TimestampTz first_seen;
+
+	/* gauges, rewritten by the worker every cycle */
+	int32		active;
+	int32		idle;
+	int32		idle_in_transaction;
+	int32		waiting;		/* waiting on a heavyweight lock */
+	TimestampTz oldest_start;	/* backend_start of the oldest, 0 if none */
+	TimestampTz longest_idle_since; /* state change of the longest idle */
+} LifeguardApp;
+
+/*
+ * Per-backend slot, indexed by the backend's PGPROC number.  pid == 0 means
+ * free.  The recycle_* fields form a small mailbox between the worker (or
+ * lifeguard.recycle()) and the backend's SIGUSR2 handler; see recycle.c.
+ */
+typedef struct LifeguardSlot
+{
+	pid_t		pid;
+	Oid			roleid;
+	bool		superuser;		/* role was a superuser at login */
+	bool		exempt;			/* exempt from limits (still counted) */
+	TimestampTz connected_at;
+	LifeguardApp *app;			/* entry this backend counts under */
+	char		rolname[NAMEDATALEN];
+	char		datname[NAMEDATALEN];
+
+	/* recycling mailbox: written by requester, read by the backend */
+	volatile int recycle_request;	/* LifeguardRecycleKind, 0 = none */
+	volatile int recycle_allow_xact;	/* may end an idle transaction */
+	volatile uint32 recycle_deferred;	/* requests the backend declined */
+} LifeguardSlot;
+
+/*
+ * A quota rule as the connect path sees it.  Names are compared as given
+ * (role and database by name: renaming a role does not carry its rules).
+ */
+typedef struct LifeguardRule
+{
+	char		app[NAMEDATALEN];	/* exact name, or "*" for the default */
+	char		role[NAMEDATALEN];	/* '' = any */
+	char		db[NAMEDATALEN];	/* '' = any */
+	int32		soft_limit;
+	int32		hard_limit;
+	int32		reserved;
+	int32		min_idle;		/* recycling leaves this many */
+	int64		max_age_ms;		/* -1 = not set */
+	int64		idle_timeout_ms;	/* -1 = not set */
+	int64		idle_xact_timeout_ms;	/* -1 = not set */
+	int			mode;			/* LifeguardMode */
+} LifeguardRule;
+
+/* Worker status, shown by lifeguard.worker_status. */
+typedef struct LifeguardWorkerInfo
+{
+	pid_t		pid;			/* 0 when not running */
+	TimestampTz started_at;
+	TimestampTz last_cycle_at;
+	double		last_cycle_ms;
+	int64		cycles;
+	bool		is_standby;
+	bool		extension_present;
+	char		last_error[256];
+} LifeguardWorkerInfo;
+
+typedef struct LifeguardShared
+{
+	LWLock	   *lock;			/* see "Locking" in shmem.c */
+
+	/* protected by lock */
+	int			nslots;			/* size of slots[] */
+	int			nrules;			/* valid entries in rules[] */
+	bool		rules_loaded;	/* rules came from the table or the file */
+	uint64		rules_generation;	/* bumped on every install */
+	bool		overflow_logged;	/* "table full" said once */
+	int32		total_connections;	/* live counted backends, all apps */
+	int64		total_rejected;
+	LifeguardApp overflow;		/* applications beyond max_applications */
+	TimestampTz stats_reset;
+
+	/* protected by mutex */
+	slock_t		mutex;
+	LifeguardWorkerInfo worker;
+	bool		reload_rules;	/* worker should re-read the quota table */
+
+	/* variable-length tails, set up by lg_shmem_startup */
+	LifeguardRule *rules;		/* max_quotas entries */
+	LifeguardSlot *slots;		/* nslots entries */
+} LifeguardShared;
+
+extern LifeguardShared *lg_shared;
+extern HTAB *lg_apps;
+
+extern void lg_shmem_request(void);
+extern void lg_shmem_startup(void);
+extern void lg_require_shmem(void);
+
+extern LifeguardApp *lg_app_lookup(const char *name, bool create,
+								   bool *overflowed);
+extern LifeguardSlot *lg_slot_for_index(int procindex);
+extern LifeguardSlot *lg_my_slot(void);
+extern void lg_app_name_key(const char *raw, char *key);
+
+extern void lg_install_rules(const LifeguardRule *rules, int nrules);
+extern void lg_request_rules_reload(void);
+
+#endif							/* PG_LIFEGUARD_SHMEM_H */

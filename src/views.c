@@ -1,0 +1,384 @@
+/*-------------------------------------------------------------------------
+ *
+ * views.c
+ *		Set-returning functions behind the lifeguard.* views, and the
+ *		statistics reset.
+ *
+ * Each function copies what it needs from shared memory under a shared
+ * hold of lg_shared->lock (or the spinlock, for the worker's status),
+ * releases it, and only then builds tuples.  The views in the install
+ * script add the derived columns (intervals, ratios, the usage bar).
+ *
+ * src/views.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_authid.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "postmaster/postmaster.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "activity.h"
+#include "admission.h"
+#include "compat.h"
+#include "pg_lifeguard.h"
+#include "quota.h"
+#include "shmem.h"
+
+PG_FUNCTION_INFO_V1(lifeguard_pool_stats_1_0);
+PG_FUNCTION_INFO_V1(lifeguard_backends_1_0);
+PG_FUNCTION_INFO_V1(lifeguard_server_usage_1_0);
+PG_FUNCTION_INFO_V1(lifeguard_worker_status_1_0);
+PG_FUNCTION_INFO_V1(lifeguard_reset_stats);
+
+/* One application as the pool_stats function returns it. */
+typedef struct PoolRow
+{
+	LifeguardApp app;
+	bool		is_overflow;
+	bool		has_rule;
+	LifeguardRule rule;
+} PoolRow;
+
+/* One slot copied for the backends function. */
+typedef struct SlotCopy
+{
+	int			pid;
+	char		app[NAMEDATALEN];
+	char		rolname[NAMEDATALEN];
+	char		datname[NAMEDATALEN];
+	TimestampTz connected_at;
+} SlotCopy;
+
+static const char *const mode_names[] = {"off", "warn", "enforce"};
+
+static Datum lg_timestamp_or_null(TimestampTz ts, bool *isnull);
+static void lg_reset_app_counters(LifeguardApp *app, TimestampTz now);
+
+/*
+ * Zero an application's counters, keeping its live count.
+ * Caller holds lg_shared->lock exclusively.
+ */
+static void
+lg_reset_app_counters(LifeguardApp *app, TimestampTz now)
+{
+	app->opened = app->closed = 0;
+	app->rejected = app->would_reject = app->soft_warnings = 0;
+	app->reclaimed = app->recycled = 0;
+	app->peak = app->connections;
+	app->peak_at = app->connections > 0 ? now : 0;
+	app->first_seen = now;
+}
+
+static Datum
+lg_timestamp_or_null(TimestampTz ts, bool *isnull)
+{
+	*isnull = (ts == 0);
+	return TimestampTzGetDatum(ts);
+}
+
+/*
+ * Copy one application entry and the rule that governs it as a whole
+ * (the one matching with no particular role or database).
+ * Caller holds lg_shared->lock.
+ */
+static void
+lg_copy_pool_row(PoolRow *row, const LifeguardApp *app, bool is_overflow)
+{
+	int			r = -1;
+
+	row->app = *app;
+	row->is_overflow = is_overflow;
+	if (!is_overflow)
+		r = lg_rule_match(lg_shared->rules, lg_shared->nrules, app->name, "", "");
+	row->has_rule = (r >= 0);
+	if (r >= 0)
+		row->rule = lg_shared->rules[r];
+}
+
+/*
+ * lifeguard.pool_stats(): one row per application seen since the last
+ * reset, plus the overflow entry when it was ever used.
+ */
+Datum
+lifeguard_pool_stats_1_0(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	HASH_SEQ_STATUS seq;
+	LifeguardApp *app;
+	PoolRow    *rows;
+	int			n = 0;
+	int			cap;
+
+	lg_require_shmem();
+	InitMaterializedSRF(fcinfo, 0);
+
+	LWLockAcquire(lg_shared->lock, LW_SHARED);
+	cap = (int) hash_get_num_entries(lg_apps) + 1;
+	LWLockRelease(lg_shared->lock);
+
+	/* allocate outside the lock; the table cannot grow past its cap */
+	cap = Max(cap, lg_max_applications + 1);
+	rows = palloc(sizeof(PoolRow) * cap);
+
+	LWLockAcquire(lg_shared->lock, LW_SHARED);
+	hash_seq_init(&seq, lg_apps);
+	while ((app = hash_seq_search(&seq)) != NULL)
+	{
+		if (n >= cap - 1)
+		{
+			hash_seq_term(&seq);
+			break;
+		}
+		lg_copy_pool_row(&rows[n++], app, false);
+	}
+	if (lg_shared->overflow.opened > 0 || lg_shared->overflow.rejected > 0 ||
+		lg_shared->overflow.connections > 0)
+		lg_copy_pool_row(&rows[n++], &lg_shared->overflow, true);
+	LWLockRelease(lg_shared->lock);
+
+	for (int i = 0; i < n; i++)
+	{
+		PoolRow    *row = &rows[i];
+		Datum		values[22];
+		bool		nulls[22];
+		int			j = 0;
+
+		memset(nulls, 0, sizeof(nulls));
+		if (row->is_overflow)
+			nulls[j++] = true;
+		else
+			values[j++] = CStringGetTextDatum(row->app.name);
+		values[j++] = Int32GetDatum(row->app.connections);
+		values[j++] = Int32GetDatum(row->app.active);
+		values[j++] = Int32GetDatum(row->app.idle);
+		values[j++] = Int32GetDatum(row->app.idle_in_transaction);
+		values[j++] = Int32GetDatum(row->app.waiting);
+		values[j++] = Int32GetDatum(row->app.peak);
+		values[j] = lg_timestamp_or_null(row->app.peak_at, &nulls[j]);
+		j++;
+		values[j++] = Int64GetDatum(row->app.opened);
+		values[j++] = Int64GetDatum(row->app.closed);
+		values[j] = lg_timestamp_or_null(row->app.oldest_start, &nulls[j]);
+		j++;
+		values[j] = lg_timestamp_or_null(row->app.longest_idle_since, &nulls[j]);
+		j++;
+		values[j++] = Int64GetDatum(row->app.rejected);
+		values[j++] = Int64GetDatum(row->app.would_reject);
+		values[j++] = Int64GetDatum(row->app.soft_warnings);
+		values[j++] = Int64GetDatum(row->app.reclaimed);
+		values[j++] = Int64GetDatum(row->app.recycled);
+		if (row->has_rule)
+		{
+			values[j++] = Int32GetDatum(row->rule.soft_limit);
+			values[j++] = Int32GetDatum(row->rule.hard_limit);
+			values[j++] = Int32GetDatum(row->rule.reserved);
+			values[j++] = CStringGetTextDatum(mode_names[lg_effective_mode(&row->rule)]);
+		}
+		else
+		{
+			nulls[j++] = true;
+			nulls[j++] = true;
+			nulls[j++] = true;
+			nulls[j++] = true;
+		}
+		values[j] = lg_timestamp_or_null(row->app.first_seen, &nulls[j]);
+		j++;
+		Assert(j == 22);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * lifeguard.backends(): one row per client backend.  Like pg_stat_activity,
+ * a caller without pg_read_all_stats sees the state and times only of
+ * backends whose role it has the privileges of.
+ */
+Datum
+lifeguard_backends_1_0(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	LgBackend  *backends;
+	int			nbackends;
+	SlotCopy   *slots;
+	int			nslots = 0;
+	bool		read_all;
+
+	lg_require_shmem();
+	InitMaterializedSRF(fcinfo, 0);
+	read_all = has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS);
+
+	nbackends = lg_read_client_backends(&backends);
+	slots = palloc(sizeof(SlotCopy) * Max(lg_shared->nslots, 1));
+
+	LWLockAcquire(lg_shared->lock, LW_SHARED);
+	for (int i = 0; i < lg_shared->nslots; i++)
+	{
+		LifeguardSlot *s = &lg_shared->slots[i];
+		SlotCopy   *c;
+
+		if (s->pid == 0)
+			continue;
+		c = &slots[nslots++];
+		c->pid = s->pid;
+		memcpy(c->app, s->app ? s->app->name : "", NAMEDATALEN);
+		memcpy(c->rolname, s->rolname, NAMEDATALEN);
+		memcpy(c->datname, s->datname, NAMEDATALEN);
+		c->connected_at = s->connected_at;
+	}
+	LWLockRelease(lg_shared->lock);
+
+	for (int i = 0; i < nslots; i++)
+	{
+		SlotCopy   *c = &slots[i];
+		LgBackend  *b = lg_find_backend(backends, nbackends, c->pid);
+		Datum		values[9];
+		bool		nulls[9];
+		bool		visible;
+		const char *state;
+
+		if (b == NULL)
+			continue;			/* gone, or not yet in the status array */
+		visible = read_all || has_privs_of_role(GetUserId(), b->userid);
+		memset(nulls, 0, sizeof(nulls));
+		values[0] = Int32GetDatum(c->pid);
+		values[1] = CStringGetTextDatum(c->app);
+		values[2] = CStringGetTextDatum(b->appname);
+		values[3] = CStringGetTextDatum(c->rolname);
+		values[4] = CStringGetTextDatum(c->datname);
+		state = lg_state_name(b->state);
+		if (visible && state)
+			values[5] = CStringGetTextDatum(state);
+		else
+			nulls[5] = true;
+		if (visible)
+		{
+			values[6] = TimestampTzGetDatum(b->backend_start);
+			values[7] = TimestampTzGetDatum(b->state_change);
+			nulls[7] = (b->state_change == 0);
+		}
+		else
+			nulls[6] = nulls[7] = true;
+		values[8] = BoolGetDatum(visible);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * lifeguard.server_usage(): one row, the server's connection budget.
+ */
+Datum
+lifeguard_server_usage_1_0(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[8];
+	bool		nulls[8];
+	int32		used;
+	int64		sum_hard = 0;
+	int64		sum_reserved = 0;
+	int			nnamed = 0;
+
+	lg_require_shmem();
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	LWLockAcquire(lg_shared->lock, LW_SHARED);
+	used = lg_shared->total_connections;
+	for (int i = 0; i < lg_shared->nrules; i++)
+	{
+		const LifeguardRule *r = &lg_shared->rules[i];
+
+		if (strcmp(r->app, "*") == 0 || r->mode == LG_MODE_OFF)
+			continue;
+		sum_hard += r->hard_limit;
+		sum_reserved += r->reserved;
+		nnamed++;
+	}
+	LWLockRelease(lg_shared->lock);
+
+	memset(nulls, 0, sizeof(nulls));
+	values[0] = Int32GetDatum(MaxConnections);
+	values[1] = Int32GetDatum(lg_superuser_reserved_slots());
+	values[2] = Int32GetDatum(lg_reserved_slots() - lg_superuser_reserved_slots());
+	values[3] = Int32GetDatum(lg_usable_connections());
+	values[4] = Int32GetDatum(used);
+	values[5] = Int64GetDatum(sum_hard);
+	values[6] = Int64GetDatum(sum_reserved);
+	values[7] = Int32GetDatum(nnamed);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * lifeguard.worker_status(): one row, NULL pid when no worker runs.
+ */
+Datum
+lifeguard_worker_status_1_0(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[9];
+	bool		nulls[9];
+	LifeguardWorkerInfo w;
+
+	lg_require_shmem();
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	SpinLockAcquire(&lg_shared->mutex);
+	w = lg_shared->worker;
+	SpinLockRelease(&lg_shared->mutex);
+
+	memset(nulls, 0, sizeof(nulls));
+	values[0] = Int32GetDatum(w.pid);
+	nulls[0] = (w.pid == 0);
+	values[1] = CStringGetTextDatum(lg_database);
+	values[2] = lg_timestamp_or_null(w.started_at, &nulls[2]);
+	values[3] = lg_timestamp_or_null(w.last_cycle_at, &nulls[3]);
+	values[4] = Float8GetDatum(w.last_cycle_ms);
+	nulls[4] = (w.cycles == 0);
+	values[5] = Int64GetDatum(w.cycles);
+	values[6] = BoolGetDatum(w.is_standby);
+	values[7] = CStringGetTextDatum(w.last_error);
+	nulls[7] = (w.last_error[0] == '\0');
+	values[8] = BoolGetDatum(w.extension_present);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * lifeguard.reset_stats(): forget applications with no connections and
+ * zero the counters of the others.  Live counts are kept, so quotas keep
+ * holding.  Execute privilege is granted to lifeguard_admin only.
+ */
+Datum
+lifeguard_reset_stats(PG_FUNCTION_ARGS)
+{
+	HASH_SEQ_STATUS seq;
+	LifeguardApp *app;
+	TimestampTz now = GetCurrentTimestamp();
+
+	lg_require_shmem();
+
+	LWLockAcquire(lg_shared->lock, LW_EXCLUSIVE);
+	hash_seq_init(&seq, lg_apps);
+	while ((app = hash_seq_search(&seq)) != NULL)
+	{
+		if (app->connections == 0)
+			(void) hash_search(lg_apps, app->name, HASH_REMOVE, NULL);
+		else
+			lg_reset_app_counters(app, now);
+	}
+	lg_reset_app_counters(&lg_shared->overflow, now);
+	lg_shared->overflow_logged = false;
+	lg_shared->total_rejected = 0;
+	lg_shared->stats_reset = now;
+	LWLockRelease(lg_shared->lock);
+
+	PG_RETURN_VOID();
+}
