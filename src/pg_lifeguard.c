@@ -32,10 +32,12 @@
 
 #include "admission.h"
 #include "compat.h"
+#include "index_advisor.h"
 #include "pg_lifeguard.h"
 #include "quota.h"
 #include "shmem.h"
 #include "worker.h"
+#include "workload.h"
 
 PG_MODULE_MAGIC;
 
@@ -166,11 +168,14 @@ _PG_init(void)
 	shmem_request_hook = lg_shmem_request_hook;
 #else
 	lg_shmem_request();
+	lg_workload_shmem_request();
 #endif
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = lg_shmem_startup_hook;
 
 	lg_admission_init();
+	lg_workload_init();
+	lg_index_advisor_init();
 	lg_worker_register();
 }
 
@@ -181,6 +186,7 @@ lg_shmem_request_hook(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	lg_shmem_request();
+	lg_workload_shmem_request();
 }
 #endif
 
@@ -190,6 +196,7 @@ lg_shmem_startup_hook(void)
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
 	lg_shmem_startup();
+	lg_workload_shmem_startup();
 	/* the postmaster loads the saved rules before the first login */
 	if (!IsUnderPostmaster)
 		lg_rules_file_load();

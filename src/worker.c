@@ -53,8 +53,12 @@
 #include "shmem.h"
 #include "worker.h"
 
-/* How often the worker opens a transaction when nobody asks it to. */
-#define LG_DB_INTERVAL_MS	5000
+/*
+ * How often the worker opens a transaction when nobody asks it to: every
+ * few seconds normally, every second while it waits for the extension.
+ */
+#define LG_DB_INTERVAL_MS			5000
+#define LG_DB_INTERVAL_WAITING_MS	1000
 
 /* A reclaim candidate: an idle backend of an application above soft. */
 typedef struct LgCandidate
@@ -361,7 +365,10 @@ lifeguard_worker_main(Datum main_arg)
 		SpinLockAcquire(&lg_shared->mutex);
 		reload = lg_shared->reload_rules;
 		SpinLockRelease(&lg_shared->mutex);
-		if (reload || TimestampDifferenceExceeds(last_db_tick, start, LG_DB_INTERVAL_MS))
+		if (reload ||
+			TimestampDifferenceExceeds(last_db_tick, start,
+									   lg_shared->worker.extension_present ?
+									   LG_DB_INTERVAL_MS : LG_DB_INTERVAL_WAITING_MS))
 		{
 			lg_worker_db_tick();
 			last_db_tick = start;

@@ -1,7 +1,3 @@
-/* sql/pg_lifeguard--1.0.sql */
-
--- complain if script is sourced in psql, rather than via CREATE EXTENSION
-\echo Use "CREATE EXTENSION pg_lifeguard" to load this file. \quit
 
 -- The role that may change quotas, recycle backends and reset counters.
 -- Roles are cluster-wide and outlive the extension, so create it only once.

@@ -1,0 +1,70 @@
+--
+-- pool_stats, backends, server_usage: exact counts per connect-time
+-- application_name.
+--
+CREATE FUNCTION open_conns(app text, n int) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1..n LOOP
+        PERFORM dblink_connect(app || i,
+            'dbname=contrib_regression application_name=' || app);
+    END LOOP;
+END
+$$;
+
+-- wait until the server has seen every dblink disconnect
+CREATE FUNCTION wait_closed(apps text[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1..200 LOOP
+        EXIT WHEN (SELECT coalesce(sum(connections), 0) FROM lifeguard.pool_stats
+                    WHERE application_name = ANY (apps)) = 0;
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+END
+$$;
+
+SELECT open_conns('alpha', 5), open_conns('beta', 3);
+
+SELECT application_name, connections, opened, closed, peak, peak_at IS NOT NULL AS has_peak_at,
+       status, usage_bar, soft_limit
+  FROM lifeguard.pool_stats
+ WHERE application_name IN ('alpha', 'beta')
+ ORDER BY 1;
+
+-- a session that renames itself still counts under its connect-time name
+SELECT dblink_exec('beta1', 'SET application_name = ''other''');
+SELECT application_name, current_application_name, usename = current_user AS same_user,
+       datname, count(*)
+  FROM lifeguard.backends
+ WHERE application_name IN ('alpha', 'beta')
+ GROUP BY 1, 2, 3, 4
+ ORDER BY 1, 2;
+SELECT application_name, connections FROM lifeguard.pool_stats
+ WHERE application_name IN ('alpha', 'beta', 'other') ORDER BY 1;
+
+-- usage: used counts this session and the eight above
+SELECT usable = max_connections - superuser_reserved_connections - reserved_connections AS usable_ok,
+       used >= 9 AS used_ok, free = usable - used AS free_ok,
+       utilization = round(used::numeric / usable, 3) AS utilization_ok
+  FROM lifeguard.server_usage;
+
+SELECT dblink_disconnect(c) FROM unnest(dblink_get_connections()) AS c ORDER BY c;
+SELECT wait_closed(ARRAY['alpha', 'beta']);
+
+SELECT application_name, connections, opened, closed, peak
+  FROM lifeguard.pool_stats
+ WHERE application_name IN ('alpha', 'beta')
+ ORDER BY 1;
+
+-- the unnamed application is '' and counts like any other
+SELECT dblink_connect('anon', 'dbname=contrib_regression application_name=''''');
+SELECT application_name, connections FROM lifeguard.pool_stats WHERE application_name = '';
+SELECT dblink_disconnect('anon');
+SELECT wait_closed(ARRAY['']);
+
+-- reset: applications without connections are forgotten, live ones kept
+SELECT lifeguard.reset_stats();
+SELECT count(*) AS forgotten FROM lifeguard.pool_stats WHERE application_name IN ('alpha', 'beta', '');
+SELECT connections >= 1 AS self_counted, opened, closed, peak = connections AS peak_reset
+  FROM lifeguard.pool_stats WHERE application_name LIKE 'pg_regress%';

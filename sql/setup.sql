@@ -1,0 +1,47 @@
+--
+-- setup: the extension installs into schema lifeguard with the expected
+-- objects, role and settings.
+--
+CREATE EXTENSION pg_lifeguard;
+CREATE EXTENSION dblink;
+
+SELECT extname, extversion, nspname AS schema, extrelocatable
+  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+ WHERE extname = 'pg_lifeguard';
+
+-- every member object of the extension
+SELECT pg_describe_object(classid, objid, 0) AS object
+  FROM pg_depend
+ WHERE refclassid = 'pg_extension'::regclass
+   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_lifeguard')
+   AND deptype = 'e'
+ ORDER BY 1;
+
+-- every view carries a comment
+SELECT c.relname, obj_description(c.oid, 'pg_class') IS NOT NULL AS commented
+  FROM pg_class c
+ WHERE c.relnamespace = 'lifeguard'::regnamespace AND c.relkind IN ('v', 'r')
+ ORDER BY 1;
+
+SELECT rolname, rolcanlogin, rolsuper FROM pg_roles WHERE rolname = 'lifeguard_admin';
+
+-- settings and their defaults
+SELECT name, setting, unit, context, boot_val
+  FROM pg_settings WHERE name LIKE 'lifeguard.%' ORDER BY name;
+
+-- the worker runs in this database and sees the extension
+DO $$
+BEGIN
+    FOR i IN 1..600 LOOP
+        EXIT WHEN (SELECT extension_present FROM lifeguard.worker_status);
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+END
+$$;
+SELECT pid IS NOT NULL AS running, database, extension_present, is_standby,
+       last_error IS NULL AS no_error
+  FROM lifeguard.worker_status;
+
+-- a second CREATE fails cleanly; the prefix is reserved
+CREATE EXTENSION pg_lifeguard;
+SET lifeguard.no_such_setting = 1;

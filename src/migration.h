@@ -1,0 +1,13 @@
+/*-------------------------------------------------------------------------
+ *
+ * migration.h
+ *		Schema snapshot, diff and migration reversibility check.
+ *
+ * src/migration.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_LIFEGUARD_MIGRATION_H
+#define PG_LIFEGUARD_MIGRATION_H
+
+#endif							/* PG_LIFEGUARD_MIGRATION_H */
