@@ -39,6 +39,7 @@
 
 #include "admission.h"
 #include "compat.h"
+#include "events.h"
 #include "pg_lifeguard.h"
 #include "quota.h"
 #include "recycle.h"
@@ -76,6 +77,7 @@ static char soft_warning_app[NAMEDATALEN];
 static void lg_client_auth(Port *port, int status);
 static void lg_backend_exit(int code, Datum arg);
 static void lg_startup_xact_callback(XactEvent event, void *arg);
+static void lg_count_xact_callback(XactEvent event, void *arg);
 static bool lg_role_listed(const char *rolname);
 static int32 lg_count_in_scope(const LifeguardRule *rule, const char *app);
 static void lg_admit_locked(const char *app, const char *role, const char *db,
@@ -271,6 +273,14 @@ lg_client_auth(Port *port, int status)
 	{
 		entry->rejected++;
 		lg_shared->total_rejected++;
+		if (res.decision == REJECT_HARD)
+			lg_event_add_locked(LG_EV_REJECTED, entry->name, MyProcPid, role, db,
+								"\"reason\": \"hard_limit\", \"connections\": %d, \"hard_limit\": %d",
+								res.count, res.hard_limit);
+		else
+			lg_event_add_locked(LG_EV_REJECTED, entry->name, MyProcPid, role, db,
+								"\"reason\": \"reserved\", \"free\": %d, \"reserved_for_others\": %d",
+								res.free_slots, res.reserved_for_others);
 	}
 	else
 	{
@@ -285,6 +295,9 @@ lg_client_auth(Port *port, int status)
 		slot->recycle_request = 0;
 		slot->recycle_allow_xact = 0;
 		slot->recycle_deferred = 0;
+		slot->dry_run_noted = 0;
+		pg_atomic_write_u64(&slot->xacts, 0);
+		pg_atomic_write_u64(&slot->xact_us, 0);
 
 		entry->opened++;
 		entry->connections++;
@@ -294,9 +307,19 @@ lg_client_auth(Port *port, int status)
 			entry->peak_at = now;
 		}
 		if (res.soft_warning)
+		{
 			entry->soft_warnings++;
+			lg_event_add_locked(LG_EV_SOFT_WARNING, entry->name, MyProcPid, role, db,
+								"\"connections\": %d, \"soft_limit\": %d, \"hard_limit\": %d",
+								res.count + 1, res.soft_limit, res.hard_limit);
+		}
 		if (res.would_reject)
+		{
 			entry->would_reject++;
+			lg_event_add_locked(LG_EV_WOULD_REJECT, entry->name, MyProcPid, role, db,
+								"\"connections\": %d, \"hard_limit\": %d",
+								res.count + 1, res.hard_limit);
+		}
 		lg_shared->total_connections++;
 	}
 	LWLockRelease(lg_shared->lock);
@@ -326,6 +349,7 @@ lg_client_auth(Port *port, int status)
 
 	before_shmem_exit(lg_backend_exit, (Datum) 0);
 	lg_recycle_backend_init();
+	RegisterXactCallback(lg_count_xact_callback, NULL);
 
 	if (res.would_reject)
 		ereport(LOG,
@@ -371,6 +395,25 @@ lg_startup_xact_callback(XactEvent event, void *arg)
 }
 
 /*
+ * Count this backend's transactions and their time, for the Little's-law
+ * view of pool sizing.  Only the backend writes its own counters.
+ */
+static void
+lg_count_xact_callback(XactEvent event, void *arg)
+{
+	LifeguardSlot *slot;
+
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT)
+		return;
+	slot = lg_my_slot();
+	if (slot == NULL || slot->pid != MyProcPid)
+		return;
+	pg_atomic_write_u64(&slot->xacts, pg_atomic_read_u64(&slot->xacts) + 1);
+	pg_atomic_write_u64(&slot->xact_us, pg_atomic_read_u64(&slot->xact_us) +
+						Max(GetCurrentTimestamp() - GetCurrentTransactionStartTimestamp(), 0));
+}
+
+/*
  * Exit callback: give the slot back.
  */
 static void
@@ -385,18 +428,29 @@ lg_backend_exit(int code, Datum arg)
 	if (slot->pid == MyProcPid)
 	{
 		int			kind = lg_recycle_exit_kind();
+		TimestampTz now = GetCurrentTimestamp();
 
 		if (slot->app)
 		{
-			slot->app->connections--;
-			slot->app->closed++;
+			LifeguardApp *app = slot->app;
+
+			app->connections--;
+			app->closed++;
+			app->session_ms_closed += (now - slot->connected_at) / 1000;
+			app->xacts_closed += pg_atomic_read_u64(&slot->xacts);
+			app->xact_us_closed += pg_atomic_read_u64(&slot->xact_us);
 			if (kind == LG_RECYCLE_RECLAIM)
-				slot->app->reclaimed++;
+				app->reclaimed++;
 			else if (kind != LG_RECYCLE_NONE)
-				slot->app->recycled++;
+				app->recycled++;
+			if (kind != LG_RECYCLE_NONE)
+				lg_event_add_locked(kind, app->name, MyProcPid, slot->rolname, slot->datname,
+									"\"connection_age_s\": %.1f, \"deferred\": %u",
+									(double) (now - slot->connected_at) / 1000000.0,
+									slot->recycle_deferred);
 		}
 		lg_shared->total_connections--;
-		memset(slot, 0, sizeof(LifeguardSlot));
+		lg_slot_clear(slot);
 	}
 	LWLockRelease(lg_shared->lock);
 }

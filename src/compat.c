@@ -9,6 +9,9 @@
  */
 #include "postgres.h"
 
+#if PG_VERSION_NUM >= 150000
+#include "common/pg_prng.h"
+#endif
 #include "common/string.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -64,6 +67,16 @@ lg_worker_wait_event(void)
 	return ev;
 #else
 	return PG_WAIT_EXTENSION;
+#endif
+}
+
+double
+lg_random_double(void)
+{
+#if PG_VERSION_NUM >= 150000
+	return pg_prng_double(&pg_global_prng_state);
+#else
+	return (double) random() / ((double) MAX_RANDOM_VALUE + 1);
 #endif
 }
 

@@ -113,6 +113,9 @@ typedef int64 lg_queryid;
 typedef uint64 lg_queryid;
 #endif
 
+/* A random double in [0, 1): pg_prng from 15 on. */
+extern double lg_random_double(void);
+
 /* pg_clean_ascii: in place before 16, a new string from 16 on. */
 extern char *lg_clean_ascii(const char *s);
 

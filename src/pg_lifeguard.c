@@ -22,6 +22,7 @@
 #include "postgres.h"
 
 #include <float.h>
+#include <limits.h>
 
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -51,6 +52,19 @@ bool		lg_exempt_superusers = true;
 char	   *lg_exempt_roles = NULL;
 double		lg_reclaim_threshold = 0.1;
 int			lg_max_recycles_per_cycle = 10;
+int			lg_max_age_ms = 0;
+int			lg_idle_timeout_ms = 0;
+int			lg_idle_xact_timeout_ms = 0;
+bool		lg_recycle_superusers = false;
+bool		lg_dry_run = false;
+int			lg_event_ring_size = 1024;
+int			lg_event_retention_s = 7 * 86400;
+int			lg_history_ring_size = 4096;
+int			lg_history_interval_ms = 60000;
+int			lg_history_retention_s = 7 * 86400;
+double		lg_alert_threshold = 0.8;
+double		lg_alert_clear_threshold = 0.7;
+double		lg_app_alert_threshold = 0.9;
 
 bool		lg_preloaded = false;
 
@@ -159,7 +173,109 @@ _PG_init(void)
 							PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
 
-	MarkGUCPrefixReserved("lifeguard");
+	DefineCustomIntVariable("lifeguard.max_age",
+							"Sets the age after which an idle connection is recycled.",
+							"Quota rules with max_age override it. Zero turns it off.",
+							&lg_max_age_ms,
+							0, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lifeguard.idle_timeout",
+							"Sets the idle time after which a connection is recycled.",
+							"Quota rules with idle_timeout override it. Zero turns it off.",
+							&lg_idle_timeout_ms,
+							0, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lifeguard.idle_in_transaction_timeout",
+							"Sets the time idle in a transaction after which a connection is recycled.",
+							"Quota rules with idle_in_transaction_timeout override it. Zero turns it off.",
+							&lg_idle_xact_timeout_ms,
+							0, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("lifeguard.recycle_superusers",
+							 "Allows the worker to recycle superusers' connections.",
+							 NULL,
+							 &lg_recycle_superusers,
+							 false,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("lifeguard.dry_run",
+							 "Makes the worker only log and record the connections it would recycle or reclaim.",
+							 NULL,
+							 &lg_dry_run,
+							 false,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lifeguard.event_ring_size",
+							"Sets the number of events kept in shared memory.",
+							NULL,
+							&lg_event_ring_size,
+							1024, 16, 1000000,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lifeguard.event_retention",
+							"Sets how long persisted events are kept.",
+							NULL,
+							&lg_event_retention_s,
+							7 * 86400, 60, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lifeguard.history_ring_size",
+							"Sets the number of history samples kept in shared memory.",
+							NULL,
+							&lg_history_ring_size,
+							4096, 16, 1000000,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lifeguard.history_interval",
+							"Sets the time between history samples.",
+							NULL,
+							&lg_history_interval_ms,
+							60000, 100, 86400 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lifeguard.history_retention",
+							"Sets how long persisted history samples are kept.",
+							NULL,
+							&lg_history_retention_s,
+							7 * 86400, 60, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomRealVariable("lifeguard.alert_threshold",
+							 "Sets the server utilization (used / usable connections) at which an alert is raised.",
+							 NULL,
+							 &lg_alert_threshold,
+							 0.8, 0.0, 1.0,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomRealVariable("lifeguard.alert_clear_threshold",
+							 "Sets the utilization below which a raised alert is cleared.",
+							 "Also applies to application alerts, as a fraction of the hard limit.",
+							 &lg_alert_clear_threshold,
+							 0.7, 0.0, 1.0,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomRealVariable("lifeguard.application_alert_threshold",
+							 "Sets the fraction of its hard limit at which an application alert is raised.",
+							 NULL,
+							 &lg_app_alert_threshold,
+							 0.9, 0.0, 1.0,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
 
 	lg_preloaded = true;
 
@@ -177,6 +293,9 @@ _PG_init(void)
 	lg_workload_init();
 	lg_index_advisor_init();
 	lg_worker_register();
+
+	/* after every lifeguard.* setting of every file is defined */
+	MarkGUCPrefixReserved("lifeguard");
 }
 
 #ifdef LG_HAVE_SHMEM_REQUEST_HOOK

@@ -20,6 +20,19 @@ extern bool lg_exempt_superusers;
 extern char *lg_exempt_roles;
 extern double lg_reclaim_threshold;
 extern int	lg_max_recycles_per_cycle;
+extern int	lg_max_age_ms;
+extern int	lg_idle_timeout_ms;
+extern int	lg_idle_xact_timeout_ms;
+extern bool lg_recycle_superusers;
+extern bool lg_dry_run;
+extern int	lg_event_ring_size;
+extern int	lg_event_retention_s;
+extern int	lg_history_ring_size;
+extern int	lg_history_interval_ms;
+extern int	lg_history_retention_s;
+extern double lg_alert_threshold;
+extern double lg_alert_clear_threshold;
+extern double lg_app_alert_threshold;
 
 /* true once _PG_init ran from shared_preload_libraries */
 extern bool lg_preloaded;

@@ -38,13 +38,20 @@
 #include <signal.h>
 #include <sys/socket.h>
 
+#include "catalog/pg_authid.h"
+#include "fmgr.h"
 #include "libpq/libpq.h"
 #include "libpq/libpq-be.h"
 #include "miscadmin.h"
 #include "tcop/tcopprot.h"
+#include "utils/acl.h"
 #include "utils/backend_status.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
 
 #include "compat.h"
+#include "pg_lifeguard.h"
+#include "quota.h"
 #include "recycle.h"
 #include "shmem.h"
 
@@ -55,6 +62,11 @@ static LifeguardSlot *my_slot = NULL;
 static volatile sig_atomic_t exiting_for = LG_RECYCLE_NONE;
 
 static void lg_recycle_sigusr2(SIGNAL_ARGS);
+static bool lg_may_signal(Oid roleid, bool target_superuser);
+static bool lg_wait_for_exit(int pid, int timeout_ms);
+
+PG_FUNCTION_INFO_V1(lifeguard_recycle);
+PG_FUNCTION_INFO_V1(lifeguard_recycle_application);
 static bool lg_backend_at_safe_point(bool allow_xact);
 
 /*
@@ -77,6 +89,76 @@ lg_recycle_kind_name(int kind)
 			return "recycled_manual";
 	}
 	return "none";
+}
+
+/*
+ * The limits that apply under "rule" (NULL: none): the rule's own value
+ * where it sets one, else the server-wide setting, where 0 means off.
+ */
+void
+lg_recycle_limits(const LifeguardRule *rule, LgRecycleLimits *lim)
+{
+	lim->max_age_ms = lg_max_age_ms > 0 ? lg_max_age_ms : -1;
+	lim->idle_ms = lg_idle_timeout_ms > 0 ? lg_idle_timeout_ms : -1;
+	lim->idle_xact_ms = lg_idle_xact_timeout_ms > 0 ? lg_idle_xact_timeout_ms : -1;
+	lim->min_idle = 0;
+	if (rule == NULL || lg_effective_mode(rule) == LG_MODE_OFF)
+		return;
+	if (rule->max_age_ms >= 0)
+		lim->max_age_ms = rule->max_age_ms;
+	if (rule->idle_timeout_ms >= 0)
+		lim->idle_ms = rule->idle_timeout_ms;
+	if (rule->idle_xact_timeout_ms >= 0)
+		lim->idle_xact_ms = rule->idle_xact_timeout_ms;
+	lim->min_idle = rule->min_idle;
+}
+
+/*
+ * Should this backend be retired now, and why?  Only idle backends are
+ * (idle in transaction only under an idle-in-transaction limit); a
+ * superuser's only with lifeguard.recycle_superusers.  *eligible_at gets
+ * the earliest time a limit is reached given the current state (0: no
+ * limit applies), which lifeguard.backends shows as recycle_at.
+ */
+int
+lg_recycle_decide(BackendState state, TimestampTz now,
+				  TimestampTz connected_at, TimestampTz state_change,
+				  bool superuser, const LgRecycleLimits *lim,
+				  TimestampTz *eligible_at)
+{
+	TimestampTz age_at = 0;
+	TimestampTz idle_at = 0;
+	TimestampTz xact_at = 0;
+	bool		idle = (state == STATE_IDLE);
+	bool		in_xact = (state == STATE_IDLEINTRANSACTION ||
+						   state == STATE_IDLEINTRANSACTION_ABORTED);
+
+	*eligible_at = 0;
+	if (superuser && !lg_recycle_superusers)
+		return LG_RECYCLE_NONE;
+
+	if (lim->max_age_ms >= 0)
+		age_at = connected_at + lim->max_age_ms * 1000;
+	if (lim->idle_ms >= 0 && idle && state_change != 0)
+		idle_at = state_change + lim->idle_ms * 1000;
+	if (lim->idle_xact_ms >= 0 && in_xact && state_change != 0)
+		xact_at = state_change + lim->idle_xact_ms * 1000;
+
+	*eligible_at = age_at;
+	if (idle_at && (*eligible_at == 0 || idle_at < *eligible_at))
+		*eligible_at = idle_at;
+	if (xact_at && (*eligible_at == 0 || xact_at < *eligible_at))
+		*eligible_at = xact_at;
+
+	if (in_xact)
+		return (xact_at && now >= xact_at) ? LG_RECYCLE_IDLE_XACT : LG_RECYCLE_NONE;
+	if (!idle)
+		return LG_RECYCLE_NONE;
+	if (age_at && now >= age_at)
+		return LG_RECYCLE_AGE;
+	if (idle_at && now >= idle_at)
+		return LG_RECYCLE_IDLE;
+	return LG_RECYCLE_NONE;
 }
 
 /*
@@ -176,4 +258,201 @@ lg_recycle_request_locked(LifeguardSlot *slot, int kind, bool allow_xact)
 		return false;
 	}
 	return true;
+}
+
+/*
+ * May the current user retire a backend of this role?  The rules of
+ * pg_terminate_backend (superuser targets need a superuser; otherwise the
+ * target's role or pg_signal_backend), plus lifeguard_admin for
+ * non-superuser targets.  Looks up catalogs: never call under our lock.
+ */
+static bool
+lg_may_signal(Oid roleid, bool target_superuser)
+{
+	Oid			me = GetUserId();
+	Oid			admin;
+
+	if (superuser())
+		return true;
+	if (target_superuser || !OidIsValid(roleid))
+		return false;
+	if (has_privs_of_role(me, roleid) ||
+		has_privs_of_role(me, ROLE_PG_SIGNAL_BACKEND))
+		return true;
+	admin = get_role_oid(LG_ADMIN_ROLE, true);
+	return OidIsValid(admin) && has_privs_of_role(me, admin);
+}
+
+/*
+ * Wait up to timeout_ms for process pid to be gone.
+ */
+static bool
+lg_wait_for_exit(int pid, int timeout_ms)
+{
+	for (int waited = 0; waited < timeout_ms; waited += 10)
+	{
+		if (kill(pid, 0) != 0 && errno == ESRCH)
+			return true;
+		CHECK_FOR_INTERRUPTS();
+		pg_usleep(10 * 1000L);
+	}
+	return false;
+}
+
+/* A backend to retire, as copied from its slot. */
+typedef struct LgTarget
+{
+	int			slotno;
+	int			pid;
+	Oid			roleid;
+	bool		superuser;
+	bool		allowed;
+} LgTarget;
+
+/*
+ * Copy the slots of pid (if > 0) or of application key (otherwise) into
+ * targets[], then check the caller's permission for each without holding
+ * the lock.  Returns the count.
+ */
+static int
+lg_collect_targets(int pid, const char *key, LgTarget *targets)
+{
+	int			n = 0;
+
+	LWLockAcquire(lg_shared->lock, LW_SHARED);
+	for (int i = 0; i < lg_shared->nslots; i++)
+	{
+		LifeguardSlot *s = &lg_shared->slots[i];
+
+		if (s->pid == 0 || s->pid == MyProcPid)
+			continue;
+		if (pid > 0 ? s->pid != pid :
+			(s->app == NULL || strcmp(s->app->name, key) != 0))
+			continue;
+		targets[n].slotno = i;
+		targets[n].pid = s->pid;
+		targets[n].roleid = s->roleid;
+		targets[n].superuser = s->superuser;
+		n++;
+	}
+	LWLockRelease(lg_shared->lock);
+
+	for (int i = 0; i < n; i++)
+		targets[i].allowed = lg_may_signal(targets[i].roleid, targets[i].superuser);
+	return n;
+}
+
+/*
+ * Ask the allowed targets that still hold their slot to end at their next
+ * safe point.  Returns how many were asked.
+ */
+static int
+lg_request_targets(LgTarget *targets, int n)
+{
+	int			asked = 0;
+
+	LWLockAcquire(lg_shared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < n; i++)
+	{
+		LifeguardSlot *s = &lg_shared->slots[targets[i].slotno];
+
+		if (targets[i].allowed && s->pid == targets[i].pid &&
+			lg_recycle_request_locked(s, LG_RECYCLE_MANUAL, false))
+			asked++;
+	}
+	LWLockRelease(lg_shared->lock);
+	return asked;
+}
+
+/*
+ * lifeguard.recycle(pid int, timeout_ms int DEFAULT 1000) RETURNS boolean
+ *
+ * Ask one client backend to end at its next safe point (idle, nothing on
+ * its way) and wait for it.  Returns true if it ended, false if it was
+ * busy (it is not asked again).
+ */
+Datum
+lifeguard_recycle(PG_FUNCTION_ARGS)
+{
+	int			pid = PG_GETARG_INT32(0);
+	int			timeout_ms = PG_GETARG_INT32(1);
+	LgTarget	target;
+	int			n;
+
+	lg_require_shmem();
+	if (timeout_ms < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("timeout must not be negative")));
+	if (pid == MyProcPid)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot recycle the current session")));
+	if (pid <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid process ID %d", pid)));
+
+	n = lg_collect_targets(pid, NULL, &target);
+	if (n == 0)
+	{
+		ereport(WARNING,
+				(errmsg("PID %d is not a client backend counted by pg_lifeguard", pid)));
+		PG_RETURN_BOOL(false);
+	}
+	if (!target.allowed)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to recycle process %d", pid),
+				 errdetail("Only roles with privileges of the role of the backend, of pg_signal_backend or of lifeguard_admin may recycle it; a superuser's backend needs a superuser.")));
+	if (lg_request_targets(&target, 1) == 0)
+		PG_RETURN_BOOL(false);
+	if (lg_wait_for_exit(pid, timeout_ms))
+		PG_RETURN_BOOL(true);
+	ereport(NOTICE,
+			(errmsg("process %d did not end because it is not idle", pid),
+			 errhint("Only idle sessions are recycled; use pg_terminate_backend() to end a busy one.")));
+	PG_RETURN_BOOL(false);
+}
+
+/*
+ * lifeguard.recycle_application(application_name text, only_idle bool
+ * DEFAULT true) RETURNS integer
+ *
+ * Ask every backend of an application that the caller may signal to end:
+ * at its next safe point when only_idle, else at once with SIGTERM as
+ * pg_terminate_backend() does.  Returns the number of backends asked.
+ */
+Datum
+lifeguard_recycle_application(PG_FUNCTION_ARGS)
+{
+	char		key[NAMEDATALEN];
+	bool		only_idle = PG_GETARG_BOOL(1);
+	LgTarget   *targets;
+	int			n;
+	int			asked = 0;
+	int			denied = 0;
+
+	lg_require_shmem();
+	lg_app_name_key(text_to_cstring(PG_GETARG_TEXT_PP(0)), key);
+	targets = palloc(sizeof(LgTarget) * Max(lg_shared->nslots, 1));
+	n = lg_collect_targets(0, key, targets);
+	for (int i = 0; i < n; i++)
+		if (!targets[i].allowed)
+			denied++;
+
+	if (only_idle)
+		asked = lg_request_targets(targets, n);
+	else
+	{
+		for (int i = 0; i < n; i++)
+			if (targets[i].allowed && kill(targets[i].pid, SIGTERM) == 0)
+				asked++;
+	}
+	if (denied > 0)
+		ereport(WARNING,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("skipped %d backends of application \"%s\" that the current role may not signal",
+						denied, key)));
+	PG_RETURN_INT32(asked);
 }

@@ -12,6 +12,7 @@
 #define PG_LIFEGUARD_RECYCLE_H
 
 #include "shmem.h"
+#include "utils/backend_status.h"
 
 /* Why a backend is retired.  Stored in slots; keep the values stable. */
 typedef enum LifeguardRecycleKind
@@ -25,6 +26,22 @@ typedef enum LifeguardRecycleKind
 } LifeguardRecycleKind;
 
 extern const char *lg_recycle_kind_name(int kind);
+
+/* Time limits that apply to one backend; -1 = not set. */
+typedef struct LgRecycleLimits
+{
+	int64		max_age_ms;
+	int64		idle_ms;
+	int64		idle_xact_ms;
+	int32		min_idle;
+} LgRecycleLimits;
+
+/* policy: pure functions of their inputs */
+extern void lg_recycle_limits(const LifeguardRule *rule, LgRecycleLimits *lim);
+extern int	lg_recycle_decide(BackendState state, TimestampTz now,
+							  TimestampTz connected_at, TimestampTz state_change,
+							  bool superuser, const LgRecycleLimits *lim,
+							  TimestampTz *eligible_at);
 
 /* backend side */
 extern void lg_recycle_backend_init(void);

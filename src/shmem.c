@@ -65,6 +65,8 @@ HTAB	   *lg_apps = NULL;
 #define LG_TRANCHE "pg_lifeguard"
 
 static Size lg_rules_size(void);
+static Size lg_slots_size(void);
+static Size lg_events_size(void);
 static Size lg_struct_size(void);
 static Size lg_shmem_size(void);
 
@@ -76,10 +78,27 @@ lg_rules_size(void)
 }
 
 static Size
+lg_slots_size(void)
+{
+	return MAXALIGN(mul_size(lg_max_backends(), sizeof(LifeguardSlot)));
+}
+
+static Size
+lg_events_size(void)
+{
+	return MAXALIGN(mul_size(lg_event_ring_size, sizeof(LifeguardEvent)));
+}
+
+static Size
 lg_struct_size(void)
 {
-	return add_size(add_size(MAXALIGN(sizeof(LifeguardShared)), lg_rules_size()),
-					MAXALIGN(mul_size(lg_max_backends(), sizeof(LifeguardSlot))));
+	Size		size = MAXALIGN(sizeof(LifeguardShared));
+
+	size = add_size(size, lg_rules_size());
+	size = add_size(size, lg_slots_size());
+	size = add_size(size, lg_events_size());
+	size = add_size(size, MAXALIGN(mul_size(lg_history_ring_size, sizeof(LifeguardSample))));
+	return size;
 }
 
 /*
@@ -134,6 +153,20 @@ lg_shmem_startup(void)
 	}
 	lg_shared->rules = (LifeguardRule *) tail;
 	lg_shared->slots = (LifeguardSlot *) (tail + lg_rules_size());
+	lg_shared->events = (LifeguardEvent *)
+		(tail + lg_rules_size() + lg_slots_size());
+	lg_shared->samples = (LifeguardSample *)
+		(tail + lg_rules_size() + lg_slots_size() + lg_events_size());
+	if (!found)
+	{
+		for (int i = 0; i < lg_shared->nslots; i++)
+		{
+			pg_atomic_init_u64(&lg_shared->slots[i].xacts, 0);
+			pg_atomic_init_u64(&lg_shared->slots[i].xact_us, 0);
+		}
+		lg_shared->event_next = 1;
+		lg_shared->sample_next = 1;
+	}
 
 	memset(&info, 0, sizeof(info));
 	info.keysize = NAMEDATALEN;
@@ -271,4 +304,26 @@ lg_request_rules_reload(void)
 	SpinLockAcquire(&lg_shared->mutex);
 	lg_shared->reload_rules = true;
 	SpinLockRelease(&lg_shared->mutex);
+}
+
+/*
+ * Mark a slot free.  Caller holds lg_shared->lock exclusively.
+ */
+void
+lg_slot_clear(LifeguardSlot *slot)
+{
+	slot->pid = 0;
+	slot->roleid = InvalidOid;
+	slot->superuser = false;
+	slot->exempt = false;
+	slot->connected_at = 0;
+	slot->app = NULL;
+	slot->rolname[0] = '\0';
+	slot->datname[0] = '\0';
+	slot->dry_run_noted = 0;
+	slot->recycle_request = 0;
+	slot->recycle_allow_xact = 0;
+	slot->recycle_deferred = 0;
+	pg_atomic_write_u64(&slot->xacts, 0);
+	pg_atomic_write_u64(&slot->xact_us, 0);
 }

@@ -12,6 +12,7 @@
 #ifndef PG_LIFEGUARD_SHMEM_H
 #define PG_LIFEGUARD_SHMEM_H
 
+#include "port/atomics.h"
 #include "storage/lwlock.h"
 #include "storage/spin.h"
 #include "utils/hsearch.h"
@@ -43,6 +44,9 @@ typedef struct LifeguardApp
 	int64		reclaimed;		/* idle backends reclaimed by the worker */
 	int64		recycled;		/* idle backends recycled (age, idle time) */
 	int32		reclaim_pending;	/* worker scratch within one cycle */
+	int64		session_ms_closed;	/* summed duration of closed sessions */
+	int64		xacts_closed;	/* transactions of closed sessions */
+	int64		xact_us_closed; /* their summed duration */
 	int32		connections;	/* live counted backends */
 	int32		peak;			/* highest connections since reset */
 	TimestampTz peak_at;
@@ -55,6 +59,16 @@ typedef struct LifeguardApp
 	int32		waiting;		/* waiting on a heavyweight lock */
 	TimestampTz oldest_start;	/* backend_start of the oldest, 0 if none */
 	TimestampTz longest_idle_since; /* state change of the longest idle */
+	TimestampTz longest_idle_xact_since;	/* same, idle in transaction */
+	int64		xacts;			/* all transactions, closed + live */
+	int64		xact_us;		/* their summed duration */
+
+	/* worker state */
+	double		recycle_tokens; /* age-recycling allowance (token bucket) */
+	TimestampTz tokens_at;
+	bool		alert_active;	/* application alert raised, not cleared */
+	TimestampTz alert_raised_at;
+	double		alert_value;
 } LifeguardApp;
 
 /*
@@ -72,6 +86,13 @@ typedef struct LifeguardSlot
 	LifeguardApp *app;			/* entry this backend counts under */
 	char		rolname[NAMEDATALEN];
 	char		datname[NAMEDATALEN];
+
+	/* written by the backend itself only (no lock), read by the worker */
+	pg_atomic_uint64 xacts;		/* transactions ended */
+	pg_atomic_uint64 xact_us;	/* their summed duration */
+
+	/* worker scratch, under the lock */
+	int			dry_run_noted;	/* recycle kind already logged in dry run */
 
 	/* recycling mailbox: written by requester, read by the backend */
 	volatile int recycle_request;	/* LifeguardRecycleKind, 0 = none */
@@ -97,6 +118,38 @@ typedef struct LifeguardRule
 	int64		idle_xact_timeout_ms;	/* -1 = not set */
 	int			mode;			/* LifeguardMode */
 } LifeguardRule;
+
+/* An event in the shared ring (lifeguard.events). */
+#define LG_EVENT_DETAIL_LEN 256
+typedef struct LifeguardEvent
+{
+	uint64		seq;			/* 1-based, monotonic since start */
+	TimestampTz at;
+	int			kind;			/* LifeguardEventKind */
+	int			pid;
+	char		app[NAMEDATALEN];
+	bool		app_null;		/* server-wide event */
+	char		usename[NAMEDATALEN];
+	char		datname[NAMEDATALEN];
+	char		detail[LG_EVENT_DETAIL_LEN];	/* JSON object text */
+} LifeguardEvent;
+
+/* One history sample of one application (lifeguard.pool_history). */
+typedef struct LifeguardSample
+{
+	uint64		seq;
+	TimestampTz at;
+	char		app[NAMEDATALEN];
+	int32		connections;
+	int32		active;
+	int32		idle;
+	int32		idle_in_transaction;
+	int32		waiting;
+	int64		xacts;
+	int64		xact_us;
+	int64		opened;
+	int64		rejected;
+} LifeguardSample;
 
 /* Worker status, shown by lifeguard.worker_status. */
 typedef struct LifeguardWorkerInfo
@@ -131,7 +184,20 @@ typedef struct LifeguardShared
 	LifeguardWorkerInfo worker;
 	bool		reload_rules;	/* worker should re-read the quota table */
 
+	/* event and history rings, protected by lock */
+	uint64		event_next;		/* seq of the next event */
+	uint64		event_persisted;	/* events up to this seq are in the table */
+	uint64		sample_next;
+	uint64		sample_persisted;
+
+	/* server-wide alert, protected by lock */
+	bool		alert_active;
+	TimestampTz alert_raised_at;
+	double		alert_value;
+
 	/* variable-length tails, set up by lg_shmem_startup */
+	LifeguardEvent *events;		/* lg_event_ring_size entries */
+	LifeguardSample *samples;	/* lg_history_ring_size entries */
 	LifeguardRule *rules;		/* max_quotas entries */
 	LifeguardSlot *slots;		/* nslots entries */
 } LifeguardShared;
@@ -148,6 +214,7 @@ extern LifeguardApp *lg_app_lookup(const char *name, bool create,
 extern LifeguardSlot *lg_slot_for_index(int procindex);
 extern LifeguardSlot *lg_my_slot(void);
 extern void lg_app_name_key(const char *raw, char *key);
+extern void lg_slot_clear(LifeguardSlot *slot);
 
 extern void lg_install_rules(const LifeguardRule *rules, int nrules);
 extern void lg_request_rules_reload(void);

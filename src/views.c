@@ -29,6 +29,7 @@
 #include "compat.h"
 #include "pg_lifeguard.h"
 #include "quota.h"
+#include "recycle.h"
 #include "shmem.h"
 
 PG_FUNCTION_INFO_V1(lifeguard_pool_stats_1_0);
@@ -54,6 +55,8 @@ typedef struct SlotCopy
 	char		rolname[NAMEDATALEN];
 	char		datname[NAMEDATALEN];
 	TimestampTz connected_at;
+	bool		superuser;
+	LgRecycleLimits lim;
 } SlotCopy;
 
 static const char *const mode_names[] = {"off", "warn", "enforce"};
@@ -146,8 +149,8 @@ lifeguard_pool_stats_1_0(PG_FUNCTION_ARGS)
 	for (int i = 0; i < n; i++)
 	{
 		PoolRow    *row = &rows[i];
-		Datum		values[22];
-		bool		nulls[22];
+		Datum		values[26];
+		bool		nulls[26];
 		int			j = 0;
 
 		memset(nulls, 0, sizeof(nulls));
@@ -190,7 +193,12 @@ lifeguard_pool_stats_1_0(PG_FUNCTION_ARGS)
 		}
 		values[j] = lg_timestamp_or_null(row->app.first_seen, &nulls[j]);
 		j++;
-		Assert(j == 22);
+		values[j] = lg_timestamp_or_null(row->app.longest_idle_xact_since, &nulls[j]);
+		j++;
+		values[j++] = Int64GetDatum(row->app.xacts);
+		values[j++] = Int64GetDatum(row->app.xact_us);
+		values[j++] = Int64GetDatum(row->app.session_ms_closed);
+		Assert(j == 26);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
@@ -232,6 +240,13 @@ lifeguard_backends_1_0(PG_FUNCTION_ARGS)
 		memcpy(c->rolname, s->rolname, NAMEDATALEN);
 		memcpy(c->datname, s->datname, NAMEDATALEN);
 		c->connected_at = s->connected_at;
+		c->superuser = s->superuser;
+		{
+			int			r = s->app ? lg_rule_match(lg_shared->rules, lg_shared->nrules,
+												   s->app->name, s->rolname, s->datname) : -1;
+
+			lg_recycle_limits(r >= 0 ? &lg_shared->rules[r] : NULL, &c->lim);
+		}
 	}
 	LWLockRelease(lg_shared->lock);
 
@@ -239,10 +254,12 @@ lifeguard_backends_1_0(PG_FUNCTION_ARGS)
 	{
 		SlotCopy   *c = &slots[i];
 		LgBackend  *b = lg_find_backend(backends, nbackends, c->pid);
-		Datum		values[9];
-		bool		nulls[9];
+		Datum		values[11];
+		bool		nulls[11];
 		bool		visible;
 		const char *state;
+		TimestampTz eligible_at;
+		int			kind;
 
 		if (b == NULL)
 			continue;			/* gone, or not yet in the status array */
@@ -267,6 +284,14 @@ lifeguard_backends_1_0(PG_FUNCTION_ARGS)
 		else
 			nulls[6] = nulls[7] = true;
 		values[8] = BoolGetDatum(visible);
+		kind = lg_recycle_decide(b->state, GetCurrentTimestamp(), c->connected_at,
+								 b->state_change, c->superuser, &c->lim, &eligible_at);
+		if (visible && kind != LG_RECYCLE_NONE)
+			values[9] = CStringGetTextDatum(lg_recycle_kind_name(kind));
+		else
+			nulls[9] = true;
+		values[10] = TimestampTzGetDatum(eligible_at);
+		nulls[10] = !visible || eligible_at == 0;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

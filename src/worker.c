@@ -29,6 +29,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "commands/extension.h"
@@ -47,6 +49,7 @@
 #include "activity.h"
 #include "admission.h"
 #include "compat.h"
+#include "events.h"
 #include "pg_lifeguard.h"
 #include "quota.h"
 #include "recycle.h"
@@ -59,12 +62,21 @@
  */
 #define LG_DB_INTERVAL_MS			5000
 #define LG_DB_INTERVAL_WAITING_MS	1000
+/* How often events and samples are written to their tables, and pruned. */
+#define LG_PERSIST_INTERVAL_MS		1000
+#define LG_PRUNE_INTERVAL_MS		60000
+/* Alert changes handled per cycle; more wait for the next one. */
+#define LG_MAX_ALERT_CHANGES		64
 
-/* A reclaim candidate: an idle backend of an application above soft. */
+/* A backend the policy picked, re-checked before it is asked to end. */
 typedef struct LgCandidate
 {
 	int			slotno;
-	TimestampTz idle_since;
+	int			pid;
+	int			kind;			/* LifeguardRecycleKind */
+	BackendState state;
+	TimestampTz state_change;
+	TimestampTz sort_key;		/* earlier first within a kind */
 } LgCandidate;
 
 static bool extension_missing_logged = false;
@@ -72,9 +84,15 @@ static bool extension_missing_logged = false;
 static void lg_worker_on_exit(int code, Datum arg);
 static void lg_worker_set_error(const char *msg);
 static void lg_worker_db_tick(void);
-static void lg_worker_refresh(LgBackend *backends, int nbackends,
-							  LgCandidate *cand);
 static int	lg_candidate_cmp(const void *a, const void *b);
+static const LifeguardRule *lg_slot_rule(LifeguardSlot *slot);
+static int	lg_worker_refresh(LgBackend *backends, int nbackends,
+							  LgCandidate *cand, TimestampTz now);
+static bool lg_age_allowance(LifeguardApp *app, int64 max_age_ms, TimestampTz now);
+static void lg_worker_retire(LgCandidate *cand, int ncand, TimestampTz now);
+static void lg_worker_observe(TimestampTz now, TimestampTz *last_sample,
+							  LgAlertChange *changes, int *nchanges);
+static void lg_worker_persist(LgAlertChange *changes, int nchanges, bool prune);
 
 /*
  * Register the worker.  Called from _PG_init while preloading.
@@ -116,6 +134,57 @@ lg_worker_set_error(const char *msg)
 	strlcpy(lg_shared->worker.last_error, msg ? msg : "",
 			sizeof(lg_shared->worker.last_error));
 	SpinLockRelease(&lg_shared->mutex);
+}
+
+/*
+ * Write events and samples to their tables and send NOTIFY for alert
+ * changes, in one transaction; on a standby, or without the extension,
+ * only log the alert changes.  Errors are caught like lg_worker_db_tick's.
+ */
+static void
+lg_worker_persist(LgAlertChange *changes, int nchanges, bool prune)
+{
+	MemoryContext cycle = CurrentMemoryContext;
+
+	if (!lg_shared->worker.extension_present || RecoveryInProgress())
+	{
+		lg_alerts_report(changes, nchanges, false);
+		return;
+	}
+
+	PG_TRY();
+	{
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pgstat_report_activity(STATE_RUNNING, "pg_lifeguard: writing events and history");
+		if (OidIsValid(get_extension_oid("pg_lifeguard", true)))
+		{
+			lg_alerts_report(changes, nchanges, true);
+			lg_persist_rings(prune);
+		}
+		else
+			lg_alerts_report(changes, nchanges, false);
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		pgstat_report_activity(STATE_IDLE, NULL);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cycle);
+		edata = CopyErrorData();
+		FlushErrorState();
+		ereport(LOG,
+				(errmsg("pg_lifeguard worker could not write events: %s", edata->message)));
+		lg_worker_set_error(edata->message);
+		AbortCurrentTransaction();
+		pgstat_report_activity(STATE_IDLE, NULL);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cycle);
 }
 
 /*
@@ -196,19 +265,36 @@ lg_worker_db_tick(void)
 static int
 lg_candidate_cmp(const void *a, const void *b)
 {
-	TimestampTz ta = ((const LgCandidate *) a)->idle_since;
-	TimestampTz tb = ((const LgCandidate *) b)->idle_since;
+	const LgCandidate *ca = (const LgCandidate *) a;
+	const LgCandidate *cb = (const LgCandidate *) b;
 
-	return (ta > tb) - (ta < tb);
+	if (ca->kind != cb->kind)
+		return (ca->kind > cb->kind) - (ca->kind < cb->kind);
+	return (ca->sort_key > cb->sort_key) - (ca->sort_key < cb->sort_key);
 }
 
 /*
- * Gauges and reclaiming, in one exclusive hold of the lock.  "cand" has
- * room for one entry per slot; it is filled and sorted here, so nothing
- * is allocated under the lock.
+ * The rule governing a slot's backend, cached in the slot for the
+ * current generation of rules.  Caller holds lg_shared->lock.
  */
-static void
-lg_worker_refresh(LgBackend *backends, int nbackends, LgCandidate *cand)
+static const LifeguardRule *
+lg_slot_rule(LifeguardSlot *slot)
+{
+	int			r = lg_rule_match(lg_shared->rules, lg_shared->nrules,
+								  slot->app->name, slot->rolname, slot->datname);
+
+	return r >= 0 ? &lg_shared->rules[r] : NULL;
+}
+
+/*
+ * Phase 1, under one exclusive hold of the lock: rewrite the gauges and
+ * let the policy pick candidates for recycling and reclaiming.  "cand"
+ * has room for one entry per slot; nothing is allocated under the lock.
+ * Returns the number of candidates.
+ */
+static int
+lg_worker_refresh(LgBackend *backends, int nbackends, LgCandidate *cand,
+				  TimestampTz now)
 {
 	HASH_SEQ_STATUS seq;
 	LifeguardApp *app;
@@ -222,11 +308,15 @@ lg_worker_refresh(LgBackend *backends, int nbackends, LgCandidate *cand)
 	while ((app = hash_seq_search(&seq)) != NULL)
 	{
 		app->active = app->idle = app->idle_in_transaction = app->waiting = 0;
-		app->oldest_start = app->longest_idle_since = 0;
+		app->oldest_start = app->longest_idle_since = app->longest_idle_xact_since = 0;
+		app->xacts = app->xacts_closed;
+		app->xact_us = app->xact_us_closed;
 	}
 	app = &lg_shared->overflow;
 	app->active = app->idle = app->idle_in_transaction = app->waiting = 0;
-	app->oldest_start = app->longest_idle_since = 0;
+	app->oldest_start = app->longest_idle_since = app->longest_idle_xact_since = 0;
+	app->xacts = app->xacts_closed;
+	app->xact_us = app->xact_us_closed;
 
 	short_of_slots = lg_reclaim_threshold > 0 &&
 		(usable - lg_shared->total_connections) < lg_reclaim_threshold * usable;
@@ -235,10 +325,16 @@ lg_worker_refresh(LgBackend *backends, int nbackends, LgCandidate *cand)
 	{
 		LifeguardSlot *slot = &lg_shared->slots[i];
 		LgBackend  *b;
+		const LifeguardRule *rule;
+		LgRecycleLimits lim;
+		TimestampTz eligible_at;
+		int			kind;
 
 		if (slot->pid == 0 || slot->app == NULL)
 			continue;
 		app = slot->app;
+		app->xacts += pg_atomic_read_u64(&slot->xacts);
+		app->xact_us += pg_atomic_read_u64(&slot->xact_us);
 		if (app->oldest_start == 0 || slot->connected_at < app->oldest_start)
 			app->oldest_start = slot->connected_at;
 
@@ -251,16 +347,12 @@ lg_worker_refresh(LgBackend *backends, int nbackends, LgCandidate *cand)
 				app->idle++;
 				if (app->longest_idle_since == 0 || b->state_change < app->longest_idle_since)
 					app->longest_idle_since = b->state_change;
-				if (short_of_slots && !slot->exempt)
-				{
-					cand[ncand].slotno = i;
-					cand[ncand].idle_since = b->state_change;
-					ncand++;
-				}
 				break;
 			case STATE_IDLEINTRANSACTION:
 			case STATE_IDLEINTRANSACTION_ABORTED:
 				app->idle_in_transaction++;
+				if (app->longest_idle_xact_since == 0 || b->state_change < app->longest_idle_xact_since)
+					app->longest_idle_xact_since = b->state_change;
 				break;
 			default:
 				app->active++;
@@ -268,43 +360,161 @@ lg_worker_refresh(LgBackend *backends, int nbackends, LgCandidate *cand)
 		}
 		if (lg_backend_waiting_on_lock(i, slot->pid))
 			app->waiting++;
-	}
 
-	/*
-	 * Reclaim: longest idle first, and never take an application below its
-	 * soft limit.  Requests are cheap and the backend itself refuses unless
-	 * it is truly idle, so the gauges read above are good enough here.
-	 */
-	if (ncand > 0)
-	{
-		int			done = 0;
-
-		qsort(cand, ncand, sizeof(LgCandidate), lg_candidate_cmp);
-		for (int c = 0; c < ncand && done < lg_max_recycles_per_cycle; c++)
+		/* the policy */
+		rule = lg_slot_rule(slot);
+		lg_recycle_limits(rule, &lim);
+		kind = lg_recycle_decide(b->state, now, slot->connected_at, b->state_change,
+								 slot->superuser, &lim, &eligible_at);
+		if (kind == LG_RECYCLE_NONE && short_of_slots && b->state == STATE_IDLE &&
+			!slot->exempt && rule != NULL &&
+			lg_effective_mode(rule) == LG_MODE_ENFORCE &&
+			(!slot->superuser || lg_recycle_superusers))
+			kind = LG_RECYCLE_RECLAIM;
+		if (kind != LG_RECYCLE_NONE)
 		{
-			LifeguardSlot *slot = &lg_shared->slots[cand[c].slotno];
-			int			r;
+			LgCandidate *c = &cand[ncand++];
 
-			r = lg_rule_match(lg_shared->rules, lg_shared->nrules,
-							  slot->app->name, slot->rolname, slot->datname);
-			if (r < 0 || lg_effective_mode(&lg_shared->rules[r]) != LG_MODE_ENFORCE)
-				continue;
-			/* count this cycle's requests against the excess */
-			if (slot->app->connections - slot->app->reclaim_pending <=
-				lg_shared->rules[r].soft_limit)
-				continue;
-			if (lg_recycle_request_locked(slot, LG_RECYCLE_RECLAIM, false))
-			{
-				slot->app->reclaim_pending++;
-				done++;
-			}
+			c->slotno = i;
+			c->pid = slot->pid;
+			c->kind = kind;
+			c->state = b->state;
+			c->state_change = b->state_change;
+			c->sort_key = kind == LG_RECYCLE_AGE ? slot->connected_at : b->state_change;
 		}
+	}
+	LWLockRelease(lg_shared->lock);
+
+	if (ncand > 1)
+		qsort(cand, ncand, sizeof(LgCandidate), lg_candidate_cmp);
+	return ncand;
+}
+
+/*
+ * May one more backend of "app" be retired for age now?  A token bucket
+ * per application, refilled at about connections / max_age per second
+ * with +-50% jitter, so that a pool that connected all at once is not
+ * emptied all at once (the lesson of PgBouncer's server_lifetime).
+ * Caller holds lg_shared->lock exclusively.
+ */
+static bool
+lg_age_allowance(LifeguardApp *app, int64 max_age_ms, TimestampTz now)
+{
+	double		cap = Max(1.0, ceil(app->connections * 0.25));
+
+	if (app->tokens_at == 0 || max_age_ms <= 0)
+		app->recycle_tokens = cap;
+	else
+	{
+		double		elapsed_ms = (double) (now - app->tokens_at) / 1000.0;
+		double		jitter = 0.5 + lg_random_double();
+
+		app->recycle_tokens += app->connections * elapsed_ms / max_age_ms * jitter;
+		if (app->recycle_tokens > cap)
+			app->recycle_tokens = cap;
+	}
+	app->tokens_at = now;
+	if (app->recycle_tokens < 1.0)
+		return false;
+	app->recycle_tokens -= 1.0;
+	return true;
+}
+
+/*
+ * Phases 2 and 3: re-read every backend's status (without the lock), then
+ * under the lock ask each candidate whose pid, state and state-change
+ * time have not moved to end itself (or, in dry run, record that it would
+ * have been asked), within the per-cycle cap, the age rate limit, the
+ * min_idle floor and the soft-limit floor of reclaiming.
+ */
+static void
+lg_worker_retire(LgCandidate *cand, int ncand, TimestampTz now)
+{
+	LgBackend  *fresh;
+	int			nfresh;
+	int			done = 0;
+	HASH_SEQ_STATUS seq;
+	LifeguardApp *app;
+
+	nfresh = lg_read_client_backends(&fresh);
+
+	LWLockAcquire(lg_shared->lock, LW_EXCLUSIVE);
+	hash_seq_init(&seq, lg_apps);
+	while ((app = hash_seq_search(&seq)) != NULL)
+		app->reclaim_pending = 0;
+
+	for (int c = 0; c < ncand && done < lg_max_recycles_per_cycle; c++)
+	{
+		LgCandidate *cd = &cand[c];
+		LifeguardSlot *slot = &lg_shared->slots[cd->slotno];
+		LgBackend  *b = lg_find_backend(fresh, nfresh, cd->pid);
+		const LifeguardRule *rule;
+		LgRecycleLimits lim;
+
+		if (slot->pid != cd->pid || slot->app == NULL || b == NULL ||
+			b->state != cd->state || b->state_change != cd->state_change)
+			continue;			/* it moved: leave it for a later cycle */
+		app = slot->app;
+		rule = lg_slot_rule(slot);
+		lg_recycle_limits(rule, &lim);
+
+		if (cd->kind == LG_RECYCLE_IDLE &&
+			app->idle - app->reclaim_pending <= lim.min_idle)
+			continue;
+		if (cd->kind == LG_RECYCLE_RECLAIM &&
+			(rule == NULL ||
+			 app->connections - app->reclaim_pending <= rule->soft_limit))
+			continue;
+		if (cd->kind == LG_RECYCLE_AGE && !lg_age_allowance(app, lim.max_age_ms, now))
+			continue;
+
+		if (lg_dry_run)
+		{
+			if (slot->dry_run_noted != cd->kind)
+			{
+				slot->dry_run_noted = cd->kind;
+				lg_event_add_locked(cd->kind, app->name, cd->pid, slot->rolname, slot->datname,
+									"\"dry_run\": true, \"connection_age_s\": %.1f, \"state_for_s\": %.1f",
+									(double) (now - slot->connected_at) / 1000000.0,
+									(double) (now - cd->state_change) / 1000000.0);
+			}
+			app->reclaim_pending++;
+			done++;
+			continue;
+		}
+		if (lg_recycle_request_locked(slot, cd->kind,
+									  cd->kind == LG_RECYCLE_IDLE_XACT))
+		{
+			app->reclaim_pending++;
+			done++;
+		}
+	}
+	LWLockRelease(lg_shared->lock);
+}
+
+/*
+ * History samples and alerts, then the transaction part when one is due:
+ * persisting (primary only), NOTIFY for alert changes (primary only).
+ */
+static void
+lg_worker_observe(TimestampTz now, TimestampTz *last_sample,
+				  LgAlertChange *changes, int *nchanges)
+{
+	bool		sample = TimestampDifferenceExceeds(*last_sample, now, lg_history_interval_ms);
+	HASH_SEQ_STATUS seq;
+	LifeguardApp *app;
+
+	LWLockAcquire(lg_shared->lock, LW_EXCLUSIVE);
+	if (sample)
+	{
 		hash_seq_init(&seq, lg_apps);
 		while ((app = hash_seq_search(&seq)) != NULL)
-			app->reclaim_pending = 0;
+			lg_sample_add_locked(app, now);
 	}
-
+	*nchanges = lg_alerts_evaluate_locked(changes, LG_MAX_ALERT_CHANGES);
 	LWLockRelease(lg_shared->lock);
+	if (sample)
+		*last_sample = now;
 }
 
 /*
@@ -315,6 +525,9 @@ lifeguard_worker_main(Datum main_arg)
 {
 	MemoryContext cycle_context;
 	TimestampTz last_db_tick = 0;
+	TimestampTz last_sample = 0;
+	TimestampTz last_persist = 0;
+	TimestampTz last_prune = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
@@ -351,6 +564,9 @@ lifeguard_worker_main(Datum main_arg)
 		LgBackend  *backends;
 		int			nbackends;
 		LgCandidate *cand;
+		int			ncand;
+		LgAlertChange changes[LG_MAX_ALERT_CHANGES];
+		int			nchanges;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -376,7 +592,20 @@ lifeguard_worker_main(Datum main_arg)
 
 		nbackends = lg_read_client_backends(&backends);
 		cand = palloc(sizeof(LgCandidate) * Max(lg_shared->nslots, 1));
-		lg_worker_refresh(backends, nbackends, cand);
+		ncand = lg_worker_refresh(backends, nbackends, cand, start);
+		if (ncand > 0)
+			lg_worker_retire(cand, ncand, start);
+		lg_worker_observe(start, &last_sample, changes, &nchanges);
+		if (nchanges > 0 || (lg_shared->worker.extension_present &&
+							 !lg_shared->worker.is_standby &&
+							 TimestampDifferenceExceeds(last_persist, start, LG_PERSIST_INTERVAL_MS)))
+		{
+			lg_worker_persist(changes, nchanges,
+							  TimestampDifferenceExceeds(last_prune, start, LG_PRUNE_INTERVAL_MS));
+			last_persist = start;
+			if (TimestampDifferenceExceeds(last_prune, start, LG_PRUNE_INTERVAL_MS))
+				last_prune = start;
+		}
 
 		end = GetCurrentTimestamp();
 		SpinLockAcquire(&lg_shared->mutex);

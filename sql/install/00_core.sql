@@ -125,7 +125,11 @@ CREATE FUNCTION lifeguard.pool_stats(
     OUT hard_limit integer,
     OUT reserved integer,
     OUT mode text,
-    OUT first_seen timestamptz)
+    OUT first_seen timestamptz,
+    OUT longest_idle_xact_since timestamptz,
+    OUT xacts bigint,
+    OUT xact_time_us bigint,
+    OUT closed_session_ms bigint)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'lifeguard_pool_stats_1_0'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
@@ -139,7 +143,9 @@ CREATE FUNCTION lifeguard.backends(
     OUT state text,
     OUT backend_start timestamptz,
     OUT state_change timestamptz,
-    OUT visible boolean)
+    OUT visible boolean,
+    OUT recycle_reason text,
+    OUT recycle_at timestamptz)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'lifeguard_backends_1_0'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
@@ -236,7 +242,11 @@ SELECT s.application_name,
            ELSE 'ok'
        END AS status,
        lifeguard.usage_bar(s.connections, s.soft_limit, s.hard_limit) AS usage_bar,
-       s.first_seen
+       s.first_seen,
+       greatest(pg_catalog.statement_timestamp() - s.longest_idle_xact_since, '0'::interval) AS longest_idle_in_transaction,
+       CASE WHEN s.closed > 0 THEN s.closed_session_ms / s.closed * '1 millisecond'::interval END AS mean_session,
+       s.xacts,
+       CASE WHEN s.xacts > 0 THEN round(s.xact_time_us::numeric / s.xacts / 1000, 3) END AS mean_xact_ms
   FROM lifeguard.pool_stats() s;
 
 COMMENT ON VIEW lifeguard.pool_stats IS
@@ -253,7 +263,9 @@ SELECT b.pid,
        greatest(pg_catalog.statement_timestamp() - b.backend_start, '0'::interval) AS connection_age,
        CASE WHEN b.state IN ('idle', 'idle in transaction', 'idle in transaction (aborted)')
             THEN greatest(pg_catalog.statement_timestamp() - b.state_change, '0'::interval)
-       END AS idle_for
+       END AS idle_for,
+       b.recycle_reason,
+       b.recycle_at
   FROM lifeguard.backends() b;
 
 COMMENT ON VIEW lifeguard.backends IS

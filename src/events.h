@@ -1,0 +1,60 @@
+/*-------------------------------------------------------------------------
+ *
+ * events.h
+ *		Events, history samples and alerts: shared rings, persistence by
+ *		the worker, and the functions behind their views.
+ *
+ * src/events.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_LIFEGUARD_EVENTS_H
+#define PG_LIFEGUARD_EVENTS_H
+
+#include "shmem.h"
+
+/*
+ * Event kinds.  The first five equal LifeguardRecycleKind so a recycle
+ * kind is its own event kind.
+ */
+typedef enum LifeguardEventKind
+{
+	LG_EV_RECYCLED_AGE = 1,
+	LG_EV_RECYCLED_IDLE,
+	LG_EV_RECYCLED_IDLE_XACT,
+	LG_EV_RECLAIMED,
+	LG_EV_RECYCLED_MANUAL,
+	LG_EV_REJECTED,
+	LG_EV_SOFT_WARNING,
+	LG_EV_WOULD_REJECT,
+	LG_EV_ALERT_RAISED,
+	LG_EV_ALERT_CLEARED
+} LifeguardEventKind;
+
+extern const char *lg_event_kind_name(int kind);
+
+/* caller holds lg_shared->lock exclusively; never throws */
+extern void lg_event_add_locked(int kind, const char *app, int pid,
+								const char *usename, const char *datname,
+								const char *fmt,...) pg_attribute_printf(6, 7);
+extern void lg_sample_add_locked(const LifeguardApp *app, TimestampTz at);
+
+/* worker, inside a transaction, on a primary */
+extern void lg_persist_rings(bool prune);
+
+/* worker, once per cycle: raise and clear alerts (see events.c) */
+typedef struct LgAlertChange
+{
+	bool		raised;			/* else cleared */
+	bool		server;			/* else application */
+	char		app[NAMEDATALEN];
+	double		value;
+	double		threshold;
+	int32		connections;
+	int32		limit;
+} LgAlertChange;
+
+extern int	lg_alerts_evaluate_locked(LgAlertChange *changes, int max_changes);
+extern void lg_alerts_report(LgAlertChange *changes, int n, bool can_notify);
+
+#endif							/* PG_LIFEGUARD_EVENTS_H */
