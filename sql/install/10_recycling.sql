@@ -247,8 +247,8 @@ AS $$
 DECLARE
     w record;
     u record;
-    naptime_ms double precision := current_setting('lifeguard.naptime')::interval
-                                   / interval '1 millisecond';
+    naptime_ms double precision :=
+        extract(epoch FROM current_setting('lifeguard.naptime')::interval) * 1000;
 BEGIN
     SELECT * INTO w FROM lifeguard.worker_status;
     SELECT * INTO u FROM lifeguard.server_usage;

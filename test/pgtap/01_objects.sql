@@ -1,0 +1,49 @@
+-- Objects, columns and contracts of the pg_lifeguard SQL API.
+BEGIN;
+SELECT plan(31);
+
+SELECT has_schema('lifeguard');
+SELECT has_role('lifeguard_admin');
+SELECT ok(NOT rolcanlogin, 'lifeguard_admin cannot log in')
+  FROM pg_roles WHERE rolname = 'lifeguard_admin';
+
+SELECT has_table('lifeguard', 'quotas', 'quota rules table');
+SELECT has_table('lifeguard', 'event_log', 'persisted events');
+SELECT has_table('lifeguard', 'pool_history_log', 'persisted history');
+
+SELECT has_view('lifeguard', v, format('view lifeguard.%s', v))
+  FROM unnest(ARRAY['pool_stats', 'backends', 'server_usage', 'worker_status',
+                    'events', 'alerts', 'pool_history', 'pool_advice', 'metrics']) AS v;
+
+SELECT columns_are('lifeguard', 'worker_status',
+    ARRAY['pid', 'database', 'started_at', 'last_cycle_at', 'last_cycle_ms',
+          'cycles', 'is_standby', 'last_error', 'extension_present']);
+
+-- the columns each issue promised, in order, at the front of the views
+SELECT is((SELECT array_agg(attname ORDER BY attnum) FROM pg_attribute
+            WHERE attrelid = 'lifeguard.pool_stats'::regclass AND attnum BETWEEN 1 AND 12),
+          ARRAY['application_name', 'connections', 'active', 'idle', 'idle_in_transaction',
+                'waiting', 'peak', 'peak_at', 'opened', 'closed', 'oldest_connection',
+                'longest_idle']::name[],
+          'pool_stats starts with the tracking columns');
+SELECT is((SELECT array_agg(attname ORDER BY attnum) FROM pg_attribute
+            WHERE attrelid = 'lifeguard.backends'::regclass AND attnum BETWEEN 1 AND 9),
+          ARRAY['pid', 'application_name', 'current_application_name', 'usename', 'datname',
+                'state', 'backend_start', 'connection_age', 'idle_for']::name[],
+          'backends starts with the documented columns');
+SELECT is((SELECT array_agg(attname ORDER BY attnum) FROM pg_attribute
+            WHERE attrelid = 'lifeguard.server_usage'::regclass AND attnum BETWEEN 1 AND 6),
+          ARRAY['max_connections', 'superuser_reserved_connections', 'usable', 'used',
+                'free', 'utilization']::name[],
+          'server_usage starts with the documented columns');
+SELECT has_column('lifeguard', 'pool_stats', c, format('pool_stats.%s', c))
+  FROM unnest(ARRAY['soft_limit', 'hard_limit', 'reserved', 'mode', 'utilization', 'rejected',
+                    'soft_warnings', 'reclaimed', 'status', 'usage_bar']) AS c;
+
+SELECT has_function('lifeguard', 'set_quota',
+    ARRAY['text', 'integer', 'integer', 'integer', 'interval', 'interval', 'name', 'name',
+          'text', 'interval', 'integer']);
+SELECT has_function('lifeguard', 'drop_quota', ARRAY['text', 'name', 'name']);
+
+SELECT * FROM finish();
+ROLLBACK;
