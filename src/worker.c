@@ -146,7 +146,7 @@ lg_worker_persist(LgAlertChange *changes, int nchanges, bool prune)
 {
 	MemoryContext cycle = CurrentMemoryContext;
 
-	if (!lg_shared->worker.extension_present || RecoveryInProgress())
+	if (RecoveryInProgress())
 	{
 		lg_alerts_report(changes, nchanges, false);
 		return;
@@ -158,13 +158,10 @@ lg_worker_persist(LgAlertChange *changes, int nchanges, bool prune)
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING, "pg_lifeguard: writing events and history");
+		/* NOTIFY needs no extension objects; the tables do */
+		lg_alerts_report(changes, nchanges, true);
 		if (OidIsValid(get_extension_oid("pg_lifeguard", true)))
-		{
-			lg_alerts_report(changes, nchanges, true);
 			lg_persist_rings(prune);
-		}
-		else
-			lg_alerts_report(changes, nchanges, false);
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 		pgstat_report_activity(STATE_IDLE, NULL);
