@@ -58,6 +58,10 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/install/*.sql))
 	  printf '%s\n' '\echo Use "CREATE EXTENSION $(EXTENSION)" to load this file. \quit'; \
 	  for f in $^; do echo; echo "-- $$f"; cat $$f; done ) > $@
 
+# Every object depends on every header: the tree is small, and a stale
+# object with an old struct layout is a bug that is hard to see.
+$(OBJS): $(wildcard src/*.h)
+
 .PHONY: deps test demo bench
 
 deps:

@@ -24,70 +24,45 @@
 #include "activity.h"
 #include "compat.h"
 
-static int	lg_backend_cmp(const void *a, const void *b);
-
-static int
-lg_backend_cmp(const void *a, const void *b)
-{
-	int			pa = ((const LgBackend *) a)->pid;
-	int			pb = ((const LgBackend *) b)->pid;
-
-	return (pa > pb) - (pa < pb);
-}
-
 /*
- * Copy every client backend's status into a palloc'd array sorted by pid
- * (in the current memory context).  Returns the count.
+ * Read one backend's status entry straight from shared memory, with the
+ * change-count protocol the server's own readers use, and check that it
+ * belongs to "pid", a client backend that finished starting.  Returns
+ * false otherwise.  Reading only the entries of counted backends, and only
+ * the fields needed, is what keeps the worker's cycle cheap: the full
+ * status snapshot pg_stat_activity takes copies every entry's query text.
+ *
+ * No allocation and no error: callers may hold lg_shared->lock.
  */
-int
-lg_read_client_backends(LgBackend **out)
+bool
+lg_read_status(volatile PgBackendStatus *be, int pid, LgBackend *out)
 {
-	int			total;
-	int			n = 0;
-	LgBackend  *arr;
+	if (be == NULL)
+		return false;
 
-	pgstat_clear_backend_activity_snapshot();
-	total = pgstat_fetch_stat_numbackends();
-	arr = palloc(sizeof(LgBackend) * Max(total, 1));
-
-	for (int i = 1; i <= total; i++)
+	for (;;)
 	{
-		LocalPgBackendStatus *local = lg_local_beentry(i);
-		PgBackendStatus *be;
-		LgBackend  *b;
+		int			before;
+		int			after;
 
-		if (local == NULL)
-			continue;
-		be = &local->backendStatus;
-		if (be->st_procpid <= 0 || be->st_backendType != B_BACKEND ||
-			LG_STATE_IS_STARTING(be->st_state))
-			continue;
-		b = &arr[n++];
-		b->pid = be->st_procpid;
-		b->state = be->st_state;
-		b->backend_start = be->st_proc_start_timestamp;
-		b->state_change = be->st_state_start_timestamp;
-		b->userid = be->st_userid;
-		b->dbid = be->st_databaseid;
-		strlcpy(b->appname, be->st_appname ? be->st_appname : "", NAMEDATALEN);
+		pgstat_begin_read_activity(be, before);
+		out->pid = be->st_procpid;
+		out->state = be->st_state;
+		out->backend_start = be->st_proc_start_timestamp;
+		out->state_change = be->st_state_start_timestamp;
+		out->userid = be->st_userid;
+		out->dbid = be->st_databaseid;
+		out->backend_type = be->st_backendType;
+		if (be->st_appname)
+			strlcpy(out->appname, (char *) be->st_appname, NAMEDATALEN);
+		else
+			out->appname[0] = '\0';
+		pgstat_end_read_activity(be, after);
+		if (pgstat_read_activity_complete(before, after))
+			break;
 	}
-	pgstat_clear_backend_activity_snapshot();
-
-	qsort(arr, n, sizeof(LgBackend), lg_backend_cmp);
-	*out = arr;
-	return n;
-}
-
-/*
- * Entry for pid in an array from lg_read_client_backends, or NULL.
- */
-LgBackend *
-lg_find_backend(LgBackend *arr, int n, int pid)
-{
-	LgBackend	key;
-
-	key.pid = pid;
-	return bsearch(&key, arr, n, sizeof(LgBackend), lg_backend_cmp);
+	return out->pid == pid && out->backend_type == B_BACKEND &&
+		!LG_STATE_IS_STARTING(out->state);
 }
 
 /*

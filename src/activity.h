@@ -10,6 +10,7 @@
 #ifndef PG_LIFEGUARD_ACTIVITY_H
 #define PG_LIFEGUARD_ACTIVITY_H
 
+#include "miscadmin.h"
 #include "utils/backend_status.h"
 #include "utils/timestamp.h"
 
@@ -22,11 +23,11 @@ typedef struct LgBackend
 	TimestampTz state_change;
 	Oid			userid;
 	Oid			dbid;
+	BackendType backend_type;
 	char		appname[NAMEDATALEN];	/* current application_name */
 } LgBackend;
 
-extern int	lg_read_client_backends(LgBackend **out);
-extern LgBackend *lg_find_backend(LgBackend *arr, int n, int pid);
+extern bool lg_read_status(volatile PgBackendStatus *be, int pid, LgBackend *out);
 extern bool lg_backend_waiting_on_lock(int procindex, int pid);
 extern const char *lg_state_name(BackendState st);
 

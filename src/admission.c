@@ -290,6 +290,7 @@ lg_client_auth(Port *port, int status)
 		slot->exempt = exempt;
 		slot->connected_at = now;
 		slot->app = entry;
+		slot->be = MyBEEntry;
 		strlcpy(slot->rolname, role, NAMEDATALEN);
 		strlcpy(slot->datname, db, NAMEDATALEN);
 		slot->recycle_request = 0;

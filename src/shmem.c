@@ -318,6 +318,7 @@ lg_slot_clear(LifeguardSlot *slot)
 	slot->exempt = false;
 	slot->connected_at = 0;
 	slot->app = NULL;
+	slot->be = NULL;
 	slot->rolname[0] = '\0';
 	slot->datname[0] = '\0';
 	slot->dry_run_noted = 0;

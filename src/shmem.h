@@ -15,6 +15,7 @@
 #include "port/atomics.h"
 #include "storage/lwlock.h"
 #include "storage/spin.h"
+#include "utils/backend_status.h"
 #include "utils/hsearch.h"
 #include "utils/timestamp.h"
 
@@ -84,6 +85,8 @@ typedef struct LifeguardSlot
 	bool		exempt;			/* exempt from limits (still counted) */
 	TimestampTz connected_at;
 	LifeguardApp *app;			/* entry this backend counts under */
+	volatile PgBackendStatus *be;	/* its status entry (read with the
+									 * changecount protocol) */
 	char		rolname[NAMEDATALEN];
 	char		datname[NAMEDATALEN];
 

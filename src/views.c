@@ -57,6 +57,7 @@ typedef struct SlotCopy
 	TimestampTz connected_at;
 	bool		superuser;
 	LgRecycleLimits lim;
+	LgBackend	status;
 } SlotCopy;
 
 static const char *const mode_names[] = {"off", "warn", "enforce"};
@@ -213,8 +214,6 @@ Datum
 lifeguard_backends_1_0(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	LgBackend  *backends;
-	int			nbackends;
 	SlotCopy   *slots;
 	int			nslots = 0;
 	bool		read_all;
@@ -223,7 +222,6 @@ lifeguard_backends_1_0(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	read_all = has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS);
 
-	nbackends = lg_read_client_backends(&backends);
 	slots = palloc(sizeof(SlotCopy) * Max(lg_shared->nslots, 1));
 
 	LWLockAcquire(lg_shared->lock, LW_SHARED);
@@ -234,7 +232,10 @@ lifeguard_backends_1_0(PG_FUNCTION_ARGS)
 
 		if (s->pid == 0)
 			continue;
-		c = &slots[nslots++];
+		c = &slots[nslots];
+		if (!lg_read_status(s->be, s->pid, &c->status))
+			continue;			/* not yet in the status array */
+		nslots++;
 		c->pid = s->pid;
 		memcpy(c->app, s->app ? s->app->name : "", NAMEDATALEN);
 		memcpy(c->rolname, s->rolname, NAMEDATALEN);
@@ -253,7 +254,7 @@ lifeguard_backends_1_0(PG_FUNCTION_ARGS)
 	for (int i = 0; i < nslots; i++)
 	{
 		SlotCopy   *c = &slots[i];
-		LgBackend  *b = lg_find_backend(backends, nbackends, c->pid);
+		LgBackend  *b = &c->status;
 		Datum		values[11];
 		bool		nulls[11];
 		bool		visible;
@@ -261,8 +262,6 @@ lifeguard_backends_1_0(PG_FUNCTION_ARGS)
 		TimestampTz eligible_at;
 		int			kind;
 
-		if (b == NULL)
-			continue;			/* gone, or not yet in the status array */
 		visible = read_all || has_privs_of_role(GetUserId(), b->userid);
 		memset(nulls, 0, sizeof(nulls));
 		values[0] = Int32GetDatum(c->pid);

@@ -9,7 +9,7 @@
  * pool (max_worker_processes), so it never takes a max_connections slot.
  * Every lifeguard.naptime it:
  *
- *	1. reads every client backend's status once (activity.c);
+ *	1. reads every counted backend's status entry once (activity.c);
  *	2. rewrites the per-application gauges (active, idle, idle in
  *	   transaction, waiting, oldest connection, longest idle);
  *	3. when the server is short of connection slots, asks idle backends of
@@ -86,8 +86,7 @@ static void lg_worker_set_error(const char *msg);
 static void lg_worker_db_tick(void);
 static int	lg_candidate_cmp(const void *a, const void *b);
 static const LifeguardRule *lg_slot_rule(LifeguardSlot *slot);
-static int	lg_worker_refresh(LgBackend *backends, int nbackends,
-							  LgCandidate *cand, TimestampTz now);
+static int	lg_worker_refresh(LgCandidate *cand, TimestampTz now);
 static bool lg_age_allowance(LifeguardApp *app, int64 max_age_ms, TimestampTz now);
 static void lg_worker_retire(LgCandidate *cand, int ncand, TimestampTz now);
 static void lg_worker_observe(TimestampTz now, TimestampTz *last_sample,
@@ -290,8 +289,7 @@ lg_slot_rule(LifeguardSlot *slot)
  * Returns the number of candidates.
  */
 static int
-lg_worker_refresh(LgBackend *backends, int nbackends, LgCandidate *cand,
-				  TimestampTz now)
+lg_worker_refresh(LgCandidate *cand, TimestampTz now)
 {
 	HASH_SEQ_STATUS seq;
 	LifeguardApp *app;
@@ -321,7 +319,8 @@ lg_worker_refresh(LgBackend *backends, int nbackends, LgCandidate *cand,
 	for (int i = 0; i < lg_shared->nslots; i++)
 	{
 		LifeguardSlot *slot = &lg_shared->slots[i];
-		LgBackend  *b;
+		LgBackend	bs;
+		LgBackend  *b = &bs;
 		const LifeguardRule *rule;
 		LgRecycleLimits lim;
 		TimestampTz eligible_at;
@@ -335,8 +334,7 @@ lg_worker_refresh(LgBackend *backends, int nbackends, LgCandidate *cand,
 		if (app->oldest_start == 0 || slot->connected_at < app->oldest_start)
 			app->oldest_start = slot->connected_at;
 
-		b = lg_find_backend(backends, nbackends, slot->pid);
-		if (b == NULL)
+		if (!lg_read_status(slot->be, slot->pid, b))
 			continue;			/* still starting up */
 		switch (b->state)
 		{
@@ -418,22 +416,17 @@ lg_age_allowance(LifeguardApp *app, int64 max_age_ms, TimestampTz now)
 }
 
 /*
- * Phases 2 and 3: re-read every backend's status (without the lock), then
- * under the lock ask each candidate whose pid, state and state-change
- * time have not moved to end itself (or, in dry run, record that it would
+ * Phase 2: under the lock, re-read each candidate's status and ask those
+ * whose pid, state and state-change time have not moved to end themselves (or, in dry run, record that it would
  * have been asked), within the per-cycle cap, the age rate limit, the
  * min_idle floor and the soft-limit floor of reclaiming.
  */
 static void
 lg_worker_retire(LgCandidate *cand, int ncand, TimestampTz now)
 {
-	LgBackend  *fresh;
-	int			nfresh;
 	int			done = 0;
 	HASH_SEQ_STATUS seq;
 	LifeguardApp *app;
-
-	nfresh = lg_read_client_backends(&fresh);
 
 	LWLockAcquire(lg_shared->lock, LW_EXCLUSIVE);
 	hash_seq_init(&seq, lg_apps);
@@ -444,12 +437,14 @@ lg_worker_retire(LgCandidate *cand, int ncand, TimestampTz now)
 	{
 		LgCandidate *cd = &cand[c];
 		LifeguardSlot *slot = &lg_shared->slots[cd->slotno];
-		LgBackend  *b = lg_find_backend(fresh, nfresh, cd->pid);
+		LgBackend	b;
 		const LifeguardRule *rule;
 		LgRecycleLimits lim;
 
-		if (slot->pid != cd->pid || slot->app == NULL || b == NULL ||
-			b->state != cd->state || b->state_change != cd->state_change)
+		/* re-read its status right before acting on it */
+		if (slot->pid != cd->pid || slot->app == NULL ||
+			!lg_read_status(slot->be, cd->pid, &b) ||
+			b.state != cd->state || b.state_change != cd->state_change)
 			continue;			/* it moved: leave it for a later cycle */
 		app = slot->app;
 		rule = lg_slot_rule(slot);
@@ -558,8 +553,6 @@ lifeguard_worker_main(Datum main_arg)
 		TimestampTz start;
 		TimestampTz end;
 		bool		reload;
-		LgBackend  *backends;
-		int			nbackends;
 		LgCandidate *cand;
 		int			ncand;
 		LgAlertChange changes[LG_MAX_ALERT_CHANGES];
@@ -587,9 +580,8 @@ lifeguard_worker_main(Datum main_arg)
 			last_db_tick = start;
 		}
 
-		nbackends = lg_read_client_backends(&backends);
 		cand = palloc(sizeof(LgCandidate) * Max(lg_shared->nslots, 1));
-		ncand = lg_worker_refresh(backends, nbackends, cand, start);
+		ncand = lg_worker_refresh(cand, start);
 		if (ncand > 0)
 			lg_worker_retire(cand, ncand, start);
 		lg_worker_observe(start, &last_sample, changes, &nchanges);
