@@ -9,14 +9,20 @@
  * pool (max_worker_processes), so it never takes a max_connections slot.
  * Every lifeguard.naptime it:
  *
- *	1. reads every counted backend's status entry once (activity.c);
- *	2. rewrites the per-application gauges (active, idle, idle in
+ *	1. reads the status entry of every counted backend (activity.c) and
+ *	   rewrites the per-application gauges (active, idle, idle in
  *	   transaction, waiting, oldest connection, longest idle);
- *	3. when the server is short of connection slots, asks idle backends of
- *	   applications above their soft limit to end (recycle.c);
- *	4. every few seconds, or when asked, opens a transaction: checks that
- *	   the extension exists (and says once in the log that it waits if
- *	   not), and re-reads lifeguard.quotas into shared memory.
+ *	2. asks the policy (recycle.c) which idle backends are past max_age,
+ *	   idle_timeout or idle_in_transaction_timeout, or, when the server is
+ *	   short of slots, above their soft limit; re-reads each candidate's
+ *	   status right before acting and asks it to end at its next safe
+ *	   point, within the per-cycle cap, the age rate limit and the floors;
+ *	3. takes history samples and raises or clears alerts (events.c);
+ *	4. once a second on a primary, writes events and samples to their
+ *	   tables and sends NOTIFY for alert changes, in one transaction;
+ *	5. every few seconds, or when asked, checks that the extension exists
+ *	   (saying once in the log that it waits if not) and re-reads
+ *	   lifeguard.quotas into shared memory and the rules file.
  *
  * SIGHUP reloads settings; SIGTERM ends the loop.  The worker exits with
  * status 1 so the postmaster restarts it after bgw_restart_time, also when
