@@ -25,6 +25,7 @@ extern int	lg_idle_timeout_ms;
 extern int	lg_idle_xact_timeout_ms;
 extern bool lg_recycle_superusers;
 extern bool lg_dry_run;
+extern int	lg_recycle_min_idle_ms;
 extern int	lg_event_ring_size;
 extern int	lg_event_retention_s;
 extern int	lg_history_ring_size;

@@ -18,8 +18,10 @@
  *	- nothing is waiting in its socket (a non-blocking MSG_PEEK).
  *
  * Only then does it call die(), the server's own SIGTERM handler, which
- * ends the session at the top of the read loop exactly as
- * pg_terminate_backend() would.  Otherwise it declines, counts the
+ * ends the session at the top of the read loop as pg_terminate_backend()
+ * would, except that the client gets no unsolicited FATAL message: the
+ * connection is simply closed, which every pool treats as a dead
+ * connection.  Otherwise it declines, counts the
  * refusal in its slot, and the requester tries again in a later cycle.
  * The window left is the few microseconds between the peek and the
  * process's exit; a query arriving inside it gets 57P01, which pool
@@ -154,6 +156,9 @@ lg_recycle_decide(BackendState state, TimestampTz now,
 		return (xact_at && now >= xact_at) ? LG_RECYCLE_IDLE_XACT : LG_RECYCLE_NONE;
 	if (!idle)
 		return LG_RECYCLE_NONE;
+	/* see lg_backend_at_safe_point: not right after a statement */
+	if (state_change != 0 && now - state_change < (TimestampTz) lg_recycle_min_idle_ms * 1000)
+		return LG_RECYCLE_NONE;
 	if (age_at && now >= age_at)
 		return LG_RECYCLE_AGE;
 	if (idle_at && now >= idle_at)
@@ -204,6 +209,16 @@ lg_backend_at_safe_point(bool allow_xact)
 	if (!pq_is_reading_msg() || pq_buffer_has_data())
 		return false;
 
+	/*
+	 * A backend that went idle a moment ago has most likely just answered a
+	 * statement whose follow-up is on its way (a pool's pre-ping, then the
+	 * real query): leave it alone until it has been idle a little while.
+	 * GetCurrentTimestamp() is async-signal-safe (clock_gettime).
+	 */
+	if (GetCurrentTimestamp() - be->st_state_start_timestamp <
+		(TimestampTz) lg_recycle_min_idle_ms * 1000)
+		return false;
+
 	n = recv(MyProcPort->sock, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (n > 0)
 		return false;			/* the client has sent something */
@@ -229,6 +244,14 @@ lg_recycle_sigusr2(SIGNAL_ARGS)
 		if (lg_backend_at_safe_point(allow_xact))
 		{
 			exiting_for = kind;
+			/*
+			 * Close the connection without an unsolicited error message:
+			 * nothing is in flight, and a client library that is idle does
+			 * not expect one (asyncpg, for one, then fails its next call
+			 * instead of seeing a closed connection).  The server log
+			 * still records the termination.
+			 */
+			whereToSendOutput = DestNone;
 			die(postgres_signal_arg);
 		}
 		else
