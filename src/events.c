@@ -52,6 +52,8 @@ PG_FUNCTION_INFO_V1(lifeguard_recent_samples_1_0);
 PG_FUNCTION_INFO_V1(lifeguard_alerts_1_0);
 
 static void lg_json_escape(char *dst, size_t dstlen, const char *src);
+static int	lg_ring_copy(bool events, uint64 *from, void **out);
+static void lg_ring_mark_persisted(bool events, uint64 upto);
 
 /*
  * Event kind names, as lifeguard.events shows them.
@@ -347,6 +349,66 @@ lg_alerts_report(LgAlertChange *changes, int n, bool can_notify)
 }
 
 /*
+ * Copy the entries of the event ring (events = true) or the sample ring
+ * that are past its persisted mark and still in the ring, oldest first,
+ * into a palloc'd array.  Returns the count; *from gets the sequence
+ * number of the first entry.  Entries overwritten while copying have a
+ * sequence number below *from: callers skip those.
+ */
+static int
+lg_ring_copy(bool events, uint64 *from, void **out)
+{
+	int			size = events ? lg_event_ring_size : lg_history_ring_size;
+	Size		width = events ? sizeof(LifeguardEvent) : sizeof(LifeguardSample);
+	uint64		first;
+	uint64		next;
+	int			n;
+	char	   *copy;
+
+	LWLockAcquire(lg_shared->lock, LW_SHARED);
+	next = events ? lg_shared->event_next : lg_shared->sample_next;
+	first = (events ? lg_shared->event_persisted : lg_shared->sample_persisted) + 1;
+	LWLockRelease(lg_shared->lock);
+	if (next > (uint64) size && first < next - size)
+		first = next - size;
+	*from = first;
+	n = (int) (next - first);
+	*out = NULL;
+	if (n <= 0)
+		return 0;
+
+	/* allocate outside the lock; the ring may move on meanwhile */
+	copy = palloc(width * n);
+	LWLockAcquire(lg_shared->lock, LW_SHARED);
+	for (int i = 0; i < n; i++)
+	{
+		uint64		seq = first + i;
+
+		if (events)
+			memcpy(copy + width * i, &lg_shared->events[seq % size], width);
+		else
+			memcpy(copy + width * i, &lg_shared->samples[seq % size], width);
+	}
+	LWLockRelease(lg_shared->lock);
+	*out = copy;
+	return n;
+}
+
+/*
+ * Move a ring's persisted mark past "upto".
+ */
+static void
+lg_ring_mark_persisted(bool events, uint64 upto)
+{
+	LWLockAcquire(lg_shared->lock, LW_EXCLUSIVE);
+	if (events)
+		lg_shared->event_persisted = Max(lg_shared->event_persisted, upto);
+	else
+		lg_shared->sample_persisted = Max(lg_shared->sample_persisted, upto);
+	LWLockRelease(lg_shared->lock);
+}
+
+/*
  * Copy the events (or samples) past the persisted mark into their table,
  * then move the mark; with prune, also delete rows past retention.
  * Called by the worker inside a transaction on a primary.
@@ -355,7 +417,6 @@ void
 lg_persist_rings(bool prune)
 {
 	uint64		from;
-	uint64		to;
 	int			n;
 	LifeguardEvent *evs = NULL;
 	LifeguardSample *smp = NULL;
@@ -363,23 +424,7 @@ lg_persist_rings(bool prune)
 	Oid			evtypes[7] = {TIMESTAMPTZOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID};
 	Oid			smtypes[10] = {TIMESTAMPTZOID, TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, INT4OID, INT8OID, INT8OID, INT8OID};
 
-	/* events: count, allocate, copy; the ring may move on meanwhile */
-	LWLockAcquire(lg_shared->lock, LW_SHARED);
-	from = Max(lg_shared->event_persisted + 1,
-			   lg_shared->event_next > (uint64) lg_event_ring_size ?
-			   lg_shared->event_next - lg_event_ring_size : 1);
-	to = lg_shared->event_next;
-	LWLockRelease(lg_shared->lock);
-	n = (int) (to - from);
-	if (n > 0)
-	{
-		evs = palloc(sizeof(LifeguardEvent) * n);
-		LWLockAcquire(lg_shared->lock, LW_SHARED);
-		for (int i = 0; i < n; i++)
-			evs[i] = lg_shared->events[(from + i) % lg_event_ring_size];
-		LWLockRelease(lg_shared->lock);
-	}
-
+	n = lg_ring_copy(true, &from, (void **) &evs);
 	SPI_connect();
 	if (n > 0)
 	{
@@ -408,27 +453,13 @@ lg_persist_rings(bool prune)
 			if (SPI_execute_plan(plan, vals, nulls, false, 0) != SPI_OK_INSERT)
 				elog(ERROR, "could not insert into lifeguard.event_log");
 		}
-		LWLockAcquire(lg_shared->lock, LW_EXCLUSIVE);
-		lg_shared->event_persisted = to - 1;
-		LWLockRelease(lg_shared->lock);
+		lg_ring_mark_persisted(true, from + n - 1);
 	}
 
 	/* history samples, the same way */
-	LWLockAcquire(lg_shared->lock, LW_SHARED);
-	from = Max(lg_shared->sample_persisted + 1,
-			   lg_shared->sample_next > (uint64) lg_history_ring_size ?
-			   lg_shared->sample_next - lg_history_ring_size : 1);
-	to = lg_shared->sample_next;
-	LWLockRelease(lg_shared->lock);
-	n = (int) (to - from);
+	n = lg_ring_copy(false, &from, (void **) &smp);
 	if (n > 0)
 	{
-		smp = palloc(sizeof(LifeguardSample) * n);
-		LWLockAcquire(lg_shared->lock, LW_SHARED);
-		for (int i = 0; i < n; i++)
-			smp[i] = lg_shared->samples[(from + i) % lg_history_ring_size];
-		LWLockRelease(lg_shared->lock);
-
 		plan = SPI_prepare("INSERT INTO lifeguard.pool_history_log (at, application_name, connections, active, idle, "
 						   "idle_in_transaction, waiting, xacts, xact_time_us, opened) "
 						   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -455,9 +486,7 @@ lg_persist_rings(bool prune)
 			if (SPI_execute_plan(plan, vals, NULL, false, 0) != SPI_OK_INSERT)
 				elog(ERROR, "could not insert into lifeguard.pool_history_log");
 		}
-		LWLockAcquire(lg_shared->lock, LW_EXCLUSIVE);
-		lg_shared->sample_persisted = to - 1;
-		LWLockRelease(lg_shared->lock);
+		lg_ring_mark_persisted(false, from + n - 1);
 	}
 
 	if (prune)
@@ -484,27 +513,12 @@ lifeguard_recent_events_1_0(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	uint64		from;
-	uint64		to;
 	int			n;
 	LifeguardEvent *evs;
 
 	lg_require_shmem();
 	InitMaterializedSRF(fcinfo, 0);
-
-	LWLockAcquire(lg_shared->lock, LW_SHARED);
-	from = Max(lg_shared->event_persisted + 1,
-			   lg_shared->event_next > (uint64) lg_event_ring_size ?
-			   lg_shared->event_next - lg_event_ring_size : 1);
-	to = lg_shared->event_next;
-	LWLockRelease(lg_shared->lock);
-	n = (int) (to - from);
-	if (n <= 0)
-		return (Datum) 0;
-	evs = palloc(sizeof(LifeguardEvent) * n);
-	LWLockAcquire(lg_shared->lock, LW_SHARED);
-	for (int i = 0; i < n; i++)
-		evs[i] = lg_shared->events[(from + i) % lg_event_ring_size];
-	LWLockRelease(lg_shared->lock);
+	n = lg_ring_copy(true, &from, (void **) &evs);
 
 	for (int i = 0; i < n; i++)
 	{
@@ -540,27 +554,12 @@ lifeguard_recent_samples_1_0(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	uint64		from;
-	uint64		to;
 	int			n;
 	LifeguardSample *smp;
 
 	lg_require_shmem();
 	InitMaterializedSRF(fcinfo, 0);
-
-	LWLockAcquire(lg_shared->lock, LW_SHARED);
-	from = Max(lg_shared->sample_persisted + 1,
-			   lg_shared->sample_next > (uint64) lg_history_ring_size ?
-			   lg_shared->sample_next - lg_history_ring_size : 1);
-	to = lg_shared->sample_next;
-	LWLockRelease(lg_shared->lock);
-	n = (int) (to - from);
-	if (n <= 0)
-		return (Datum) 0;
-	smp = palloc(sizeof(LifeguardSample) * n);
-	LWLockAcquire(lg_shared->lock, LW_SHARED);
-	for (int i = 0; i < n; i++)
-		smp[i] = lg_shared->samples[(from + i) % lg_history_ring_size];
-	LWLockRelease(lg_shared->lock);
+	n = lg_ring_copy(false, &from, (void **) &smp);
 
 	for (int i = 0; i < n; i++)
 	{

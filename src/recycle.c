@@ -312,14 +312,15 @@ lg_may_signal(Oid roleid, bool target_superuser)
 static bool
 lg_wait_for_exit(int pid, int timeout_ms)
 {
-	for (int waited = 0; waited < timeout_ms; waited += 10)
+	for (int waited = 0;; waited += 1)
 	{
 		if (kill(pid, 0) != 0 && errno == ESRCH)
 			return true;
+		if (waited >= timeout_ms)
+			return false;
 		CHECK_FOR_INTERRUPTS();
-		pg_usleep(10 * 1000L);
+		pg_usleep(1000L);
 	}
-	return false;
 }
 
 /* A backend to retire, as copied from its slot. */
@@ -391,8 +392,8 @@ lg_request_targets(LgTarget *targets, int n)
  * lifeguard.recycle(pid int, timeout_ms int DEFAULT 1000) RETURNS boolean
  *
  * Ask one client backend to end at its next safe point (idle, nothing on
- * its way) and wait for it.  Returns true if it ended, false if it was
- * busy (it is not asked again).
+ * its way) and wait up to timeout_ms for it.  Returns true if it ended,
+ * false if it stayed busy meanwhile.
  */
 Datum
 lifeguard_recycle(PG_FUNCTION_ARGS)
@@ -428,10 +429,17 @@ lifeguard_recycle(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to recycle process %d", pid),
 				 errdetail("Only roles with privileges of the role of the backend, of pg_signal_backend or of lifeguard_admin may recycle it; a superuser's backend needs a superuser.")));
-	if (lg_request_targets(&target, 1) == 0)
-		PG_RETURN_BOOL(false);
-	if (lg_wait_for_exit(pid, timeout_ms))
-		PG_RETURN_BOOL(true);
+	/*
+	 * Ask again every 10 ms until the timeout: the backend declines while
+	 * it is busy or has only just become idle.
+	 */
+	for (int waited = 0; waited <= timeout_ms; waited += 10)
+	{
+		if (lg_request_targets(&target, 1) == 0)
+			PG_RETURN_BOOL(lg_wait_for_exit(pid, 0));	/* gone already */
+		if (lg_wait_for_exit(pid, 10))
+			PG_RETURN_BOOL(true);
+	}
 	ereport(NOTICE,
 			(errmsg("process %d did not end because it is not idle", pid),
 			 errhint("Only idle sessions are recycled; use pg_terminate_backend() to end a busy one.")));

@@ -89,6 +89,7 @@ static bool extension_missing_logged = false;
 
 static void lg_worker_on_exit(int code, Datum arg);
 static void lg_worker_set_error(const char *msg);
+static void lg_worker_recover(MemoryContext cycle, const char *what);
 static void lg_worker_db_tick(void);
 static int	lg_candidate_cmp(const void *a, const void *b);
 static const LifeguardRule *lg_slot_rule(LifeguardSlot *slot);
@@ -132,6 +133,27 @@ lg_worker_on_exit(int code, Datum arg)
 	SpinLockRelease(&lg_shared->mutex);
 }
 
+/*
+ * Error recovery for the transaction parts of a cycle (called from
+ * PG_CATCH): log the error, keep it for worker_status, abort the
+ * transaction and go on.  An error must never end the worker.
+ */
+static void
+lg_worker_recover(MemoryContext cycle, const char *what)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(cycle);
+	edata = CopyErrorData();
+	FlushErrorState();
+	debug_query_string = NULL;
+	ereport(LOG, (errmsg("%s: %s", what, edata->message)));
+	lg_worker_set_error(edata->message);
+	AbortCurrentTransaction();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	FreeErrorData(edata);
+}
+
 static void
 lg_worker_set_error(const char *msg)
 {
@@ -173,17 +195,7 @@ lg_worker_persist(LgAlertChange *changes, int nchanges, bool prune)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cycle);
-		edata = CopyErrorData();
-		FlushErrorState();
-		ereport(LOG,
-				(errmsg("pg_lifeguard worker could not write events: %s", edata->message)));
-		lg_worker_set_error(edata->message);
-		AbortCurrentTransaction();
-		pgstat_report_activity(STATE_IDLE, NULL);
-		FreeErrorData(edata);
+		lg_worker_recover(cycle, "pg_lifeguard worker could not write events");
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(cycle);
@@ -247,18 +259,7 @@ lg_worker_db_tick(void)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cycle);
-		edata = CopyErrorData();
-		FlushErrorState();
-		debug_query_string = NULL;
-		ereport(LOG,
-				(errmsg("pg_lifeguard worker cycle failed: %s", edata->message)));
-		lg_worker_set_error(edata->message);
-		AbortCurrentTransaction();
-		pgstat_report_activity(STATE_IDLE, NULL);
-		FreeErrorData(edata);
+		lg_worker_recover(cycle, "pg_lifeguard worker cycle failed");
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(cycle);
