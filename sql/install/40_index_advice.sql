@@ -1,0 +1,176 @@
+--------------------------------------------------------------------------
+-- Index advice from the catalogs: foreign keys without an index, unused
+-- indexes, duplicate and prefix-redundant indexes
+--------------------------------------------------------------------------
+
+-- Key columns of an index as a plain int2[] (0 marks an expression);
+-- int2vector subscripts start at 0, arrays built here start at 1.
+CREATE FUNCTION lifeguard._index_keys(idx oid)
+RETURNS int2[]
+LANGUAGE sql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT array_agg(k.attnum ORDER BY k.ord)
+      FROM pg_index i,
+           unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+     WHERE i.indexrelid = idx AND k.ord <= i.indnkeyatts
+$$;
+
+-- Does index idx serve lookups by exactly these columns: a valid,
+-- non-partial btree whose leading key columns are those columns, in any
+-- order?  INCLUDE columns do not count.
+CREATE FUNCTION lifeguard._index_leads_with(idx oid, cols int2[])
+RETURNS boolean
+LANGUAGE sql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT i.indisvalid AND i.indpred IS NULL
+       AND am.amname = 'btree'
+       AND i.indnkeyatts >= cardinality(cols)
+       AND (SELECT array_agg(x ORDER BY x)
+              FROM unnest((lifeguard._index_keys(idx))[1:cardinality(cols)]) AS x)
+           OPERATOR(pg_catalog.=)
+           (SELECT array_agg(x ORDER BY x) FROM unnest(cols) AS x)
+      FROM pg_index i
+      JOIN pg_class ic ON ic.oid = i.indexrelid
+      JOIN pg_am am ON am.oid = ic.relam
+     WHERE i.indexrelid = idx
+$$;
+
+CREATE VIEW lifeguard.unindexed_foreign_keys AS
+SELECT c.conrelid::regclass AS table_name,
+       c.conname AS constraint_name,
+       cols.names AS columns,
+       c.confrelid::regclass AS referenced_table,
+       pg_total_relation_size(c.conrelid) AS table_size,
+       format('CREATE INDEX CONCURRENTLY ON %s (%s)', c.conrelid::regclass,
+              array_to_string(cols.quoted, ', ')) AS create_statement
+  FROM pg_constraint c
+  JOIN pg_namespace n ON n.oid = c.connamespace
+ CROSS JOIN LATERAL (
+       SELECT array_agg(a.attname::text ORDER BY k.ord) AS names,
+              array_agg(quote_ident(a.attname) ORDER BY k.ord) AS quoted
+         FROM unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord)
+         JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum) AS cols
+ WHERE c.contype = 'f'
+   AND c.conparentid = 0                -- one row per foreign key, not per partition
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+   AND n.nspname NOT LIKE 'pg_toast%'
+   AND NOT EXISTS (SELECT FROM pg_index i
+                    WHERE i.indrelid = c.conrelid
+                      AND lifeguard._index_leads_with(i.indexrelid, c.conkey));
+
+COMMENT ON VIEW lifeguard.unindexed_foreign_keys IS
+    'Foreign keys whose columns do not lead any valid, non-partial btree index of the referencing table (in any order within that prefix; INCLUDE columns do not count), with the statement that adds one.';
+
+CREATE VIEW lifeguard.unused_indexes AS
+SELECT s.schemaname AS schema_name,
+       s.relname AS table_name,
+       s.indexrelname AS index_name,
+       pg_relation_size(s.indexrelid) AS index_size,
+       pg_size_pretty(pg_relation_size(s.indexrelid)) AS index_size_pretty,
+       s.idx_scan,
+       EXISTS (SELECT FROM pg_constraint fk
+                WHERE fk.contype = 'f' AND fk.conrelid = i.indrelid
+                  AND lifeguard._index_leads_with(i.indexrelid, fk.conkey)) AS backs_foreign_key,
+       coalesce((SELECT d.stats_reset FROM pg_stat_database d
+                  WHERE d.datname = current_database()),
+                pg_postmaster_start_time()) AS unused_since,
+       pg_get_indexdef(i.indexrelid) AS definition
+  FROM pg_stat_user_indexes s
+  JOIN pg_index i ON i.indexrelid = s.indexrelid
+ WHERE s.idx_scan = 0
+   AND i.indisvalid
+   AND NOT i.indisunique
+   AND NOT i.indisprimary
+   AND NOT i.indisexclusion
+   AND NOT i.indisreplident
+   AND NOT EXISTS (SELECT FROM pg_constraint c
+                    WHERE c.conrelid = i.indrelid AND c.conindid = i.indexrelid);
+
+COMMENT ON VIEW lifeguard.unused_indexes IS
+    'Valid indexes never scanned since statistics were reset (unused_since), excluding unique, primary key, exclusion, replica identity and constraint-backing indexes; backs_foreign_key warns before dropping one.';
+
+CREATE VIEW lifeguard.duplicate_indexes AS
+WITH ix AS (
+    SELECT i.indexrelid AS oid,
+           i.indrelid,
+           ic.relam,
+           i.indisunique,
+           i.indnkeyatts,
+           i.indnatts,
+           lifeguard._index_keys(i.indexrelid) AS keys,
+           i.indkey::int2[] AS allcols,
+           i.indclass::oid[] AS opclasses,
+           i.indcollation::oid[] AS collations,
+           i.indoption::int2[] AS options,
+           coalesce(pg_get_expr(i.indexprs, i.indrelid), '') AS exprs,
+           coalesce(pg_get_expr(i.indpred, i.indrelid), '') AS pred,
+           EXISTS (SELECT FROM pg_constraint c
+                    WHERE c.conrelid = i.indrelid AND c.conindid = i.indexrelid) AS backs_constraint
+      FROM pg_index i
+      JOIN pg_class ic ON ic.oid = i.indexrelid
+      JOIN pg_namespace n ON n.oid = ic.relnamespace
+     WHERE i.indisvalid
+       AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+       AND n.nspname NOT LIKE 'pg_toast%'
+), pairs AS (
+    SELECT r.oid AS redundant, k.oid AS kept,
+           CASE WHEN r.allcols OPERATOR(pg_catalog.=) k.allcols
+                 AND r.indnkeyatts = k.indnkeyatts
+                 AND r.indisunique = k.indisunique
+                THEN 'exact' ELSE 'prefix' END AS kind
+      FROM ix r
+      JOIN ix k ON k.indrelid = r.indrelid AND k.oid <> r.oid AND k.relam = r.relam
+     WHERE r.exprs = k.exprs
+       AND r.pred = k.pred
+       AND r.indnkeyatts <= k.indnkeyatts
+       AND r.keys OPERATOR(pg_catalog.=) k.keys[1:r.indnkeyatts]
+       AND r.opclasses[0:r.indnkeyatts - 1] OPERATOR(pg_catalog.=) k.opclasses[0:r.indnkeyatts - 1]
+       AND r.collations[0:r.indnkeyatts - 1] OPERATOR(pg_catalog.=) k.collations[0:r.indnkeyatts - 1]
+       AND r.options[0:r.indnkeyatts - 1] OPERATOR(pg_catalog.=) k.options[0:r.indnkeyatts - 1]
+       AND (
+            -- exact duplicates (same keys, INCLUDE columns and uniqueness):
+            -- each pair once, keeping the constraint-backed or older index
+            (r.allcols OPERATOR(pg_catalog.=) k.allcols
+             AND r.indnkeyatts = k.indnkeyatts
+             AND r.indisunique = k.indisunique
+             AND NOT r.backs_constraint
+             AND (k.backs_constraint OR r.oid > k.oid))
+            OR
+            -- prefix-redundant: a plain btree (no INCLUDE, not unique, not
+            -- backing a constraint) whose keys lead a longer index, or equal
+            -- the keys of a unique index or one with INCLUDE columns
+            ((r.indnkeyatts < k.indnkeyatts
+              OR (r.indnkeyatts = k.indnkeyatts
+                  AND (k.indisunique OR k.indnatts > k.indnkeyatts)))
+             AND r.indnatts = r.indnkeyatts
+             AND NOT r.indisunique
+             AND NOT r.backs_constraint
+             AND (SELECT amname FROM pg_am WHERE oid = r.relam) = 'btree')
+           )
+)
+-- one row per redundant index: the index that makes it redundant is the
+-- constraint-backed one if any, else the one with the fewest key columns
+SELECT DISTINCT ON (p.redundant)
+       p.redundant::regclass AS redundant_index,
+       p.kept::regclass AS kept_index,
+       (SELECT indrelid::regclass FROM pg_index WHERE indexrelid = p.redundant) AS table_name,
+       p.kind,
+       pg_relation_size(p.redundant) AS redundant_size,
+       pg_get_indexdef(p.redundant) AS redundant_definition,
+       pg_get_indexdef(p.kept) AS kept_definition,
+       format('DROP INDEX CONCURRENTLY %s', p.redundant::regclass) AS drop_statement
+  FROM pairs p
+  JOIN ix k ON k.oid = p.kept
+ ORDER BY p.redundant, k.backs_constraint DESC, p.kind = 'exact' DESC, k.indnkeyatts, k.oid;
+
+COMMENT ON VIEW lifeguard.duplicate_indexes IS
+    'Exact duplicate indexes and plain btree indexes whose key columns lead another index of the same table with the same operator classes, collations, sort options, expressions and predicate; each pair once, keeping the constraint-backed index.';
+
+REVOKE ALL ON FUNCTION lifeguard._index_keys(oid), lifeguard._index_leads_with(oid, int2[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION lifeguard._index_keys(oid), lifeguard._index_leads_with(oid, int2[])
+    TO pg_monitor, lifeguard_admin;
+GRANT SELECT ON lifeguard.unindexed_foreign_keys, lifeguard.unused_indexes,
+                lifeguard.duplicate_indexes
+    TO pg_monitor, lifeguard_admin;
