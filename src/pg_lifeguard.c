@@ -57,7 +57,7 @@ int			lg_idle_timeout_ms = 0;
 int			lg_idle_xact_timeout_ms = 0;
 bool		lg_recycle_superusers = false;
 bool		lg_dry_run = false;
-int			lg_recycle_min_idle_ms = 10;
+int			lg_recycle_min_idle_ms = 20;
 int			lg_event_ring_size = 1024;
 int			lg_event_retention_s = 7 * 86400;
 int			lg_history_ring_size = 4096;
@@ -218,7 +218,7 @@ _PG_init(void)
 							"Sets how long a backend must have been idle before it is recycled or reclaimed.",
 							"A backend that just answered a statement (a pool's pre-ping) is likely to receive the next one at once.",
 							&lg_recycle_min_idle_ms,
-							10, 0, 60000,
+							20, 0, 60000,
 							PGC_SIGHUP, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 

@@ -435,8 +435,9 @@ lifeguard_recycle(PG_FUNCTION_ARGS)
 	 */
 	for (int waited = 0; waited <= timeout_ms; waited += 10)
 	{
+		/* the slot is freed by the backend's exit callback: it has ended */
 		if (lg_request_targets(&target, 1) == 0)
-			PG_RETURN_BOOL(lg_wait_for_exit(pid, 0));	/* gone already */
+			PG_RETURN_BOOL(true);
 		if (lg_wait_for_exit(pid, 10))
 			PG_RETURN_BOOL(true);
 	}
