@@ -150,6 +150,7 @@ lg_shmem_startup(void)
 		lg_shared->stats_reset = GetCurrentTimestamp();
 		lg_shared->overflow.first_seen = lg_shared->stats_reset;
 		lg_shared->reload_rules = true;
+		lg_shared->rules_generation = 1;	/* 0 means "any" to install_if */
 	}
 	lg_shared->rules = (LifeguardRule *) tail;
 	lg_shared->slots = (LifeguardSlot *) (tail + lg_rules_size());
@@ -279,18 +280,52 @@ lg_my_slot(void)
 void
 lg_install_rules(const LifeguardRule *rules, int nrules)
 {
+	(void) lg_install_rules_if(rules, nrules, 0);
+}
+
+/*
+ * Current generation of the installed rules, for lg_install_rules_if.
+ */
+uint64
+lg_rules_generation(void)
+{
+	uint64		gen;
+
+	LWLockAcquire(lg_shared->lock, LW_SHARED);
+	gen = lg_shared->rules_generation;
+	LWLockRelease(lg_shared->lock);
+	return gen;
+}
+
+/*
+ * Install the rules unless another install happened since generation
+ * "expected" was read (0: install regardless).  The worker reads the
+ * table with a snapshot that may predate a commit whose backend installs
+ * its rules meanwhile; without this check the worker could put the older
+ * set back.  Returns whether the rules were installed.
+ */
+bool
+lg_install_rules_if(const LifeguardRule *rules, int nrules, uint64 expected)
+{
+	bool		done = false;
+
 	if (!lg_shared)
-		return;
+		return false;
 	if (nrules > lg_max_quotas)
 		nrules = lg_max_quotas;
 
 	LWLockAcquire(lg_shared->lock, LW_EXCLUSIVE);
-	if (nrules > 0)
-		memcpy(lg_shared->rules, rules, sizeof(LifeguardRule) * nrules);
-	lg_shared->nrules = nrules;
-	lg_shared->rules_loaded = true;
-	lg_shared->rules_generation++;
+	if (expected == 0 || lg_shared->rules_generation == expected)
+	{
+		if (nrules > 0)
+			memcpy(lg_shared->rules, rules, sizeof(LifeguardRule) * nrules);
+		lg_shared->nrules = nrules;
+		lg_shared->rules_loaded = true;
+		lg_shared->rules_generation++;
+		done = true;
+	}
 	LWLockRelease(lg_shared->lock);
+	return done;
 }
 
 /*

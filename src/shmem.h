@@ -220,6 +220,9 @@ extern void lg_app_name_key(const char *raw, char *key);
 extern void lg_slot_clear(LifeguardSlot *slot);
 
 extern void lg_install_rules(const LifeguardRule *rules, int nrules);
+extern bool lg_install_rules_if(const LifeguardRule *rules, int nrules,
+								uint64 expected);
+extern uint64 lg_rules_generation(void);
 extern void lg_request_rules_reload(void);
 
 #endif							/* PG_LIFEGUARD_SHMEM_H */

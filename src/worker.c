@@ -235,11 +235,27 @@ lg_worker_db_tick(void)
 								lg_database),
 						 errhint("Run CREATE EXTENSION pg_lifeguard in database \"%s\".", lg_database)));
 			extension_missing_logged = true;
+
+			/*
+			 * Without the extension there is no table to see or change
+			 * the rules by: stop enforcing them, and forget the saved copy
+			 * so a restart does not bring them back.
+			 */
+			/* an unlocked look is enough: only this process empties them */
+			if (lg_shared->nrules > 0)
+			{
+				lg_install_rules(NULL, 0);
+				lg_rules_file_write(NULL, 0);
+				ereport(LOG,
+						(errmsg("pg_lifeguard quota rules are no longer enforced: the extension is not installed in database \"%s\"",
+								lg_database)));
+			}
 		}
 		else
 		{
 			LifeguardRule *rules;
 			int			n;
+			uint64		gen;
 
 			if (extension_missing_logged)
 				ereport(LOG,
@@ -247,11 +263,13 @@ lg_worker_db_tick(void)
 								lg_database)));
 			extension_missing_logged = false;
 
+			gen = lg_rules_generation();
 			debug_query_string = "pg_lifeguard: SELECT FROM lifeguard.quotas";
 			n = lg_rules_read_table(&rules);
 			debug_query_string = NULL;
-			lg_install_rules(rules, n);
-			lg_rules_file_write(rules, n);
+			/* a commit that installed newer rules meanwhile wins */
+			if (lg_install_rules_if(rules, n, gen))
+				lg_rules_file_write(rules, n);
 		}
 		CommitTransactionCommand();
 		pgstat_report_activity(STATE_IDLE, NULL);
@@ -460,9 +478,11 @@ lg_worker_retire(LgCandidate *cand, int ncand, TimestampTz now)
 		if (cd->kind == LG_RECYCLE_IDLE &&
 			app->idle - app->reclaim_pending <= lim.min_idle)
 			continue;
+		/* reclaiming never goes below the soft limit or the reservation */
 		if (cd->kind == LG_RECYCLE_RECLAIM &&
 			(rule == NULL ||
-			 app->connections - app->reclaim_pending <= rule->soft_limit))
+			 app->connections - app->reclaim_pending <=
+			 Max(rule->soft_limit, rule->reserved)))
 			continue;
 		if (cd->kind == LG_RECYCLE_AGE && !lg_age_allowance(app, lim.max_age_ms, now))
 			continue;
