@@ -24,7 +24,7 @@ CREATE TABLE p_orders_1 PARTITION OF p_orders FOR VALUES FROM (0) TO (100);
 CREATE TABLE p_orders_2 PARTITION OF p_orders FOR VALUES FROM (100) TO (200);
 
 SELECT table_name, constraint_name, columns, referenced_table, create_statement
-  FROM lifeguard.unindexed_foreign_keys ORDER BY 1::text;
+  FROM lifeguard.unindexed_foreign_keys ORDER BY table_name::text, constraint_name;
 
 -- works with intarray installed (no ambiguous array operators)
 CREATE EXTENSION intarray;
@@ -54,7 +54,7 @@ CREATE INDEX d_hi ON d (h, i);                   -- unique is never redundant to
 SELECT redundant_index, kept_index, kind
   FROM lifeguard.duplicate_indexes
  WHERE table_name = 'ia.d'::regclass
- ORDER BY 1::text, 2::text;
+ ORDER BY redundant_index::text, kept_index::text;
 
 -- unused indexes: none scanned yet; unique and constraint indexes excluded
 SELECT index_name, backs_foreign_key

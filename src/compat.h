@@ -106,7 +106,12 @@ extern int	lg_max_backends(void);
 /* Custom wait event for the worker's sleep. */
 extern uint32 lg_worker_wait_event(void);
 
-/* Query identifiers became signed in 18. */
+/* Query identifiers: EnableQueryId's header moved in 16, signed in 18. */
+#if PG_VERSION_NUM >= 160000
+#include "nodes/queryjumble.h"
+#else
+#include "utils/queryjumble.h"
+#endif
 #if PG_VERSION_NUM >= 180000
 typedef int64 lg_queryid;
 #else
@@ -118,5 +123,59 @@ extern double lg_random_double(void);
 
 /* pg_clean_ascii: in place before 16, a new string from 16 on. */
 extern char *lg_clean_ascii(const char *s);
+
+/* ExecutorRun_hook lost its execute_once argument in 18. */
+#if PG_VERSION_NUM >= 180000
+#define LG_EXECUTOR_RUN_EXTRA_PARAM
+#define LG_EXECUTOR_RUN_EXTRA_ARG
+#else
+#define LG_EXECUTOR_RUN_EXTRA_PARAM , bool execute_once
+#define LG_EXECUTOR_RUN_EXTRA_ARG , execute_once
+#endif
+
+/*
+ * Parse analysis with parameter types inferred ($1..$n): 15 added the
+ * query-environment argument; the caller rewrites.
+ */
+#if PG_VERSION_NUM >= 150000
+#define lg_parse_analyze_varparams(raw, str, types, n) \
+	parse_analyze_varparams((raw), (str), (types), (n), NULL)
+#else
+#define lg_parse_analyze_varparams(raw, str, types, n) \
+	parse_analyze_varparams((raw), (str), (types), (n))
+#endif
+
+/* pg_plan_query gained a trailing ExplainState in 19. */
+#if PG_VERSION_NUM >= 190000
+#define lg_plan_query(q, str, opts, params) \
+	pg_plan_query((q), (str), (opts), (params), NULL)
+#else
+#define lg_plan_query(q, str, opts, params) \
+	pg_plan_query((q), (str), (opts), (params))
+#endif
+
+/*
+ * Where the planner lets an extension add indexes to a base relation:
+ * get_relation_info_hook up to 18, build_simple_rel_hook from 19.  The
+ * advisor writes one function with LG_RELINFO_HOOK_PARAMS and gets the
+ * relation's OID and inheritance flag through LG_RELINFO_OID/INH.
+ */
+#if PG_VERSION_NUM >= 190000
+#include "optimizer/pathnode.h"
+typedef build_simple_rel_hook_type lg_relinfo_hook_type;
+#define LG_RELINFO_HOOK				build_simple_rel_hook
+#define LG_RELINFO_HOOK_PARAMS		PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *rte
+#define LG_RELINFO_HOOK_ARGS		root, rel, rte
+#define LG_RELINFO_OID				(rte->rtekind == RTE_RELATION ? rte->relid : InvalidOid)
+#define LG_RELINFO_INH				(rte->inh)
+#else
+#include "optimizer/plancat.h"
+typedef get_relation_info_hook_type lg_relinfo_hook_type;
+#define LG_RELINFO_HOOK				get_relation_info_hook
+#define LG_RELINFO_HOOK_PARAMS		PlannerInfo *root, Oid relationObjectId, bool inhparent, RelOptInfo *rel
+#define LG_RELINFO_HOOK_ARGS		root, relationObjectId, inhparent, rel
+#define LG_RELINFO_OID				(relationObjectId)
+#define LG_RELINFO_INH				(inhparent)
+#endif
 
 #endif							/* PG_LIFEGUARD_COMPAT_H */

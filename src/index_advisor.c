@@ -1,7 +1,35 @@
 /*-------------------------------------------------------------------------
  *
  * index_advisor.c
- *		Index advice: hypothetical-index costing of queries.
+ *		Index advice: hypothetical-index costing of one query.
+ *
+ * lifeguard.advise_indexes(query) plans the query as written, then again
+ * with candidate btree indexes that exist only in the planner's view of
+ * the tables, and keeps the candidates the cheaper plan uses:
+ *
+ *	1. The text is parsed with PostgreSQL's parser; exactly one SELECT,
+ *	   INSERT, UPDATE or DELETE is accepted.  $1..$n parameters are allowed
+ *	   and their types inferred, as for an unnamed prepared statement.
+ *	2. Candidates come from the analysed query: columns compared with a
+ *	   btree operator to something that is not the same table (constants,
+ *	   parameters, other tables' columns: join keys), and ORDER BY columns.
+ *	   Per table: each column alone, all equality columns together, the
+ *	   equality columns followed by one range column, and the equality
+ *	   columns followed by the ORDER BY columns.  A candidate whose leading
+ *	   columns an existing valid index already has is dropped.
+ *	3. The query is planned without and with all candidates; the candidates
+ *	   the plan uses are kept, each one that the plan does as well without
+ *	   is dropped, and the set is kept only when it saves at least
+ *	   lifeguard.advice_min_improvement of the total cost.
+ *
+ * Candidates are injected by a chained planner hook (get_relation_info_hook,
+ * or build_simple_rel_hook from PostgreSQL 19; see compat.h) that is a no-op
+ * unless this function is running.  All of the work happens inside a
+ * subtransaction that is always rolled back, so the locks parse analysis
+ * takes are released and nothing is left behind; any error (several
+ * statements, DDL, an unknown table, a parameter of unknown type) is
+ * reported in the errors column instead of being raised.  Nothing is
+ * written, so it works on a hot standby.
  *
  * src/index_advisor.c
  *
@@ -9,9 +37,894 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
+#include "access/amapi.h"
+#include "access/table.h"
+#include "access/htup_details.h"
+#include "access/nbtree.h"
+#include "access/xact.h"
+#include "catalog/catalog.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_opclass.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "funcapi.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/analyze.h"
+#include "parser/parsetree.h"
+#include "storage/bufpage.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/resowner.h"
+#include "utils/syscache.h"
+
+#include "compat.h"
 #include "index_advisor.h"
+
+#define LG_MAX_CANDIDATE_COLS	8
+#define LG_MAX_CANDIDATES		64
+
+/* A candidate (hypothetical) btree index. */
+typedef struct LgCandidate
+{
+	Oid			relid;
+	int			ncols;
+	AttrNumber	cols[LG_MAX_CANDIDATE_COLS];
+	Oid			fakeoid;		/* its OID in the planner's eyes */
+	bool		active;			/* injected in the current planning */
+	bool		used;
+} LgCandidate;
+
+/* Columns one table contributes, in order of first appearance. */
+typedef struct LgRelCols
+{
+	Oid			relid;
+	int			neq,
+				nrange,
+				norder;
+	AttrNumber	eq[LG_MAX_CANDIDATE_COLS];
+	AttrNumber	range[LG_MAX_CANDIDATE_COLS];
+	AttrNumber	order[LG_MAX_CANDIDATE_COLS];
+} LgRelCols;
+
+typedef struct LgCollect
+{
+	List	   *rels;			/* of LgRelCols * */
+} LgCollect;
+
+static double lg_advice_min_improvement = 0.5;
+
+static lg_relinfo_hook_type prev_relinfo_hook = NULL;
+static LgCandidate *lg_hypo = NULL;	/* non-NULL only while advising */
+static int	lg_nhypo = 0;
+
+static void lg_relinfo_hook(LG_RELINFO_HOOK_PARAMS);
+
+PG_FUNCTION_INFO_V1(lifeguard_advise_indexes);
 
 void
 lg_index_advisor_init(void)
 {
+	DefineCustomRealVariable("lifeguard.advice_min_improvement",
+							 "Sets the fraction of a query's total cost an index advice must save.",
+							 NULL,
+							 &lg_advice_min_improvement,
+							 0.5, 0.0, 1.0,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	prev_relinfo_hook = LG_RELINFO_HOOK;
+	LG_RELINFO_HOOK = lg_relinfo_hook;
+}
+
+/*---- Candidate collection ----*/
+
+static LgRelCols *
+lg_rel_cols(LgCollect *cx, Oid relid)
+{
+	ListCell   *lc;
+	LgRelCols  *r;
+
+	foreach(lc, cx->rels)
+	{
+		r = lfirst(lc);
+		if (r->relid == relid)
+			return r;
+	}
+	r = palloc0(sizeof(LgRelCols));
+	r->relid = relid;
+	cx->rels = lappend(cx->rels, r);
+	return r;
+}
+
+static void
+lg_add_col(AttrNumber *arr, int *n, AttrNumber col)
+{
+	for (int i = 0; i < *n; i++)
+		if (arr[i] == col)
+			return;
+	if (*n < LG_MAX_CANDIDATE_COLS)
+		arr[(*n)++] = col;
+}
+
+/*
+ * The table column a Var of this query level reads, when the table is one
+ * advice can apply to: an ordinary table or materialized view outside the
+ * system schemas.
+ */
+static bool
+lg_var_column(Query *q, Node *n, Oid *relid, AttrNumber *attnum)
+{
+	Var		   *var;
+	RangeTblEntry *rte;
+	char		relkind;
+	Oid			nsp;
+
+	while (n && IsA(n, RelabelType))
+		n = (Node *) ((RelabelType *) n)->arg;
+	if (n == NULL || !IsA(n, Var))
+		return false;
+	var = (Var *) n;
+	if (var->varlevelsup != 0 || var->varattno <= 0 ||
+		var->varno < 1 || var->varno > list_length(q->rtable))
+		return false;
+	rte = rt_fetch(var->varno, q->rtable);
+	if (rte->rtekind != RTE_RELATION)
+		return false;
+	relkind = get_rel_relkind(rte->relid);
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_MATVIEW)
+		return false;
+	nsp = get_rel_namespace(rte->relid);
+	if (IsCatalogNamespace(nsp) || IsToastNamespace(nsp) ||
+		nsp == get_namespace_oid("information_schema", true))
+		return false;
+	*relid = rte->relid;
+	*attnum = var->varattno;
+	return true;
+}
+
+/* Btree strategy of opno for the column's default btree opclass, or 0. */
+static int
+lg_btree_strategy(Oid relid, AttrNumber attnum, Oid opno)
+{
+	Oid			typid;
+	int32		typmod;
+	Oid			collid;
+	Oid			opclass;
+
+	get_atttypetypmodcoll(relid, attnum, &typid, &typmod, &collid);
+	opclass = GetDefaultOpClass(typid, BTREE_AM_OID);
+	if (!OidIsValid(opclass))
+		return 0;
+	return get_op_opfamily_strategy(opno, get_opclass_family(opclass));
+}
+
+/* Does any Var of this query level in node read table relid? */
+static bool
+lg_mentions_rel(Query *q, Node *node, Oid relid)
+{
+	List	   *vars = pull_var_clause(node, PVC_RECURSE_AGGREGATES |
+									   PVC_RECURSE_WINDOWFUNCS |
+									   PVC_RECURSE_PLACEHOLDERS);
+	ListCell   *lc;
+
+	foreach(lc, vars)
+	{
+		Oid			r;
+		AttrNumber	a;
+
+		if (lg_var_column(q, lfirst(lc), &r, &a) && r == relid)
+			return true;
+	}
+	return false;
+}
+
+/* One side of a comparison: a column of an advisable table, the other side not. */
+static void
+lg_consider(LgCollect *cx, Query *q, Node *col, Node *other, Oid opno, bool commuted)
+{
+	Oid			relid;
+	AttrNumber	attnum;
+	int			strategy;
+	LgRelCols  *r;
+
+	if (!lg_var_column(q, col, &relid, &attnum))
+		return;
+	if (other != NULL && lg_mentions_rel(q, other, relid))
+		return;
+	if (commuted)
+		opno = get_commutator(opno);
+	if (!OidIsValid(opno))
+		return;
+	strategy = lg_btree_strategy(relid, attnum, opno);
+	if (strategy == 0)
+		return;
+	r = lg_rel_cols(cx, relid);
+	if (strategy == BTEqualStrategyNumber)
+		lg_add_col(r->eq, &r->neq, attnum);
+	else
+		lg_add_col(r->range, &r->nrange, attnum);
+}
+
+typedef struct LgWalk
+{
+	LgCollect  *cx;
+	Query	   *q;
+} LgWalk;
+
+static void lg_collect_query(LgCollect *cx, Query *q);
+
+static bool
+lg_qual_walker(Node *node, void *context)
+{
+	LgWalk	   *w = (LgWalk *) context;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		lg_collect_query(w->cx, (Query *) node);
+		return false;
+	}
+	if (IsA(node, OpExpr) && list_length(((OpExpr *) node)->args) == 2)
+	{
+		OpExpr	   *op = (OpExpr *) node;
+		Node	   *l = linitial(op->args);
+		Node	   *r = lsecond(op->args);
+
+		lg_consider(w->cx, w->q, l, r, op->opno, false);
+		lg_consider(w->cx, w->q, r, l, op->opno, true);
+	}
+	else if (IsA(node, ScalarArrayOpExpr) && ((ScalarArrayOpExpr *) node)->useOr)
+	{
+		ScalarArrayOpExpr *op = (ScalarArrayOpExpr *) node;
+
+		lg_consider(w->cx, w->q, linitial(op->args), lsecond(op->args),
+					op->opno, false);
+	}
+	return expression_tree_walker(node, lg_qual_walker, context);
+}
+
+/* Qualifications in the join tree: WHERE and every JOIN ... ON. */
+static void
+lg_collect_jointree(LgWalk *w, Node *jt)
+{
+	if (jt == NULL)
+		return;
+	if (IsA(jt, FromExpr))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((FromExpr *) jt)->fromlist)
+			lg_collect_jointree(w, lfirst(lc));
+		(void) lg_qual_walker(((FromExpr *) jt)->quals, w);
+	}
+	else if (IsA(jt, JoinExpr))
+	{
+		lg_collect_jointree(w, ((JoinExpr *) jt)->larg);
+		lg_collect_jointree(w, ((JoinExpr *) jt)->rarg);
+		(void) lg_qual_walker(((JoinExpr *) jt)->quals, w);
+	}
+}
+
+static void
+lg_collect_query(LgCollect *cx, Query *q)
+{
+	LgWalk		w = {cx, q};
+	ListCell   *lc;
+
+	check_stack_depth();
+
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (rte->rtekind == RTE_SUBQUERY && rte->subquery)
+			lg_collect_query(cx, rte->subquery);
+	}
+	foreach(lc, q->cteList)
+	{
+		CommonTableExpr *cte = lfirst(lc);
+
+		if (IsA(cte->ctequery, Query))
+			lg_collect_query(cx, (Query *) cte->ctequery);
+	}
+	if (q->setOperations)
+		return;					/* branches were visited as subqueries */
+
+	lg_collect_jointree(&w, (Node *) q->jointree);
+
+	/* ORDER BY columns of a single table */
+	foreach(lc, q->sortClause)
+	{
+		SortGroupClause *sgc = lfirst(lc);
+		TargetEntry *tle = get_sortgroupclause_tle(sgc, q->targetList);
+		Oid			relid;
+		AttrNumber	attnum;
+		LgRelCols  *r;
+
+		if (!lg_var_column(q, (Node *) tle->expr, &relid, &attnum))
+			break;
+		if (lg_btree_strategy(relid, attnum, sgc->sortop) == 0)
+			break;
+		r = lg_rel_cols(cx, relid);
+		lg_add_col(r->order, &r->norder, attnum);
+	}
+}
+
+static Oid
+lg_rel_am(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			am = InvalidOid;
+
+	if (HeapTupleIsValid(tup))
+	{
+		am = ((Form_pg_class) GETSTRUCT(tup))->relam;
+		ReleaseSysCache(tup);
+	}
+	return am;
+}
+
+/*
+ * Does a valid btree index of relid already lead with these columns?  An
+ * equality-only candidate matches an index that has the same columns, in
+ * any order, as its leading key columns.
+ */
+static bool
+lg_already_indexed(Oid relid, const AttrNumber *cols, int ncols, int neq_prefix)
+{
+	Relation	rel;
+	List	   *indexes;
+	ListCell   *lc;
+	bool		found = false;
+
+	rel = table_open(relid, AccessShareLock);
+	indexes = RelationGetIndexList(rel);
+	table_close(rel, AccessShareLock);
+
+	foreach(lc, indexes)
+	{
+		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+		Form_pg_index ix;
+		bool		match = true;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		ix = (Form_pg_index) GETSTRUCT(tup);
+		if (!ix->indisvalid || ix->indnkeyatts < ncols ||
+			!heap_attisnull(tup, Anum_pg_index_indpred, NULL) ||
+			lg_rel_am(ix->indexrelid) != BTREE_AM_OID)
+			match = false;
+		for (int i = 0; match && i < ncols; i++)
+		{
+			if (i < neq_prefix)
+			{
+				/* any order within the equality prefix */
+				bool		in = false;
+
+				for (int j = 0; j < neq_prefix; j++)
+					if (ix->indkey.values[j] == cols[i])
+						in = true;
+				match = in;
+			}
+			else
+				match = (ix->indkey.values[i] == cols[i]);
+		}
+		ReleaseSysCache(tup);
+		if (match)
+		{
+			found = true;
+			break;
+		}
+	}
+	list_free(indexes);
+	return found;
+}
+
+static void
+lg_add_candidate(List **cands, Oid relid, const AttrNumber *cols, int ncols,
+				 int neq_prefix)
+{
+	ListCell   *lc;
+	LgCandidate *c;
+
+	if (ncols == 0 || list_length(*cands) >= LG_MAX_CANDIDATES)
+		return;
+	ncols = Min(ncols, LG_MAX_CANDIDATE_COLS);
+	foreach(lc, *cands)
+	{
+		c = lfirst(lc);
+		if (c->relid == relid && c->ncols == ncols &&
+			memcmp(c->cols, cols, sizeof(AttrNumber) * ncols) == 0)
+			return;
+	}
+	if (lg_already_indexed(relid, cols, ncols, Min(neq_prefix, ncols)))
+		return;
+	c = palloc0(sizeof(LgCandidate));
+	c->relid = relid;
+	c->ncols = ncols;
+	memcpy(c->cols, cols, sizeof(AttrNumber) * ncols);
+	*cands = lappend(*cands, c);
+}
+
+static List *
+lg_candidates(LgCollect *cx)
+{
+	List	   *cands = NIL;
+	ListCell   *lc;
+
+	foreach(lc, cx->rels)
+	{
+		LgRelCols  *r = lfirst(lc);
+		AttrNumber	cols[LG_MAX_CANDIDATE_COLS * 2];
+		int			n;
+
+		for (int i = 0; i < r->neq; i++)
+			lg_add_candidate(&cands, r->relid, &r->eq[i], 1, 1);
+		for (int i = 0; i < r->nrange; i++)
+			lg_add_candidate(&cands, r->relid, &r->range[i], 1, 0);
+		if (r->norder > 0)
+			lg_add_candidate(&cands, r->relid, r->order, r->norder, 0);
+		if (r->neq >= 2)
+			lg_add_candidate(&cands, r->relid, r->eq, r->neq, r->neq);
+		if (r->neq >= 1 && r->nrange >= 1)
+		{
+			memcpy(cols, r->eq, sizeof(AttrNumber) * r->neq);
+			cols[r->neq] = r->range[0];
+			lg_add_candidate(&cands, r->relid, cols, r->neq + 1, r->neq);
+		}
+		if (r->neq >= 1 && r->norder >= 1)
+		{
+			n = r->neq;
+			memcpy(cols, r->eq, sizeof(AttrNumber) * n);
+			for (int i = 0; i < r->norder && n < LG_MAX_CANDIDATE_COLS; i++)
+			{
+				bool		dup = false;
+
+				for (int j = 0; j < r->neq; j++)
+					dup |= (r->eq[j] == r->order[i]);
+				if (!dup)
+					cols[n++] = r->order[i];
+			}
+			lg_add_candidate(&cands, r->relid, cols, n, r->neq);
+		}
+	}
+	return cands;
+}
+
+/*---- Hypothetical indexes in the planner ----*/
+
+/* An OID no relation has, for the planner to know a candidate by. */
+static Oid
+lg_fake_oid(int i)
+{
+	Oid			oid = (Oid) (PG_UINT32_MAX - 1 - i * 2);
+
+	while (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(oid)))
+		oid -= 2 * LG_MAX_CANDIDATES;
+	return oid;
+}
+
+/* Estimated pages and height of a btree on these columns. */
+static void
+lg_estimate_size(RelOptInfo *rel, LgCandidate *c, BlockNumber *pages, int *height)
+{
+	double		width = MAXALIGN(sizeof(IndexTupleData));
+	double		per_page,
+				leaves;
+	double		tuples = Max(rel->tuples, 1);
+
+	for (int i = 0; i < c->ncols; i++)
+	{
+		int32		w = get_attavgwidth(c->relid, c->cols[i]);
+
+		if (w <= 0)
+		{
+			Oid			typid;
+			int32		typmod;
+			Oid			collid;
+
+			get_atttypetypmodcoll(c->relid, c->cols[i], &typid, &typmod, &collid);
+			w = get_typavgwidth(typid, typmod);
+		}
+		width += w;
+	}
+	width = MAXALIGN((Size) width) + sizeof(ItemIdData);
+	/* leaf pages at btree's default fillfactor */
+	per_page = floor((BLCKSZ - SizeOfPageHeaderData - sizeof(BTPageOpaqueData)) *
+					 BTREE_DEFAULT_FILLFACTOR / 100.0 / width);
+	per_page = Max(per_page, 2);
+	leaves = ceil(tuples / per_page);
+	*pages = (BlockNumber) Min(leaves * (1.0 + 1.0 / per_page) + 1, (double) MaxBlockNumber);
+	*height = 0;
+	while (leaves > 1 && *height < 10)
+	{
+		leaves = ceil(leaves / per_page);
+		(*height)++;
+	}
+}
+
+static IndexOptInfo *
+lg_make_index(RelOptInfo *rel, LgCandidate *c)
+{
+	IndexOptInfo *info = makeNode(IndexOptInfo);
+	IndexAmRoutine *am = GetIndexAmRoutineByAmId(BTREE_AM_OID, false);
+	int			n = c->ncols;
+
+	info->indexoid = c->fakeoid;
+	info->reltablespace = rel->reltablespace;
+	info->rel = rel;
+	info->ncolumns = info->nkeycolumns = n;
+	info->indexkeys = palloc0(sizeof(int) * n);
+	info->indexcollations = palloc0(sizeof(Oid) * n);
+	info->opfamily = palloc0(sizeof(Oid) * n);
+	info->opcintype = palloc0(sizeof(Oid) * n);
+	info->sortopfamily = palloc0(sizeof(Oid) * n);
+	info->reverse_sort = palloc0(sizeof(bool) * n);
+	info->nulls_first = palloc0(sizeof(bool) * n);
+	info->canreturn = palloc0(sizeof(bool) * n);
+	info->opclassoptions = palloc0(sizeof(bytea *) * n);
+	info->relam = BTREE_AM_OID;
+
+	for (int i = 0; i < n; i++)
+	{
+		Oid			typid;
+		int32		typmod;
+		Oid			collid;
+		Oid			opclass;
+		Var		   *var;
+
+		get_atttypetypmodcoll(c->relid, c->cols[i], &typid, &typmod, &collid);
+		opclass = GetDefaultOpClass(typid, BTREE_AM_OID);
+		info->indexkeys[i] = c->cols[i];
+		info->indexcollations[i] = collid;
+		info->opfamily[i] = get_opclass_family(opclass);
+		info->opcintype[i] = get_opclass_input_type(opclass);
+		info->sortopfamily[i] = info->opfamily[i];
+		info->canreturn[i] = true;
+		var = makeVar(rel->relid, c->cols[i], typid, typmod, collid, 0);
+		info->indextlist = lappend(info->indextlist,
+								   makeTargetEntry((Expr *) var, i + 1, NULL, false));
+	}
+
+	lg_estimate_size(rel, c, &info->pages, &info->tree_height);
+	info->tuples = rel->tuples;
+	info->unique = false;
+	info->immediate = true;
+	info->hypothetical = true;
+
+	info->amcanorderbyop = am->amcanorderbyop;
+	info->amoptionalkey = am->amoptionalkey;
+	info->amsearcharray = am->amsearcharray;
+	info->amsearchnulls = am->amsearchnulls;
+	info->amhasgettuple = (am->amgettuple != NULL);
+	info->amhasgetbitmap = (am->amgetbitmap != NULL);
+	info->amcanparallel = am->amcanparallel;
+	info->amcanmarkpos = (am->ammarkpos != NULL && am->amrestrpos != NULL);
+	info->amcostestimate = am->amcostestimate;
+	return info;
+}
+
+static void
+lg_relinfo_hook(LG_RELINFO_HOOK_PARAMS)
+{
+	if (prev_relinfo_hook)
+		prev_relinfo_hook(LG_RELINFO_HOOK_ARGS);
+
+	if (lg_hypo == NULL || LG_RELINFO_INH || !OidIsValid(LG_RELINFO_OID))
+		return;
+	for (int i = 0; i < lg_nhypo; i++)
+	{
+		if (lg_hypo[i].active && lg_hypo[i].relid == LG_RELINFO_OID)
+			rel->indexlist = lappend(rel->indexlist, lg_make_index(rel, &lg_hypo[i]));
+	}
+}
+
+/*---- Planning ----*/
+
+static bool
+lg_mark_used_walker(Plan *plan)
+{
+	ListCell   *lc;
+	Oid			indexid = InvalidOid;
+
+	if (plan == NULL)
+		return false;
+	if (IsA(plan, IndexScan))
+		indexid = ((IndexScan *) plan)->indexid;
+	else if (IsA(plan, IndexOnlyScan))
+		indexid = ((IndexOnlyScan *) plan)->indexid;
+	else if (IsA(plan, BitmapIndexScan))
+		indexid = ((BitmapIndexScan *) plan)->indexid;
+	for (int i = 0; OidIsValid(indexid) && i < lg_nhypo; i++)
+		if (lg_hypo[i].fakeoid == indexid)
+			lg_hypo[i].used = true;
+
+	lg_mark_used_walker(plan->lefttree);
+	lg_mark_used_walker(plan->righttree);
+	if (IsA(plan, Append))
+		foreach(lc, ((Append *) plan)->appendplans)
+			lg_mark_used_walker(lfirst(lc));
+	if (IsA(plan, MergeAppend))
+		foreach(lc, ((MergeAppend *) plan)->mergeplans)
+			lg_mark_used_walker(lfirst(lc));
+	if (IsA(plan, BitmapAnd))
+		foreach(lc, ((BitmapAnd *) plan)->bitmapplans)
+			lg_mark_used_walker(lfirst(lc));
+	if (IsA(plan, BitmapOr))
+		foreach(lc, ((BitmapOr *) plan)->bitmapplans)
+			lg_mark_used_walker(lfirst(lc));
+	if (IsA(plan, SubqueryScan))
+		lg_mark_used_walker(((SubqueryScan *) plan)->subplan);
+	return false;
+}
+
+/* Plan a copy of the query with the active candidates; mark the used ones. */
+static void
+lg_plan_cost(Query *query, const char *text, Cost *startup, Cost *total)
+{
+	PlannedStmt *ps;
+	ListCell   *lc;
+
+	for (int i = 0; i < lg_nhypo; i++)
+		lg_hypo[i].used = false;
+	ps = lg_plan_query(copyObject(query), text, CURSOR_OPT_PARALLEL_OK, NULL);
+	*startup = ps->planTree->startup_cost;
+	*total = ps->planTree->total_cost;
+	lg_mark_used_walker(ps->planTree);
+	foreach(lc, ps->subplans)
+		lg_mark_used_walker(lfirst(lc));
+}
+
+static char *
+lg_candidate_statement(LgCandidate *c)
+{
+	StringInfoData s;
+	Oid			nsp = get_rel_namespace(c->relid);
+
+	initStringInfo(&s);
+	appendStringInfo(&s, "CREATE INDEX ON %s USING btree (",
+					 quote_qualified_identifier(get_namespace_name(nsp),
+												get_rel_name(c->relid)));
+	for (int i = 0; i < c->ncols; i++)
+		appendStringInfo(&s, "%s%s", i > 0 ? ", " : "",
+						 quote_identifier(get_attname(c->relid, c->cols[i], false)));
+	appendStringInfoChar(&s, ')');
+	return s.data;
+}
+
+typedef struct LgAdvice
+{
+	bool		have_costs;
+	Cost		startup_before,
+				total_before,
+				startup_after,
+				total_after;
+	List	   *statements;		/* of char *, in the caller's context */
+	List	   *errors;
+} LgAdvice;
+
+/*
+ * The body of advise_indexes, run inside the subtransaction; throws on bad
+ * input.  Results are allocated in result_cxt.
+ */
+static void
+lg_advise(const char *text, LgAdvice *adv, MemoryContext result_cxt)
+{
+	List	   *raw;
+	RawStmt    *rs;
+	Oid		   *ptypes = NULL;
+	int			nparams = 0;
+	Query	   *query;
+	List	   *rewritten;
+	LgCollect	cx = {NIL};
+	List	   *cands;
+	ListCell   *lc;
+	int			i;
+	Cost		s0,
+				t0,
+				s1,
+				t1;
+	MemoryContext old;
+
+	raw = pg_parse_query(text);
+	if (list_length(raw) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("advise_indexes takes exactly one statement, got %d",
+						list_length(raw))));
+	rs = linitial_node(RawStmt, raw);
+	if (!IsA(rs->stmt, SelectStmt) && !IsA(rs->stmt, InsertStmt) &&
+		!IsA(rs->stmt, UpdateStmt) && !IsA(rs->stmt, DeleteStmt))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("advise_indexes takes a SELECT, INSERT, UPDATE or DELETE statement")));
+
+	query = lg_parse_analyze_varparams(rs, text, &ptypes, &nparams);
+	for (i = 0; i < nparams; i++)
+		if (!OidIsValid(ptypes[i]) || ptypes[i] == UNKNOWNOID)
+			ereport(ERROR,
+					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
+					 errmsg("could not determine data type of parameter $%d", i + 1)));
+	rewritten = pg_rewrite_query(query);
+	if (list_length(rewritten) != 1 ||
+		linitial_node(Query, rewritten)->commandType == CMD_UTILITY)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("advise_indexes cannot advise on a statement that rules rewrite into several")));
+	query = linitial_node(Query, rewritten);
+
+	lg_collect_query(&cx, query);
+	cands = lg_candidates(&cx);
+
+	/* plan as it is */
+	lg_hypo = palloc0(sizeof(LgCandidate) * Max(list_length(cands), 1));
+	lg_nhypo = 0;
+	lg_plan_cost(query, text, &s0, &t0);
+	s1 = s0;
+	t1 = t0;
+
+	i = 0;
+	foreach(lc, cands)
+	{
+		lg_hypo[i] = *(LgCandidate *) lfirst(lc);
+		lg_hypo[i].fakeoid = lg_fake_oid(i);
+		lg_hypo[i].active = true;
+		i++;
+	}
+	lg_nhypo = i;
+
+	if (lg_nhypo > 0)
+	{
+		Cost		s,
+					t;
+		int			nused = 0;
+
+		/* with every candidate, then only the ones that plan used */
+		lg_plan_cost(query, text, &s, &t);
+		for (i = 0; i < lg_nhypo; i++)
+		{
+			lg_hypo[i].active = lg_hypo[i].used;
+			nused += lg_hypo[i].used;
+		}
+		if (nused > 0)
+		{
+			lg_plan_cost(query, text, &s1, &t1);
+			/* drop each index the plan does as well without */
+			for (i = 0; i < lg_nhypo && nused > 1; i++)
+			{
+				if (!lg_hypo[i].active)
+					continue;
+				lg_hypo[i].active = false;
+				lg_plan_cost(query, text, &s, &t);
+				if (t <= t1 * 1.001)
+				{
+					s1 = s;
+					t1 = t;
+					nused--;
+				}
+				else
+					lg_hypo[i].active = true;
+			}
+			/* the final set, and what it still uses */
+			lg_plan_cost(query, text, &s1, &t1);
+			for (i = 0; i < lg_nhypo; i++)
+				lg_hypo[i].active = lg_hypo[i].active && lg_hypo[i].used;
+
+			if (t0 <= 0 || (t0 - t1) / t0 < lg_advice_min_improvement)
+			{
+				s1 = s0;
+				t1 = t0;
+				for (i = 0; i < lg_nhypo; i++)
+					lg_hypo[i].active = false;
+			}
+		}
+	}
+
+	old = MemoryContextSwitchTo(result_cxt);
+	adv->have_costs = true;
+	adv->startup_before = s0;
+	adv->total_before = t0;
+	adv->startup_after = s1;
+	adv->total_after = t1;
+	for (i = 0; i < lg_nhypo; i++)
+		if (lg_hypo[i].active)
+			adv->statements = lappend(adv->statements, lg_candidate_statement(&lg_hypo[i]));
+	MemoryContextSwitchTo(old);
+}
+
+static Datum
+lg_text_array(List *strings)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(strings), 1));
+	int			n = 0;
+	ListCell   *lc;
+
+	foreach(lc, strings)
+		elems[n++] = CStringGetTextDatum(lfirst(lc));
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * lifeguard.advise_indexes(query text) returns one row: costs before and
+ * after, the CREATE INDEX statements, and errors.
+ */
+Datum
+lifeguard_advise_indexes(PG_FUNCTION_ARGS)
+{
+	char	   *sql;
+	MemoryContext caller = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	LgAdvice	adv;
+	TupleDesc	tupdesc;
+	Datum		values[6];
+	bool		nulls[6] = {0};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	memset(&adv, 0, sizeof(adv));
+	if (PG_ARGISNULL(0))
+	{
+		/* bad input goes to errors, like every other */
+		nulls[0] = nulls[1] = nulls[2] = nulls[3] = true;
+		values[4] = lg_text_array(NIL);
+		values[5] = lg_text_array(list_make1("query must not be null"));
+		tupdesc = BlessTupleDesc(tupdesc);
+		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+	}
+	sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(caller);
+	PG_TRY();
+	{
+		lg_advise(sql, &adv, caller);
+		lg_hypo = NULL;
+		lg_nhypo = 0;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		lg_hypo = NULL;
+		lg_nhypo = 0;
+		MemoryContextSwitchTo(caller);
+		edata = CopyErrorData();
+		FlushErrorState();
+		adv.have_costs = false;
+		adv.statements = NIL;
+		adv.errors = lappend(adv.errors, edata->message);
+	}
+	PG_END_TRY();
+	/* always undone: locks, caches, anything the planner touched */
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(caller);
+	CurrentResourceOwner = owner;
+
+	if (adv.have_costs)
+	{
+		values[0] = Float8GetDatum(adv.startup_before);
+		values[1] = Float8GetDatum(adv.total_before);
+		values[2] = Float8GetDatum(adv.startup_after);
+		values[3] = Float8GetDatum(adv.total_after);
+	}
+	else
+		nulls[0] = nulls[1] = nulls[2] = nulls[3] = true;
+	values[4] = lg_text_array(adv.statements);
+	values[5] = lg_text_array(adv.errors);
+
+	tupdesc = BlessTupleDesc(tupdesc);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -13,7 +13,9 @@
  * Files: shmem.c (shared state and its locking protocol), admission.c
  * (connect path), quota.c (rules), recycle.c (retiring backends),
  * activity.c (backend status), worker.c (background worker), views.c
- * (set-returning functions), compat.c/.h (PostgreSQL version shims).
+ * (set-returning functions), workload.c (sampled predicates, N+1),
+ * index_advisor.c (hypothetical-index advice), migration.c (schema
+ * snapshots and migration checks), compat.c/.h (PostgreSQL version shims).
  *
  * src/pg_lifeguard.c
  *

@@ -39,6 +39,10 @@
  * the target backend from a signal handler without any lock; see
  * recycle.c for why that is safe.
  *
+ * The workload tables (sampled predicates and statements, N+1 findings)
+ * live in a separate area with a lock of their own, never held together
+ * with this one; workload.c states their protocol.
+ *
  * A postmaster crash-restart recreates shared memory from scratch, so no
  * slot of a backend that died with it survives: counts start from zero and
  * every new login is counted again.

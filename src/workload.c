@@ -3,31 +3,1221 @@
  * workload.c
  *		Workload observation: sampled predicates and N+1 detection.
  *
+ * Two things are learnt from the executor, for client statements only
+ * (top level of a client backend):
+ *
+ *	- Predicates.  A fraction lifeguard.predicate_sample_rate of statements
+ *	  run with row instrumentation.  When a sampled statement ends, its plan
+ *	  tree is walked and every simple predicate (column op expression,
+ *	  column = ANY(array), column op column across a join) is recorded per
+ *	  (database, table, column, operator): how often it ran, rows scanned,
+ *	  rows its filter removed, whether an index served it, whether it was a
+ *	  join clause.  Statements whose filters removed rows are also kept
+ *	  (text normalised to $n placeholders) so index_advice can cost them.
+ *
+ *	- Chatty access (N+1).  Every statement's query identifier (enabled
+ *	  with EnableQueryId, so pg_stat_statements is not needed) is counted
+ *	  per transaction in a backend-local table.  At transaction end each
+ *	  identifier that ran at least lifeguard.n_plus_one_threshold times is
+ *	  added to a shared table per (database, role, application, query id):
+ *	  transactions affected, statements, worst count, a normalised text.
+ *
+ * Shared state and locking
+ * ------------------------
+ * Three dynahash tables and a header live in their own shared memory
+ * area, guarded by one LWLock of its own (named tranche
+ * "pg_lifeguard_workload"), never taken together with the main
+ * pg_lifeguard lock.  Readers take it shared, copy, release, then build
+ * tuples; writers (a sampled statement's end, a flagged transaction's
+ * end, a reset) take it exclusive for straight-line hash updates.
+ * Nothing that may throw runs while it is held.  Writers are rare by
+ * design (sampling, and only flagged transactions), so a single lock is
+ * enough; a full table drops new keys and counts them.
+ *
  * src/workload.c
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include <math.h>
+
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "catalog/pg_authid.h"
+#include "executor/executor.h"
+#include "executor/instrument.h"
+#include "funcapi.h"
+#include "libpq/libpq-be.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/parser.h"
+#include "parser/parsetree.h"
+#include "parser/scanner.h"
+#include "parser/scansup.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "compat.h"
+#include "pg_lifeguard.h"
+#include "shmem.h"
 #include "workload.h"
+
+#define LG_WORKLOAD_TRANCHE "pg_lifeguard_workload"
+
+/*---- Shared structures ----*/
+
+/* Zero the whole key before filling it: it is hashed as bytes. */
+typedef struct LgPredKey
+{
+	Oid			dbid;
+	Oid			relid;
+	Oid			opno;			/* operator as written col op expr */
+	int32		attnum;
+} LgPredKey;
+
+typedef struct LgPredEntry
+{
+	LgPredKey	key;
+	int64		executions;		/* sampled plan nodes that evaluated it */
+	int64		index_executions;	/* ... as an index condition */
+	int64		join_executions;	/* ... as a join clause */
+	double		rows_scanned;	/* rows the scans read */
+	double		rows_filtered;	/* rows a filter removed */
+	TimestampTz last_seen;
+} LgPredEntry;
+
+typedef struct LgQueryKey
+{
+	Oid			dbid;
+	Oid			userid;
+	lg_queryid	queryid;
+} LgQueryKey;
+
+typedef struct LgQueryEntry
+{
+	LgQueryKey	key;
+	int64		samples;
+	double		rows_scanned;
+	double		rows_filtered;
+	TimestampTz last_seen;
+	char		text[LG_QUERY_TEXT_MAX];
+} LgQueryEntry;
+
+typedef struct LgNpoKey
+{
+	Oid			dbid;
+	Oid			userid;
+	lg_queryid	queryid;
+	char		app[NAMEDATALEN];
+} LgNpoKey;
+
+typedef struct LgNpoEntry
+{
+	LgNpoKey	key;
+	int64		transactions;	/* transactions at or over the threshold */
+	int64		calls;			/* statements in those transactions */
+	int64		worst;			/* most runs in one transaction */
+	TimestampTz first_seen;
+	TimestampTz last_seen;
+	char		text[LG_QUERY_TEXT_MAX];
+} LgNpoEntry;
+
+typedef struct LgWorkloadShared
+{
+	LWLock	   *lock;
+	TimestampTz predicates_reset;
+	TimestampTz n_plus_one_reset;
+	int64		dropped;		/* new keys refused by a full table */
+	bool		full_logged;	/* "table full" already logged */
+} LgWorkloadShared;
+
+/*---- Settings ----*/
+static double lg_predicate_sample_rate = 0.01;
+static int	lg_max_predicates = 4000;
+static int	lg_max_workload_queries = 500;
+static int	lg_n_plus_one_threshold = 10;
+
+/*---- Shared pointers ----*/
+static LgWorkloadShared *lg_wl = NULL;
+static HTAB *lg_pred_hash = NULL;
+static HTAB *lg_query_hash = NULL;
+static HTAB *lg_npo_hash = NULL;
+
+/*---- Backend-local state ----*/
+static int	lg_nesting = 0;		/* executor nesting depth */
+static List *lg_sampled = NIL;	/* QueryDescs running with instrumentation */
+
+typedef struct LgXactCount
+{
+	lg_queryid	queryid;		/* hash key */
+	int64		count;
+	char	   *text;			/* normalised, once count reaches threshold */
+} LgXactCount;
+
+static HTAB *lg_xact_counts = NULL;	/* per-transaction counts */
+static long lg_xact_nused = 0;
+static MemoryContext lg_xact_text_cxt = NULL;
+
+/*---- Saved hook values ----*/
+static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+static ExecutorRun_hook_type prev_ExecutorRun = NULL;
+static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
+static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
+
+/*---- Function declarations ----*/
+static void lg_ExecutorStart(QueryDesc *queryDesc, int eflags);
+static void lg_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
+						   uint64 count LG_EXECUTOR_RUN_EXTRA_PARAM);
+static void lg_ExecutorFinish(QueryDesc *queryDesc);
+static void lg_ExecutorEnd(QueryDesc *queryDesc);
+static void lg_workload_xact_callback(XactEvent event, void *arg);
+static void lg_count_statement(QueryDesc *queryDesc);
+static void lg_flush_xact_counts(bool record);
+static void lg_record_predicates(QueryDesc *queryDesc);
+static bool lg_client_statement(void);
+static void lg_copy_text(char *dst, const char *src);
+
+PG_FUNCTION_INFO_V1(lifeguard_predicate_stats);
+PG_FUNCTION_INFO_V1(lifeguard_workload_queries);
+PG_FUNCTION_INFO_V1(lifeguard_n_plus_one);
+PG_FUNCTION_INFO_V1(lifeguard_reset_predicate_stats);
+PG_FUNCTION_INFO_V1(lifeguard_reset_n_plus_one);
 
 void
 lg_workload_init(void)
 {
+	DefineCustomRealVariable("lifeguard.predicate_sample_rate",
+							 "Sets the fraction of client statements whose predicates are recorded.",
+							 "Sampled statements run with row counting; 0 turns predicate sampling off.",
+							 &lg_predicate_sample_rate,
+							 0.01, 0.0, 1.0,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lifeguard.max_predicates",
+							"Sets the number of (table, column, operator) predicates tracked.",
+							NULL,
+							&lg_max_predicates,
+							4000, 100, 1000000,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lifeguard.max_workload_queries",
+							"Sets the number of sampled statements and of N+1 entries kept.",
+							"Each kept statement text takes up to 1 kB of shared memory.",
+							&lg_max_workload_queries,
+							500, 10, 100000,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lifeguard.n_plus_one_threshold",
+							"Sets how many runs of one statement in one transaction count as N+1 access.",
+							"0 turns N+1 detection off.",
+							&lg_n_plus_one_threshold,
+							10, 0, INT_MAX,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	/* statement identifiers without pg_stat_statements */
+	EnableQueryId();
+
+	prev_ExecutorStart = ExecutorStart_hook;
+	ExecutorStart_hook = lg_ExecutorStart;
+	prev_ExecutorRun = ExecutorRun_hook;
+	ExecutorRun_hook = lg_ExecutorRun;
+	prev_ExecutorFinish = ExecutorFinish_hook;
+	ExecutorFinish_hook = lg_ExecutorFinish;
+	prev_ExecutorEnd = ExecutorEnd_hook;
+	ExecutorEnd_hook = lg_ExecutorEnd;
+
+	RegisterXactCallback(lg_workload_xact_callback, NULL);
 }
+
+/*---- Shared memory ----*/
 
 Size
 lg_workload_shmem_size(void)
 {
-	return 0;
+	Size		size = MAXALIGN(sizeof(LgWorkloadShared));
+
+	size = add_size(size, hash_estimate_size(lg_max_predicates, sizeof(LgPredEntry)));
+	size = add_size(size, hash_estimate_size(lg_max_workload_queries, sizeof(LgQueryEntry)));
+	size = add_size(size, hash_estimate_size(lg_max_workload_queries, sizeof(LgNpoEntry)));
+	return size;
 }
 
 void
 lg_workload_shmem_request(void)
 {
+	RequestAddinShmemSpace(lg_workload_shmem_size());
+	RequestNamedLWLockTranche(LG_WORKLOAD_TRANCHE, 1);
 }
 
 void
 lg_workload_shmem_startup(void)
 {
+	bool		found;
+	HASHCTL		info;
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	lg_wl = ShmemInitStruct("pg_lifeguard workload", sizeof(LgWorkloadShared), &found);
+	if (!found)
+	{
+		memset(lg_wl, 0, sizeof(LgWorkloadShared));
+		lg_wl->lock = &(GetNamedLWLockTranche(LG_WORKLOAD_TRANCHE))->lock;
+		lg_wl->predicates_reset = GetCurrentTimestamp();
+		lg_wl->n_plus_one_reset = lg_wl->predicates_reset;
+	}
+
+	memset(&info, 0, sizeof(info));
+	info.keysize = sizeof(LgPredKey);
+	info.entrysize = sizeof(LgPredEntry);
+	lg_pred_hash = lg_ShmemInitHash("pg_lifeguard predicates", lg_max_predicates,
+									&info, HASH_ELEM | HASH_BLOBS);
+	info.keysize = sizeof(LgQueryKey);
+	info.entrysize = sizeof(LgQueryEntry);
+	lg_query_hash = lg_ShmemInitHash("pg_lifeguard sampled statements",
+									 lg_max_workload_queries,
+									 &info, HASH_ELEM | HASH_BLOBS);
+	info.keysize = sizeof(LgNpoKey);
+	info.entrysize = sizeof(LgNpoEntry);
+	lg_npo_hash = lg_ShmemInitHash("pg_lifeguard n_plus_one", lg_max_workload_queries,
+								   &info, HASH_ELEM | HASH_BLOBS);
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/*
+ * Insert or find an entry; NULL (and one log line, later) when the table
+ * is full.  Caller holds lg_wl->lock exclusive.
+ */
+static void *
+lg_wl_enter(HTAB *hash, const void *key, long max, bool *found)
+{
+	void	   *entry;
+
+	entry = hash_search(hash, key, HASH_FIND, found);
+	if (entry)
+		return entry;
+	if (hash_get_num_entries(hash) >= max)
+	{
+		lg_wl->dropped++;
+		return NULL;
+	}
+	return hash_search(hash, key, HASH_ENTER_NULL, found);
+}
+
+/* Log the first refusal by a full table, outside the lock. */
+static void
+lg_wl_note_full(void)
+{
+	bool		log_it = false;
+
+	if (lg_wl->dropped == 0 || lg_wl->full_logged)
+		return;
+	LWLockAcquire(lg_wl->lock, LW_EXCLUSIVE);
+	if (!lg_wl->full_logged)
+		log_it = lg_wl->full_logged = true;
+	LWLockRelease(lg_wl->lock);
+	if (log_it)
+		ereport(LOG,
+				(errmsg("pg_lifeguard workload table is full, new predicates and statements are not recorded"),
+				 errhint("Raise lifeguard.max_predicates or lifeguard.max_workload_queries, or call lifeguard.reset_predicate_stats().")));
+}
+
+/*---- Executor hooks ----*/
+
+/*
+ * A statement the client sent: top level, in a client backend, with the
+ * shared tables in place.
+ */
+static bool
+lg_client_statement(void)
+{
+	return lg_nesting == 0 && lg_wl != NULL && MyBackendType == B_BACKEND &&
+		!IsParallelWorker();
+}
+
+static void
+lg_ExecutorStart(QueryDesc *queryDesc, int eflags)
+{
+	bool		sample = false;
+
+	if (lg_client_statement() && !(eflags & EXEC_FLAG_EXPLAIN_ONLY))
+	{
+		if (lg_n_plus_one_threshold > 0 && queryDesc->plannedstmt->queryId != 0)
+			lg_count_statement(queryDesc);
+		if (lg_predicate_sample_rate > 0 &&
+			(lg_predicate_sample_rate >= 1.0 ||
+			 lg_random_double() < lg_predicate_sample_rate))
+		{
+			queryDesc->instrument_options |= INSTRUMENT_ROWS;
+			sample = true;
+		}
+	}
+
+	if (prev_ExecutorStart)
+		prev_ExecutorStart(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+
+	if (sample)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+		lg_sampled = lappend(lg_sampled, queryDesc);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+static void
+lg_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
+			   uint64 count LG_EXECUTOR_RUN_EXTRA_PARAM)
+{
+	lg_nesting++;
+	PG_TRY();
+	{
+		if (prev_ExecutorRun)
+			prev_ExecutorRun(queryDesc, direction, count LG_EXECUTOR_RUN_EXTRA_ARG);
+		else
+			standard_ExecutorRun(queryDesc, direction, count LG_EXECUTOR_RUN_EXTRA_ARG);
+	}
+	PG_FINALLY();
+	{
+		lg_nesting--;
+	}
+	PG_END_TRY();
+}
+
+static void
+lg_ExecutorFinish(QueryDesc *queryDesc)
+{
+	lg_nesting++;
+	PG_TRY();
+	{
+		if (prev_ExecutorFinish)
+			prev_ExecutorFinish(queryDesc);
+		else
+			standard_ExecutorFinish(queryDesc);
+	}
+	PG_FINALLY();
+	{
+		lg_nesting--;
+	}
+	PG_END_TRY();
+}
+
+static void
+lg_ExecutorEnd(QueryDesc *queryDesc)
+{
+	if (lg_sampled != NIL && list_member_ptr(lg_sampled, queryDesc))
+	{
+		lg_sampled = list_delete_ptr(lg_sampled, queryDesc);
+		lg_record_predicates(queryDesc);
+	}
+
+	if (prev_ExecutorEnd)
+		prev_ExecutorEnd(queryDesc);
+	else
+		standard_ExecutorEnd(queryDesc);
+}
+
+/*---- N+1: per-transaction counts ----*/
+
+static void
+lg_count_statement(QueryDesc *queryDesc)
+{
+	LgXactCount *c;
+	bool		found;
+	PlannedStmt *stmt = queryDesc->plannedstmt;
+
+	if (lg_xact_counts == NULL)
+	{
+		HASHCTL		info;
+
+		memset(&info, 0, sizeof(info));
+		info.keysize = sizeof(lg_queryid);
+		info.entrysize = sizeof(LgXactCount);
+		info.hcxt = TopMemoryContext;
+		lg_xact_counts = hash_create("pg_lifeguard statement counts", 64, &info,
+									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		lg_xact_text_cxt = AllocSetContextCreate(TopMemoryContext,
+												 "pg_lifeguard statement texts",
+												 ALLOCSET_SMALL_SIZES);
+	}
+
+	c = hash_search(lg_xact_counts, &stmt->queryId, HASH_ENTER, &found);
+	if (!found)
+	{
+		c->count = 0;
+		c->text = NULL;
+		lg_xact_nused++;
+	}
+	c->count++;
+	if (c->count == lg_n_plus_one_threshold && c->text == NULL &&
+		queryDesc->sourceText != NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(lg_xact_text_cxt);
+
+		c->text = lg_normalize_statement(queryDesc->sourceText,
+										 stmt->stmt_location, stmt->stmt_len);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/*
+ * End of a transaction: publish the statements that reached the
+ * threshold (when record is set) and forget the counts.  Runs in the
+ * commit and abort callbacks, so it must not throw: hash updates only.
+ */
+static void
+lg_flush_xact_counts(bool record)
+{
+	HASH_SEQ_STATUS seq;
+	LgXactCount *c;
+	bool		locked = false;
+	TimestampTz now = 0;
+	LgNpoKey	key;
+
+	if (lg_xact_nused == 0)
+		return;
+
+	hash_seq_init(&seq, lg_xact_counts);
+	while ((c = hash_seq_search(&seq)) != NULL)
+	{
+		if (record && lg_n_plus_one_threshold > 0 &&
+			c->count >= lg_n_plus_one_threshold && lg_wl != NULL)
+		{
+			LgNpoEntry *e;
+			bool		found;
+
+			if (!locked)
+			{
+				memset(&key, 0, sizeof(key));
+				key.dbid = MyDatabaseId;
+				key.userid = GetUserId();
+				if (MyProcPort)
+					lg_app_name_key(MyProcPort->application_name, key.app);
+				now = GetCurrentTimestamp();
+				LWLockAcquire(lg_wl->lock, LW_EXCLUSIVE);
+				locked = true;
+			}
+			key.queryid = c->queryid;
+			e = lg_wl_enter(lg_npo_hash, &key, lg_max_workload_queries, &found);
+			if (e)
+			{
+				if (!found)
+				{
+					e->transactions = e->calls = e->worst = 0;
+					e->first_seen = now;
+					e->text[0] = '\0';
+				}
+				e->transactions++;
+				e->calls += c->count;
+				e->worst = Max(e->worst, c->count);
+				e->last_seen = now;
+				if (e->text[0] == '\0' && c->text)
+					lg_copy_text(e->text, c->text);
+			}
+		}
+		(void) hash_search(lg_xact_counts, &c->queryid, HASH_REMOVE, NULL);
+	}
+	if (locked)
+		LWLockRelease(lg_wl->lock);
+	lg_xact_nused = 0;
+	MemoryContextReset(lg_xact_text_cxt);
+}
+
+static void
+lg_workload_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PREPARE:
+			lg_flush_xact_counts(true);
+			lg_sampled = NIL;	/* its memory went with the transaction */
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			lg_flush_xact_counts(true);
+			lg_sampled = NIL;
+			lg_nesting = 0;
+			break;
+		default:
+			break;
+	}
+}
+
+/*---- Predicates of a sampled plan ----*/
+
+/* One predicate occurrence found in the plan, before it is published. */
+typedef struct LgPredHit
+{
+	LgPredKey	key;
+	bool		indexed;
+	bool		join;
+	double		rows_scanned;
+	double		rows_filtered;
+} LgPredHit;
+
+typedef struct LgWalkContext
+{
+	EState	   *estate;
+	List	   *hits;			/* of LgPredHit * */
+	double		rows_scanned;	/* summed over filtered scans */
+	double		rows_filtered;
+} LgWalkContext;
+
+static Node *
+lg_strip(Node *n)
+{
+	while (n && IsA(n, RelabelType))
+		n = (Node *) ((RelabelType *) n)->arg;
+	return n;
+}
+
+/*
+ * Follow a Var of a plan node down to the table column it reads: OUTER_VAR
+ * and INNER_VAR through the children's target lists, INDEX_VAR through an
+ * index-only scan's index target list, scan Vars through the range table.
+ */
+static bool
+lg_resolve_var(Plan *plan, Var *var, EState *estate, Oid *relid, AttrNumber *attnum)
+{
+	for (int depth = 0; plan != NULL && depth < 64; depth++)
+	{
+		Plan	   *child;
+		TargetEntry *tle;
+		Node	   *expr;
+
+		if (var->varno == OUTER_VAR)
+			child = outerPlan(plan);
+		else if (var->varno == INNER_VAR)
+			child = innerPlan(plan);
+		else if (var->varno == INDEX_VAR)
+		{
+			if (!IsA(plan, IndexOnlyScan))
+				return false;
+			tle = list_nth_node(TargetEntry, ((IndexOnlyScan *) plan)->indextlist,
+								var->varattno - 1);
+			expr = lg_strip((Node *) tle->expr);
+			if (!IsA(expr, Var))
+				return false;
+			var = (Var *) expr;
+			continue;
+		}
+		else
+		{
+			RangeTblEntry *rte;
+
+			if (var->varattno <= 0 || var->varlevelsup != 0 ||
+				var->varno > list_length(estate->es_range_table))
+				return false;
+			rte = exec_rt_fetch(var->varno, estate);
+			if (rte->rtekind != RTE_RELATION)
+				return false;
+			*relid = rte->relid;
+			*attnum = var->varattno;
+			return true;
+		}
+
+		/* Append, MergeAppend and the like have no single child */
+		if (child == NULL || var->varattno <= 0 ||
+			var->varattno > list_length(child->targetlist))
+			return false;
+		tle = list_nth_node(TargetEntry, child->targetlist, var->varattno - 1);
+		expr = lg_strip((Node *) tle->expr);
+		if (!IsA(expr, Var))
+			return false;
+		var = (Var *) expr;
+		plan = child;
+	}
+	return false;
+}
+
+static void
+lg_add_hit(LgWalkContext *cx, Oid relid, AttrNumber attnum, Oid opno,
+		   bool indexed, bool join, double scanned, double filtered)
+{
+	LgPredHit  *h = palloc0(sizeof(LgPredHit));
+
+	h->key.dbid = MyDatabaseId;
+	h->key.relid = relid;
+	h->key.opno = opno;
+	h->key.attnum = attnum;
+	h->indexed = indexed;
+	h->join = join;
+	h->rows_scanned = scanned;
+	h->rows_filtered = filtered;
+	cx->hits = lappend(cx->hits, h);
+}
+
+/* Record the simple predicates of one qual list of plan node "plan". */
+static void
+lg_scan_quals(LgWalkContext *cx, Plan *plan, List *quals, bool indexed,
+			  bool join, double scanned, double filtered)
+{
+	ListCell   *lc;
+
+	foreach(lc, quals)
+	{
+		Node	   *q = lg_strip(lfirst(lc));
+		Node	   *l = NULL,
+				   *r = NULL;
+		Oid			opno = InvalidOid;
+		Oid			relid;
+		AttrNumber	attnum;
+
+		if (IsA(q, OpExpr) && list_length(((OpExpr *) q)->args) == 2)
+		{
+			opno = ((OpExpr *) q)->opno;
+			l = lg_strip(linitial(((OpExpr *) q)->args));
+			r = lg_strip(lsecond(((OpExpr *) q)->args));
+		}
+		else if (IsA(q, ScalarArrayOpExpr))
+		{
+			opno = ((ScalarArrayOpExpr *) q)->opno;
+			l = lg_strip(linitial(((ScalarArrayOpExpr *) q)->args));
+		}
+		else if (is_andclause(q))
+		{
+			lg_scan_quals(cx, plan, ((BoolExpr *) q)->args, indexed, join,
+						  scanned, filtered);
+			continue;
+		}
+		else
+			continue;
+
+		if (l && IsA(l, Var) &&
+			lg_resolve_var(plan, (Var *) l, cx->estate, &relid, &attnum))
+			lg_add_hit(cx, relid, attnum, opno, indexed, join, scanned, filtered);
+		if (r && IsA(r, Var) &&
+			lg_resolve_var(plan, (Var *) r, cx->estate, &relid, &attnum))
+		{
+			Oid			commuted = get_commutator(opno);
+
+			lg_add_hit(cx, relid, attnum, OidIsValid(commuted) ? commuted : opno,
+					   indexed, join, scanned, filtered);
+		}
+	}
+}
+
+static bool
+lg_plan_walker(PlanState *ps, void *context)
+{
+	LgWalkContext *cx = (LgWalkContext *) context;
+	Plan	   *plan = ps->plan;
+	Instrumentation *instr = ps->instrument;
+	double		rows = 0,
+				filtered = 0;
+
+	if (instr)
+	{
+		InstrEndLoop(instr);
+		rows = instr->ntuples;
+		filtered = instr->nfiltered1;
+	}
+
+	switch (nodeTag(plan))
+	{
+		case T_SeqScan:
+		case T_SampleScan:
+		case T_TidScan:
+		case T_TidRangeScan:
+			lg_scan_quals(cx, plan, plan->qual, false, false, rows + filtered, filtered);
+			if (plan->qual != NIL && filtered > 0)
+			{
+				cx->rows_scanned += rows + filtered;
+				cx->rows_filtered += filtered;
+			}
+			break;
+		case T_IndexScan:
+			lg_scan_quals(cx, plan, ((IndexScan *) plan)->indexqualorig, true, false,
+						  rows + filtered, 0);
+			lg_scan_quals(cx, plan, plan->qual, false, false, rows + filtered, filtered);
+			break;
+		case T_IndexOnlyScan:
+			lg_scan_quals(cx, plan, ((IndexOnlyScan *) plan)->indexqual, true, false,
+						  rows + filtered, 0);
+			lg_scan_quals(cx, plan, plan->qual, false, false, rows + filtered, filtered);
+			break;
+		case T_BitmapHeapScan:
+			lg_scan_quals(cx, plan, ((BitmapHeapScan *) plan)->bitmapqualorig, true,
+						  false, rows + filtered, 0);
+			lg_scan_quals(cx, plan, plan->qual, false, false, rows + filtered, filtered);
+			break;
+		case T_NestLoop:
+		case T_MergeJoin:
+		case T_HashJoin:
+			if (IsA(plan, MergeJoin))
+				lg_scan_quals(cx, plan, ((MergeJoin *) plan)->mergeclauses, false,
+							  true, rows, 0);
+			if (IsA(plan, HashJoin))
+				lg_scan_quals(cx, plan, ((HashJoin *) plan)->hashclauses, false,
+							  true, rows, 0);
+			lg_scan_quals(cx, plan, ((Join *) plan)->joinqual, false, true, rows, 0);
+			break;
+		default:
+			break;
+	}
+	return planstate_tree_walker(ps, lg_plan_walker, context);
+}
+
+/*
+ * A sampled statement ended: record its predicates.  Errors here must not
+ * fail the user's statement, and the work is bounded by the plan's size.
+ */
+static void
+lg_record_predicates(QueryDesc *queryDesc)
+{
+	LgWalkContext cx;
+	ListCell   *lc;
+	TimestampTz now;
+	char	   *text = NULL;
+	MemoryContext cxt,
+				old;
+
+	if (queryDesc->planstate == NULL || lg_wl == NULL)
+		return;
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_lifeguard predicates",
+								ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+
+	memset(&cx, 0, sizeof(cx));
+	cx.estate = queryDesc->estate;
+	(void) lg_plan_walker(queryDesc->planstate, &cx);
+
+	if (cx.rows_filtered > 0 && queryDesc->plannedstmt->queryId != 0 &&
+		queryDesc->sourceText != NULL)
+		text = lg_normalize_statement(queryDesc->sourceText,
+									  queryDesc->plannedstmt->stmt_location,
+									  queryDesc->plannedstmt->stmt_len);
+
+	if (cx.hits != NIL || text != NULL)
+	{
+		now = GetCurrentTimestamp();
+		LWLockAcquire(lg_wl->lock, LW_EXCLUSIVE);
+		foreach(lc, cx.hits)
+		{
+			LgPredHit  *h = lfirst(lc);
+			LgPredEntry *e;
+			bool		found;
+
+			e = lg_wl_enter(lg_pred_hash, &h->key, lg_max_predicates, &found);
+			if (e == NULL)
+				continue;
+			if (!found)
+			{
+				e->executions = e->index_executions = e->join_executions = 0;
+				e->rows_scanned = e->rows_filtered = 0;
+			}
+			e->executions++;
+			if (h->indexed)
+				e->index_executions++;
+			if (h->join)
+				e->join_executions++;
+			e->rows_scanned += h->rows_scanned;
+			e->rows_filtered += h->rows_filtered;
+			e->last_seen = now;
+		}
+		if (text != NULL)
+		{
+			LgQueryKey	key;
+			LgQueryEntry *q;
+			bool		found;
+
+			memset(&key, 0, sizeof(key));
+			key.dbid = MyDatabaseId;
+			key.userid = GetUserId();
+			key.queryid = queryDesc->plannedstmt->queryId;
+			q = lg_wl_enter(lg_query_hash, &key, lg_max_workload_queries, &found);
+			if (q)
+			{
+				if (!found)
+				{
+					q->samples = 0;
+					q->rows_scanned = q->rows_filtered = 0;
+					lg_copy_text(q->text, text);
+				}
+				q->samples++;
+				q->rows_scanned += cx.rows_scanned;
+				q->rows_filtered += cx.rows_filtered;
+				q->last_seen = now;
+			}
+		}
+		LWLockRelease(lg_wl->lock);
+		lg_wl_note_full();
+	}
+
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+}
+
+/* Copy a text into a fixed shared buffer, cut on a character boundary. */
+static void
+lg_copy_text(char *dst, const char *src)
+{
+	int			len = strlen(src);
+
+	if (len >= LG_QUERY_TEXT_MAX)
+		len = pg_mbcliplen(src, len, LG_QUERY_TEXT_MAX - 1);
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+/*---- Normalising statement texts ----*/
+
+typedef struct LgConstScan
+{
+	List	   *locations;		/* of int: where each literal starts */
+	int			max_param;		/* highest $n already in the text */
+} LgConstScan;
+
+static bool
+lg_const_walker(Node *node, void *context)
+{
+	LgConstScan *cs = (LgConstScan *) context;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, A_Const))
+	{
+		if (((A_Const *) node)->location >= 0)
+			cs->locations = lappend_int(cs->locations, ((A_Const *) node)->location);
+		return false;
+	}
+	if (IsA(node, ParamRef))
+		cs->max_param = Max(cs->max_param, ((ParamRef *) node)->number);
+	/* a type name's modifiers, as in varchar(10), are not values */
+	if (IsA(node, TypeName))
+		return false;
+	return raw_expression_tree_walker(node, lg_const_walker, context);
+}
+
+static int
+lg_cmp_int(const ListCell *a, const ListCell *b)
+{
+	int			x = lfirst_int(a),
+				y = lfirst_int(b);
+
+	return (x > y) - (x < y);
+}
+
+char *
+lg_normalize_statement(const char *source, int location, int len)
+{
+	char	   *stmt;
+	char	   *result = palloc(LG_QUERY_TEXT_MAX);
+	List	   *raw;
+	LgConstScan cs = {NIL, 0};
+	MemoryContext old = CurrentMemoryContext;
+	int			srclen = strlen(source);
+
+	if (location < 0 || location > srclen)
+	{
+		location = 0;
+		len = 0;
+	}
+	if (len <= 0 || len > srclen - location)
+		len = srclen - location;
+	stmt = pnstrdup(source + location, len);
+
+	/*
+	 * Literal locations from the raw parse tree (no catalog access), then
+	 * each literal's extent from the scanner: from its first token (a minus
+	 * sign makes two) to the start of the next token, less blanks.
+	 */
+	PG_TRY();
+	{
+		core_yyscan_t scanner;
+		core_yy_extra_type extra;
+		core_YYSTYPE yylval;
+		YYLTYPE		yylloc;
+		StringInfoData out;
+		ListCell   *lc;
+		int			copied = 0;
+		int			n;
+		int			tok;
+
+		raw = raw_parser(stmt, RAW_PARSE_DEFAULT);
+		foreach(lc, raw)
+			(void) raw_expression_tree_walker(lfirst_node(RawStmt, lc)->stmt,
+											  lg_const_walker, &cs);
+		list_sort(cs.locations, lg_cmp_int);
+
+		initStringInfo(&out);
+		n = cs.max_param;
+		scanner = scanner_init(stmt, &extra, &ScanKeywords, ScanKeywordTokens);
+		tok = core_yylex(&yylval, &yylloc, scanner);
+		foreach(lc, cs.locations)
+		{
+			int			loc = lfirst_int(lc);
+			int			end;
+
+			while (tok != 0 && yylloc < loc)
+				tok = core_yylex(&yylval, &yylloc, scanner);
+			if (tok == 0 || yylloc != loc || loc < copied)
+				continue;
+			if (tok == '-')
+				(void) core_yylex(&yylval, &yylloc, scanner);
+			tok = core_yylex(&yylval, &yylloc, scanner);
+			end = (tok == 0) ? len : yylloc;
+			while (end > loc && scanner_isspace(stmt[end - 1]))
+				end--;
+			appendBinaryStringInfo(&out, stmt + copied, loc - copied);
+			appendStringInfo(&out, "$%d", ++n);
+			copied = end;
+		}
+		scanner_finish(scanner);
+		appendStringInfoString(&out, stmt + copied);
+		lg_copy_text(result, out.data);
+	}
+	PG_CATCH();
+	{
+		/* not parseable here: keep the text as given */
+		MemoryContextSwitchTo(old);
+		FlushErrorState();
+		lg_copy_text(result, stmt);
+	}
+	PG_END_TRY();
+
+	return result;
+}
+
+/*---- SQL-callable functions ----*/
+
+static bool
+lg_may_read_text(Oid userid)
+{
+	Oid			me = GetUserId();
+
+	return me == userid || has_privs_of_role(me, ROLE_PG_READ_ALL_STATS) ||
+		has_privs_of_role(me, userid);
+}
+
+static void
+lg_check_workload_ready(void)
+{
+	if (lg_wl == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pg_lifeguard must be loaded via shared_preload_libraries")));
+}
+
+/*
+ * lifeguard.predicate_stats(): one row per tracked predicate (raw OIDs;
+ * the view resolves names in the current database).
+ */
+Datum
+lifeguard_predicate_stats(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	HASH_SEQ_STATUS seq;
+	LgPredEntry *e;
+	LgPredEntry *copy;
+	long		n = 0,
+				cap;
+
+	lg_check_workload_ready();
+	InitMaterializedSRF(fcinfo, 0);
+
+	LWLockAcquire(lg_wl->lock, LW_SHARED);
+	cap = hash_get_num_entries(lg_pred_hash);
+	LWLockRelease(lg_wl->lock);
+	copy = palloc(sizeof(LgPredEntry) * (cap + 1));
+
+	LWLockAcquire(lg_wl->lock, LW_SHARED);
+	hash_seq_init(&seq, lg_pred_hash);
+	while ((e = hash_seq_search(&seq)) != NULL)
+	{
+		if (n >= cap)
+		{
+			hash_seq_term(&seq);
+			break;
+		}
+		copy[n++] = *e;
+	}
+	LWLockRelease(lg_wl->lock);
+
+	for (long i = 0; i < n; i++)
+	{
+		Datum		values[10];
+		bool		nulls[10] = {0};
+
+		e = &copy[i];
+		values[0] = ObjectIdGetDatum(e->key.dbid);
+		values[1] = ObjectIdGetDatum(e->key.relid);
+		values[2] = Int16GetDatum((int16) e->key.attnum);
+		values[3] = ObjectIdGetDatum(e->key.opno);
+		values[4] = Int64GetDatum(e->executions);
+		values[5] = Int64GetDatum(e->index_executions);
+		values[6] = Int64GetDatum(e->join_executions);
+		values[7] = Float8GetDatum(e->rows_scanned);
+		values[8] = Float8GetDatum(e->rows_filtered);
+		values[9] = TimestampTzGetDatum(e->last_seen);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * lifeguard.workload_queries(): sampled statements whose filters removed
+ * rows; text shown under pg_stat_statements' rule.
+ */
+Datum
+lifeguard_workload_queries(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	HASH_SEQ_STATUS seq;
+	LgQueryEntry *e;
+	LgQueryEntry *copy;
+	long		n = 0,
+				cap;
+
+	lg_check_workload_ready();
+	InitMaterializedSRF(fcinfo, 0);
+
+	LWLockAcquire(lg_wl->lock, LW_SHARED);
+	cap = hash_get_num_entries(lg_query_hash);
+	LWLockRelease(lg_wl->lock);
+	copy = palloc(sizeof(LgQueryEntry) * (cap + 1));
+
+	LWLockAcquire(lg_wl->lock, LW_SHARED);
+	hash_seq_init(&seq, lg_query_hash);
+	while ((e = hash_seq_search(&seq)) != NULL)
+	{
+		if (n >= cap)
+		{
+			hash_seq_term(&seq);
+			break;
+		}
+		copy[n++] = *e;
+	}
+	LWLockRelease(lg_wl->lock);
+
+	for (long i = 0; i < n; i++)
+	{
+		Datum		values[8];
+		bool		nulls[8] = {0};
+
+		e = &copy[i];
+		values[0] = ObjectIdGetDatum(e->key.dbid);
+		values[1] = ObjectIdGetDatum(e->key.userid);
+		values[2] = Int64GetDatum((int64) e->key.queryid);
+		values[3] = Int64GetDatum(e->samples);
+		values[4] = Float8GetDatum(e->rows_scanned);
+		values[5] = Float8GetDatum(e->rows_filtered);
+		values[6] = TimestampTzGetDatum(e->last_seen);
+		if (lg_may_read_text(e->key.userid))
+			values[7] = CStringGetTextDatum(e->text);
+		else
+			values[7] = CStringGetTextDatum("<insufficient privilege>");
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* lifeguard.n_plus_one(): statements run many times per transaction. */
+Datum
+lifeguard_n_plus_one(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	HASH_SEQ_STATUS seq;
+	LgNpoEntry *e;
+	LgNpoEntry *copy;
+	long		n = 0,
+				cap;
+
+	lg_check_workload_ready();
+	InitMaterializedSRF(fcinfo, 0);
+
+	LWLockAcquire(lg_wl->lock, LW_SHARED);
+	cap = hash_get_num_entries(lg_npo_hash);
+	LWLockRelease(lg_wl->lock);
+	copy = palloc(sizeof(LgNpoEntry) * (cap + 1));
+
+	LWLockAcquire(lg_wl->lock, LW_SHARED);
+	hash_seq_init(&seq, lg_npo_hash);
+	while ((e = hash_seq_search(&seq)) != NULL)
+	{
+		if (n >= cap)
+		{
+			hash_seq_term(&seq);
+			break;
+		}
+		copy[n++] = *e;
+	}
+	LWLockRelease(lg_wl->lock);
+
+	for (long i = 0; i < n; i++)
+	{
+		Datum		values[10];
+		bool		nulls[10] = {0};
+
+		e = &copy[i];
+		values[0] = ObjectIdGetDatum(e->key.dbid);
+		values[1] = ObjectIdGetDatum(e->key.userid);
+		values[2] = CStringGetTextDatum(e->key.app);
+		values[3] = Int64GetDatum((int64) e->key.queryid);
+		values[4] = Int64GetDatum(e->transactions);
+		values[5] = Int64GetDatum(e->calls);
+		values[6] = Int64GetDatum(e->worst);
+		values[7] = TimestampTzGetDatum(e->first_seen);
+		values[8] = TimestampTzGetDatum(e->last_seen);
+		if (lg_may_read_text(e->key.userid))
+			values[9] = CStringGetTextDatum(e->text);
+		else
+			values[9] = CStringGetTextDatum("<insufficient privilege>");
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+static void
+lg_hash_clear(HTAB *hash)
+{
+	HASH_SEQ_STATUS seq;
+	void	   *e;
+
+	hash_seq_init(&seq, hash);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		(void) hash_search(hash, e, HASH_REMOVE, NULL);
+}
+
+/* lifeguard.reset_predicate_stats(): forget predicates and statements. */
+Datum
+lifeguard_reset_predicate_stats(PG_FUNCTION_ARGS)
+{
+	lg_check_workload_ready();
+	LWLockAcquire(lg_wl->lock, LW_EXCLUSIVE);
+	lg_hash_clear(lg_pred_hash);
+	lg_hash_clear(lg_query_hash);
+	lg_wl->predicates_reset = GetCurrentTimestamp();
+	lg_wl->dropped = 0;
+	lg_wl->full_logged = false;
+	LWLockRelease(lg_wl->lock);
+	PG_RETURN_VOID();
+}
+
+/* lifeguard.reset_n_plus_one(): forget N+1 findings. */
+Datum
+lifeguard_reset_n_plus_one(PG_FUNCTION_ARGS)
+{
+	lg_check_workload_ready();
+	LWLockAcquire(lg_wl->lock, LW_EXCLUSIVE);
+	lg_hash_clear(lg_npo_hash);
+	lg_wl->n_plus_one_reset = GetCurrentTimestamp();
+	LWLockRelease(lg_wl->lock);
+	PG_RETURN_VOID();
 }

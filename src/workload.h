@@ -13,11 +13,23 @@
 
 #include "postgres.h"
 
+/* longest statement text kept per sampled query or N+1 entry, in bytes */
+#define LG_QUERY_TEXT_MAX 1024
+
 /* called from _PG_init (settings, hooks) */
 extern void lg_workload_init(void);
 /* called from the shared memory request and startup hooks */
 extern Size lg_workload_shmem_size(void);
 extern void lg_workload_shmem_request(void);
 extern void lg_workload_shmem_startup(void);
+
+/*
+ * Copy a statement with its literal constants replaced by $n placeholders
+ * (numbered after any $n it already has) into a palloc'd string of at most
+ * LG_QUERY_TEXT_MAX - 1 bytes.  location/len select one statement of a
+ * multi-statement string (location -1: all of it; len 0: to the end).
+ * Never throws for bad SQL: it then returns the text as given.
+ */
+extern char *lg_normalize_statement(const char *source, int location, int len);
 
 #endif							/* PG_LIFEGUARD_WORKLOAD_H */

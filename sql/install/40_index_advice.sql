@@ -56,6 +56,9 @@ SELECT c.conrelid::regclass AS table_name,
    AND c.conparentid = 0                -- one row per foreign key, not per partition
    AND n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg_toast%'
+   AND NOT EXISTS (SELECT FROM pg_depend d     -- the extension's own tables
+                    WHERE d.classid = 'pg_class'::regclass AND d.objid = c.conrelid
+                      AND d.deptype = 'e')
    AND NOT EXISTS (SELECT FROM pg_index i
                     WHERE i.indrelid = c.conrelid
                       AND lifeguard._index_leads_with(i.indexrelid, c.conkey));
@@ -86,7 +89,10 @@ SELECT s.schemaname AS schema_name,
    AND NOT i.indisexclusion
    AND NOT i.indisreplident
    AND NOT EXISTS (SELECT FROM pg_constraint c
-                    WHERE c.conrelid = i.indrelid AND c.conindid = i.indexrelid);
+                    WHERE c.conrelid = i.indrelid AND c.conindid = i.indexrelid)
+   AND NOT EXISTS (SELECT FROM pg_depend d     -- tables of extensions
+                    WHERE d.classid = 'pg_class'::regclass AND d.objid = i.indrelid
+                      AND d.deptype = 'e');
 
 COMMENT ON VIEW lifeguard.unused_indexes IS
     'Valid indexes never scanned since statistics were reset (unused_since), excluding unique, primary key, exclusion, replica identity and constraint-backing indexes; backs_foreign_key warns before dropping one.';
@@ -114,6 +120,9 @@ WITH ix AS (
      WHERE i.indisvalid
        AND n.nspname NOT IN ('pg_catalog', 'information_schema')
        AND n.nspname NOT LIKE 'pg_toast%'
+       AND NOT EXISTS (SELECT FROM pg_depend d
+                        WHERE d.classid = 'pg_class'::regclass AND d.objid = i.indrelid
+                          AND d.deptype = 'e')
 ), pairs AS (
     SELECT r.oid AS redundant, k.oid AS kept,
            CASE WHEN r.allcols OPERATOR(pg_catalog.=) k.allcols
@@ -174,3 +183,94 @@ GRANT EXECUTE ON FUNCTION lifeguard._index_keys(oid), lifeguard._index_leads_wit
 GRANT SELECT ON lifeguard.unindexed_foreign_keys, lifeguard.unused_indexes,
                 lifeguard.duplicate_indexes
     TO pg_monitor, lifeguard_admin;
+
+--------------------------------------------------------------------------
+-- Per-query advice with hypothetical indexes, and everything in one view
+--------------------------------------------------------------------------
+
+CREATE FUNCTION lifeguard.advise_indexes(query text,
+    OUT startup_cost_before float8, OUT total_cost_before float8,
+    OUT startup_cost_after float8, OUT total_cost_after float8,
+    OUT index_statements text[], OUT errors text[])
+RETURNS record
+AS 'MODULE_PATHNAME', 'lifeguard_advise_indexes'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
+COMMENT ON FUNCTION lifeguard.advise_indexes(text) IS
+    'Plan one statement ($1..$n allowed) with and without hypothetical btree indexes built from its own predicates, joins and ORDER BY; return the costs and the CREATE INDEX statements worth running. Bad input is reported in errors; nothing is left behind.';
+
+-- Workload candidates: the sampled statements of this database whose
+-- filters removed the most rows, each costed by advise_indexes.  No
+-- pinned search_path here: the sampled texts name tables as the
+-- application did, so they are planned with the caller's search_path.
+CREATE FUNCTION lifeguard._workload_advice(max_statements integer DEFAULT 50)
+RETURNS TABLE (statement text, table_name regclass, statements_helped bigint,
+               estimated_benefit numeric, rows_filtered bigint, example_query text)
+LANGUAGE sql VOLATILE
+AS $$
+    WITH q AS (
+        SELECT w.query, w.rows_filtered
+          FROM lifeguard._workload_queries() w
+         WHERE w.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND w.query <> '<insufficient privilege>'
+         ORDER BY w.rows_filtered DESC
+         LIMIT max_statements
+    ), advice AS (
+        SELECT q.query, q.rows_filtered, a.*
+          FROM q CROSS JOIN LATERAL lifeguard.advise_indexes(q.query) a
+         WHERE cardinality(a.index_statements) > 0
+    )
+    SELECT s.stmt,
+           substring(s.stmt FROM '^CREATE INDEX ON (.*) USING btree')::regclass,
+           count(*),
+           round(max((a.total_cost_before - a.total_cost_after)
+                     / nullif(a.total_cost_before, 0))::numeric, 3),
+           sum(a.rows_filtered)::bigint,
+           (array_agg(a.query ORDER BY a.rows_filtered DESC))[1]
+      FROM advice a CROSS JOIN LATERAL unnest(a.index_statements) AS s(stmt)
+     GROUP BY s.stmt
+$$;
+
+CREATE VIEW lifeguard.index_advice AS
+SELECT 'unindexed_foreign_key'::text AS kind,
+       f.table_name::text AS table_name,
+       format('foreign key %s (%s) references %s', quote_ident(f.constraint_name),
+              array_to_string(f.columns, ', '), f.referenced_table) AS detail,
+       NULL::numeric AS estimated_benefit,
+       f.table_size AS size,
+       f.create_statement AS statement
+  FROM lifeguard.unindexed_foreign_keys f
+UNION ALL
+SELECT 'workload',
+       w.table_name::text,
+       format('%s sampled statement(s) whose filters removed %s rows; for example: %s',
+              w.statements_helped, w.rows_filtered, left(w.example_query, 200)),
+       w.estimated_benefit,
+       pg_total_relation_size(w.table_name),
+       replace(w.statement, 'CREATE INDEX ON', 'CREATE INDEX CONCURRENTLY ON')
+  FROM lifeguard._workload_advice() w
+UNION ALL
+SELECT 'duplicate_index',
+       d.table_name::text,
+       format('%s is redundant (%s) with %s', d.redundant_index, d.kind, d.kept_index),
+       NULL,
+       d.redundant_size,
+       d.drop_statement
+  FROM lifeguard.duplicate_indexes d
+UNION ALL
+SELECT 'unused_index',
+       format('%I.%I', u.schema_name, u.table_name),
+       format('%s not scanned since %s%s', quote_ident(u.index_name), u.unused_since,
+              CASE WHEN u.backs_foreign_key THEN '; it serves foreign key lookups' ELSE '' END),
+       NULL,
+       u.index_size,
+       format('DROP INDEX CONCURRENTLY %I.%I', u.schema_name, u.index_name)
+  FROM lifeguard.unused_indexes u;
+
+COMMENT ON VIEW lifeguard.index_advice IS
+    'Every index finding in one place: unindexed foreign keys, indexes that would help sampled statements (costed with hypothetical indexes; estimated_benefit is the fraction of cost saved), duplicate and unused indexes, each with the statement to run.';
+
+REVOKE ALL ON FUNCTION lifeguard._workload_advice(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION lifeguard._workload_advice(integer) TO pg_monitor, lifeguard_admin;
+GRANT EXECUTE ON FUNCTION lifeguard.advise_indexes(text) TO PUBLIC;
+GRANT SELECT ON lifeguard.index_advice TO pg_monitor, lifeguard_admin;
