@@ -1,6 +1,6 @@
 -- Objects, columns and contracts of the pg_lifeguard SQL API.
 BEGIN;
-SELECT plan(31);
+SELECT plan(46);
 
 SELECT has_schema('lifeguard');
 SELECT has_role('lifeguard_admin');
@@ -44,6 +44,33 @@ SELECT has_function('lifeguard', 'set_quota',
     ARRAY['text', 'integer', 'integer', 'integer', 'interval', 'interval', 'name', 'name',
           'text', 'interval', 'integer']);
 SELECT has_function('lifeguard', 'drop_quota', ARRAY['text', 'name', 'name']);
+
+-- index advice
+SELECT has_view('lifeguard', v, format('view lifeguard.%s', v))
+  FROM unnest(ARRAY['unindexed_foreign_keys', 'unused_indexes', 'duplicate_indexes',
+                    'predicate_stats', 'n_plus_one', 'index_advice']) AS v;
+SELECT has_function('lifeguard', 'advise_indexes', ARRAY['text']);
+-- the same result shape as Supabase's index_advisor, so its users can switch
+SELECT is(pg_get_function_result('lifeguard.advise_indexes(text)'::regprocedure),
+          'record',
+          'advise_indexes returns one record');
+SELECT is((SELECT array_agg(n ORDER BY o) FROM pg_proc p,
+                  unnest(p.proargnames, p.proargmodes::text[]) WITH ORDINALITY AS a(n, m, o)
+            WHERE p.oid = 'lifeguard.advise_indexes(text)'::regprocedure AND m = 'o'),
+          ARRAY['startup_cost_before', 'total_cost_before', 'startup_cost_after',
+                'total_cost_after', 'index_statements', 'errors'],
+          'advise_indexes columns');
+SELECT columns_are('lifeguard', 'index_advice',
+    ARRAY['kind', 'table_name', 'detail', 'estimated_benefit', 'size', 'statement']);
+SELECT has_function('lifeguard', 'reset_predicate_stats', ARRAY[]::text[]);
+SELECT has_function('lifeguard', 'reset_n_plus_one', ARRAY[]::text[]);
+
+-- migrations
+SELECT has_function('lifeguard', 'check_migration', ARRAY['text', 'text', 'text[]']);
+SELECT has_function('lifeguard', 'migration_is_reversible', ARRAY['text', 'text']);
+SELECT is(pg_get_function_result('lifeguard.check_migration(text, text, text[])'::regprocedure),
+          'TABLE(step text, statement_no integer, severity text, kind text, object_name text, detail text)',
+          'check_migration result columns');
 
 SELECT * FROM finish();
 ROLLBACK;

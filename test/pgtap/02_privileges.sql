@@ -1,6 +1,6 @@
 -- Privileges: exact grants, and what a plain role can and cannot do.
 BEGIN;
-SELECT plan(24);
+SELECT plan(40);
 
 SELECT table_privs_are('lifeguard', 'quotas', 'lifeguard_admin',
                        ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']);
@@ -9,6 +9,12 @@ SELECT table_privs_are('lifeguard', 'quotas', 'public', ARRAY[]::text[]);
 SELECT table_privs_are('lifeguard', v, 'pg_monitor', ARRAY['SELECT'])
   FROM unnest(ARRAY['pool_stats', 'server_usage', 'worker_status', 'events', 'alerts',
                     'pool_history', 'pool_advice', 'metrics']) AS v;
+SELECT table_privs_are('lifeguard', v, 'pg_monitor', ARRAY['SELECT'])
+  FROM unnest(ARRAY['unindexed_foreign_keys', 'unused_indexes', 'duplicate_indexes',
+                    'predicate_stats', 'index_advice']) AS v;
+SELECT table_privs_are('lifeguard', 'predicate_stats', 'public', ARRAY[]::text[]);
+-- like pg_stat_statements: anyone may read it, texts are filtered per row
+SELECT table_privs_are('lifeguard', 'n_plus_one', 'public', ARRAY['SELECT']);
 SELECT table_privs_are('lifeguard', 'pool_stats', 'public', ARRAY[]::text[]);
 SELECT table_privs_are('lifeguard', 'backends', 'public', ARRAY['SELECT']);
 
@@ -17,15 +23,22 @@ SELECT function_privs_are('lifeguard', 'set_quota',
           'text', 'interval', 'integer'], 'public', ARRAY[]::text[]);
 SELECT function_privs_are('lifeguard', 'reset_stats', ARRAY[]::text[], 'public', ARRAY[]::text[]);
 SELECT function_privs_are('lifeguard', 'reset_stats', ARRAY[]::text[], 'lifeguard_admin', ARRAY['EXECUTE']);
+SELECT function_privs_are('lifeguard', f, ARRAY[]::text[], 'public', ARRAY[]::text[])
+  FROM unnest(ARRAY['reset_predicate_stats', 'reset_n_plus_one']) AS f;
+SELECT function_privs_are('lifeguard', f, ARRAY[]::text[], 'lifeguard_admin', ARRAY['EXECUTE'])
+  FROM unnest(ARRAY['reset_predicate_stats', 'reset_n_plus_one']) AS f;
 
 -- no function runs with its owner's rights; every SQL and PL/pgSQL one pins search_path
 SELECT is((SELECT count(*) FROM pg_proc WHERE pronamespace = 'lifeguard'::regnamespace AND prosecdef),
           0::bigint, 'no SECURITY DEFINER functions');
+-- ... except the two that run the caller's own SQL, which must see the
+-- caller's search_path (and run with the caller's rights)
 SELECT is((SELECT array_agg(proname::text ORDER BY proname) FROM pg_proc p
             WHERE pronamespace = 'lifeguard'::regnamespace
               AND prolang <> (SELECT oid FROM pg_language WHERE lanname = 'c')
               AND NOT coalesce(proconfig::text[] && ARRAY['search_path=pg_catalog, pg_temp'], false)),
-          NULL, 'every SQL-language function pins search_path');
+          ARRAY['_workload_advice', 'migration_is_reversible'],
+          'every other SQL-language function pins search_path');
 
 -- a plain role: cannot change quotas, reset counters or recycle others
 CREATE ROLE lg_tap_plain LOGIN;
@@ -37,6 +50,11 @@ SELECT throws_ok($$SELECT lifeguard.reset_stats()$$, '42501');
 SELECT throws_ok($$UPDATE lifeguard.quotas SET hard_limit = 0$$, '42501');
 SELECT throws_ok($$SELECT * FROM lifeguard.pool_stats$$, '42501');
 SELECT lives_ok($$SELECT * FROM lifeguard.backends$$, 'plain roles read backends');
+SELECT throws_ok($$SELECT lifeguard.reset_predicate_stats()$$, '42501');
+SELECT throws_ok($$SELECT lifeguard.reset_n_plus_one()$$, '42501');
+SELECT throws_ok($$SELECT * FROM lifeguard.predicate_stats$$, '42501');
+SELECT lives_ok($$SELECT * FROM lifeguard.n_plus_one$$, 'plain roles read n_plus_one');
+SELECT lives_ok($$SELECT * FROM lifeguard.advise_indexes('SELECT 1')$$, 'plain roles ask for index advice');
 RESET ROLE;
 
 SELECT * FROM finish();
