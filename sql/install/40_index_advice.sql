@@ -259,7 +259,7 @@ SELECT 'duplicate_index',
   FROM lifeguard.duplicate_indexes d
 UNION ALL
 SELECT 'unused_index',
-       format('%I.%I', u.schema_name, u.table_name),
+       format('%I.%I', u.schema_name, u.table_name)::regclass::text,
        format('%s not scanned since %s%s', quote_ident(u.index_name), u.unused_since,
               CASE WHEN u.backs_foreign_key THEN '; it serves foreign key lookups' ELSE '' END),
        NULL,
