@@ -275,7 +275,7 @@ lg_has_not_null_check(Oid relid, const char *col)
 							 "AND pg_catalog.pg_get_constraintdef(oid) = %s",
 							 relid, quote_literal_cstr(want));
 
-	return SPI_execute(q, true, 1) == SPI_OK_SELECT && SPI_processed > 0;
+	return SPI_execute(q, false, 1) == SPI_OK_SELECT && SPI_processed > 0;
 }
 
 /*
@@ -468,7 +468,7 @@ lg_volatile_defaults(LgCheck *c, const char *step, LgStmt *s)
 					 "JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
 					 "WHERE d.adrelid = %u AND a.attname = %s",
 					 relid, quote_literal_cstr(def->colname));
-		if (SPI_execute(q, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+		if (SPI_execute(q, false, 1) == SPI_OK_SELECT && SPI_processed == 1)
 		{
 			char	   *expr = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 			char	   *bin = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
@@ -485,6 +485,11 @@ lg_volatile_defaults(LgCheck *c, const char *step, LgStmt *s)
 
 /*---- Snapshots, locks, rewrites through SPI ----*/
 
+/*
+ * Every SPI read below passes read_only = false: only then does SPI take a
+ * fresh snapshot, so the query sees what the statements just did.
+ */
+
 static Datum
 lg_snapshot(LgCheck *c)
 {
@@ -495,7 +500,7 @@ lg_snapshot(LgCheck *c)
 	Datum		d;
 
 	if (SPI_execute_with_args("SELECT lifeguard.schema_snapshot($1)", 1, argtypes,
-							  values, nulls, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+							  values, nulls, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "schema_snapshot returned no row");
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	return SPI_datumTransfer(d, false, -1);
@@ -512,9 +517,9 @@ lg_load_tables(LgCheck *c)
 		"AND c.relnamespace <> 'pg_catalog'::pg_catalog.regnamespace "
 		"AND c.relnamespace <> 'information_schema'::pg_catalog.regnamespace "
 		"AND c.relnamespace <> 'pg_toast'::pg_catalog.regnamespace "
-		"AND c.relpersistence <> 't'";
+		"AND c.relpersistence <> 't' ORDER BY c.oid";
 
-	if (SPI_execute(q, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute(q, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not list tables");
 	c->ntables = SPI_processed;
 	c->table_oids = palloc(sizeof(Oid) * (c->ntables + 1));
@@ -539,7 +544,7 @@ lg_held_locks(LgCheck *c)
 
 	if (SPI_execute("SELECT relation, mode FROM pg_catalog.pg_locks "
 					"WHERE pid = pg_catalog.pg_backend_pid() AND locktype = 'relation' "
-					"AND granted ORDER BY 1, 2", true, 0) != SPI_OK_SELECT)
+					"AND granted ORDER BY 1, 2", false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read pg_locks");
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
@@ -626,7 +631,7 @@ lg_sequence_state(void)
 
 	if (SPI_execute("SELECT coalesce(pg_catalog.jsonb_object_agg("
 					"pg_catalog.format('%I.%I', schemaname, sequencename), last_value), '{}') "
-					"FROM pg_catalog.pg_sequences", true, 1) != SPI_OK_SELECT)
+					"FROM pg_catalog.pg_sequences", false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read pg_sequences");
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	return SPI_datumTransfer(d, false, -1);

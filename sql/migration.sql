@@ -1,0 +1,169 @@
+--
+-- check_migration: up -> down -> up, always rolled back
+--
+CREATE SCHEMA mig;
+SET search_path = mig, public;
+CREATE ROLE mig_reader;
+CREATE TABLE account (id int PRIMARY KEY, email varchar(10) NOT NULL DEFAULT 'x',
+                      name text COLLATE "C", balance numeric CHECK (balance >= 0),
+                      created_at timestamptz, note text);
+CREATE TABLE entry (id int PRIMARY KEY,
+                    account_id int REFERENCES account DEFERRABLE INITIALLY DEFERRED,
+                    amount int);
+CREATE INDEX entry_big ON entry (amount) WHERE amount > 100;
+COMMENT ON TABLE account IS 'customer accounts';
+GRANT SELECT ON account TO mig_reader;
+ALTER TABLE account ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own ON account TO mig_reader USING (true);
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TRIGGER account_touch BEFORE UPDATE ON account FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+CREATE SEQUENCE ticket_seq INCREMENT 1 OWNED BY entry.id;
+INSERT INTO account VALUES (1, 'a', 'n', 10, now(), NULL);
+
+-- the findings that matter, without the lock rows (see the lock section)
+CREATE FUNCTION findings(up text, down text)
+RETURNS TABLE (step text, n int, severity text, kind text, object_name text, what text)
+LANGUAGE sql AS $$
+    SELECT step, statement_no, severity, kind, object_name,
+           CASE WHEN kind IN ('not_reversible', 'lint', 'data_loss', 'rewrite')
+                THEN split_part(detail, ':', 1) ELSE detail END
+      FROM lifeguard.check_migration(up, down, ARRAY['mig'])
+     WHERE kind <> 'lock'
+$$;
+
+CREATE FUNCTION loses(loss text)
+RETURNS TABLE (object_name text, what text)
+LANGUAGE sql AS $$
+    SELECT object_name, what
+      FROM findings('ALTER TABLE account ADD COLUMN tmp int',
+                    'ALTER TABLE account DROP COLUMN tmp; ' || loss)
+     WHERE kind = 'not_reversible'
+$$;
+
+SELECT lifeguard.schema_fingerprint(ARRAY['mig']) AS fp_before \gset
+SET client_min_messages = warning;   -- no "drop cascades" notices from the scripts
+
+-- DROP COLUMN then ADD COLUMN with the same name and type moves the column
+SELECT * FROM findings('ALTER TABLE account DROP COLUMN created_at; ALTER TABLE account ADD COLUMN created_at timestamptz',
+                       'SELECT 1');
+
+-- a down that loses one attribute: each is found, naming object and attribute
+SELECT * FROM loses('ALTER TABLE account ALTER email DROP DEFAULT');
+SELECT * FROM loses('ALTER TABLE account ALTER email DROP NOT NULL');
+SELECT * FROM loses('ALTER TABLE account ALTER email TYPE varchar');
+SELECT * FROM loses('ALTER TABLE account ALTER name TYPE text COLLATE "POSIX"');
+SELECT * FROM loses('ALTER TABLE account DROP CONSTRAINT account_balance_check');
+SELECT * FROM loses('ALTER TABLE entry ALTER CONSTRAINT entry_account_id_fkey NOT DEFERRABLE');
+SELECT * FROM loses('DROP INDEX entry_big; CREATE INDEX entry_big ON entry (amount) WHERE amount > 1000');
+SELECT * FROM loses('COMMENT ON TABLE account IS NULL');
+SELECT * FROM loses('REVOKE SELECT ON account FROM mig_reader');
+SELECT * FROM loses('ALTER POLICY own ON account TO PUBLIC');
+SELECT * FROM loses('DROP TRIGGER account_touch ON account; CREATE TRIGGER account_touch AFTER UPDATE ON account FOR EACH ROW EXECUTE FUNCTION touch()');
+SELECT * FROM loses('DROP TYPE mood; CREATE TYPE mood AS ENUM (''ok'', ''sad'', ''happy'')');
+SELECT * FROM loses('ALTER SEQUENCE ticket_seq OWNED BY NONE');
+SELECT * FROM loses('ALTER SEQUENCE ticket_seq INCREMENT 5');
+
+-- correct downs: nothing not_reversible
+SELECT * FROM findings('CREATE TABLE audit (id int, at timestamptz)', 'DROP TABLE audit');
+SELECT * FROM findings('CREATE INDEX entry_account ON entry (account_id)', 'DROP INDEX entry_account');
+SELECT * FROM findings('ALTER TABLE entry ADD COLUMN memo text', 'ALTER TABLE entry DROP COLUMN memo');
+-- functions re-created with new OIDs compare by name and signature
+SELECT * FROM findings(
+  'DROP FUNCTION touch() CASCADE;
+   CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $b$BEGIN RETURN NEW; END$b$;
+   CREATE TRIGGER account_touch BEFORE UPDATE ON account FOR EACH ROW EXECUTE FUNCTION touch()',
+  'DROP FUNCTION touch() CASCADE;
+   CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $b$BEGIN RETURN NEW; END$b$;
+   CREATE TRIGGER account_touch BEFORE UPDATE ON account FOR EACH ROW EXECUTE FUNCTION touch()');
+SELECT lifeguard.migration_is_reversible('CREATE TABLE audit (id int)', 'DROP TABLE audit');
+
+-- a down that does nothing: the second up fails (stairway), and the table stays
+SELECT * FROM findings('CREATE TABLE audit (id int)', '');
+SELECT lifeguard.migration_is_reversible('CREATE TABLE audit (id int)', '');
+
+-- statements that cannot run in a transaction block: reported, nothing runs
+SELECT * FROM findings('SELECT nextval(''ticket_seq''); CREATE INDEX CONCURRENTLY ON entry (account_id)', '');
+SELECT * FROM findings('SELECT 1', 'BEGIN; DROP TABLE entry; COMMIT');
+SELECT * FROM findings('VACUUM entry', 'ALTER SYSTEM SET work_mem = ''1MB''');
+SELECT last_value, is_called FROM ticket_seq;   -- nextval above never ran
+
+-- a failing step is an error with its SQLSTATE; nothing after it runs
+SELECT * FROM findings('ALTER TABLE nowhere ADD COLUMN x int', 'SELECT 1');
+SELECT * FROM findings('SELECT 1', 'SELECT 1/0');
+SELECT * FROM findings('SELEC 1', '');
+
+-- lint, rewrites and data loss on tables that existed before
+SELECT * FROM findings('CREATE INDEX ON entry (amount)', 'DROP INDEX entry_amount_idx');
+SELECT * FROM findings('ALTER TABLE entry ADD CONSTRAINT entry_acc FOREIGN KEY (account_id) REFERENCES account',
+                       'ALTER TABLE entry DROP CONSTRAINT entry_acc');
+SELECT * FROM findings('ALTER TABLE entry ADD CONSTRAINT entry_acc FOREIGN KEY (account_id) REFERENCES account NOT VALID',
+                       'ALTER TABLE entry DROP CONSTRAINT entry_acc');
+SELECT * FROM findings('ALTER TABLE account ALTER name SET NOT NULL', 'ALTER TABLE account ALTER name DROP NOT NULL');
+SELECT * FROM findings('ALTER TABLE account ADD CONSTRAINT name_nn CHECK (name IS NOT NULL) NOT VALID;
+                        ALTER TABLE account VALIDATE CONSTRAINT name_nn;
+                        ALTER TABLE account ALTER name SET NOT NULL',
+                       'ALTER TABLE account ALTER name DROP NOT NULL; ALTER TABLE account DROP CONSTRAINT name_nn');
+SELECT * FROM findings('ALTER TABLE account ADD COLUMN token uuid DEFAULT gen_random_uuid()',
+                       'ALTER TABLE account DROP COLUMN token');
+SELECT * FROM findings('ALTER TABLE account ADD COLUMN flag boolean DEFAULT false',
+                       'ALTER TABLE account DROP COLUMN flag');
+SELECT * FROM findings('ALTER TABLE account ALTER balance TYPE int', 'ALTER TABLE account ALTER balance TYPE numeric');
+SELECT * FROM findings('ALTER TYPE mood ADD VALUE ''angry''', '');
+SELECT * FROM findings('DELETE FROM entry; TRUNCATE account CASCADE', 'SELECT 1');
+SELECT * FROM findings('DROP TABLE entry', 'CREATE TABLE entry (id int PRIMARY KEY, account_id int, amount int)');
+
+-- locks on pre-existing tables, per statement
+SELECT step, statement_no, severity, object_name, split_part(detail, ':', 1) AS mode
+  FROM lifeguard.check_migration('ALTER TABLE entry ADD COLUMN memo text; SELECT count(*) FROM account',
+                                 'ALTER TABLE entry DROP COLUMN memo', ARRAY['mig'])
+ WHERE kind = 'lock';
+
+-- sequence values are not rolled back: a warning says so
+SELECT severity, kind, object_name FROM lifeguard.check_migration(
+    'SELECT nextval(''ticket_seq'')', '', ARRAY['mig']) WHERE kind = 'sequence_consumed';
+
+-- bad input
+SELECT * FROM lifeguard.check_migration(NULL, '');
+SELECT * FROM lifeguard.check_migration('SELECT 1', NULL);
+SELECT lifeguard.migration_is_reversible(NULL, NULL);
+
+-- snapshots are by name: a dropped column's gap and a grant revoked back
+-- to the default leave no trace
+SELECT lifeguard.schema_snapshot(ARRAY['mig']) AS s0 \gset
+ALTER TABLE entry ADD COLUMN gone int;
+ALTER TABLE entry DROP COLUMN gone;
+GRANT UPDATE ON account TO mig_reader;
+REVOKE UPDATE ON account FROM mig_reader;
+GRANT SELECT ON entry TO mig_reader;
+REVOKE SELECT ON entry FROM mig_reader;
+SELECT * FROM lifeguard.schema_diff(:'s0', lifeguard.schema_snapshot(ARRAY['mig']));
+SELECT split_part(k, ' ', 1) AS object_type, count(*)
+  FROM jsonb_object_keys(lifeguard.schema_snapshot(ARRAY['mig']) -> 'objects') AS k
+ GROUP BY 1 ORDER BY 1;
+SELECT jsonb_pretty(lifeguard.schema_snapshot(ARRAY['mig']) -> 'objects' -> 'column mig.account.email');
+SELECT jsonb_pretty(lifeguard.schema_snapshot(ARRAY['mig']) -> 'objects' -> 'table mig.account');
+-- schema lifeguard and extension members (dblink) are not in the default snapshot
+SELECT count(*) AS extension_objects
+  FROM jsonb_object_keys(lifeguard.schema_snapshot() -> 'objects') AS k
+ WHERE k LIKE '% lifeguard.%' OR k LIKE '%dblink%';
+SELECT lifeguard.schema_fingerprint(ARRAY['mig']) = lifeguard.schema_fingerprint(ARRAY['mig']) AS stable,
+       length(lifeguard.schema_fingerprint(ARRAY['mig'])) AS hex_length;
+SELECT count(*) AS differences FROM lifeguard.schema_diff(lifeguard.schema_snapshot(), lifeguard.schema_snapshot());
+-- bad input to schema_diff
+SELECT * FROM lifeguard.schema_diff(NULL, '{"format": 1, "objects": {}}');
+SELECT * FROM lifeguard.schema_diff('[]', '{"format": 1, "objects": {}}');
+SELECT * FROM lifeguard.schema_diff('{"format": 1}', '{"format": 1, "objects": {}}');
+SELECT * FROM lifeguard.schema_diff('{"format": 2, "objects": {}}', '{"format": 1, "objects": {}}');
+SELECT * FROM lifeguard.schema_snapshot(ARRAY['no_such_schema']);
+
+-- nothing any call did survives
+SELECT lifeguard.schema_fingerprint(ARRAY['mig']) = :'fp_before' AS unchanged;
+SELECT count(*) AS leftover FROM pg_class WHERE relname IN ('audit', 'entry_account', 'entry_amount_idx');
+SELECT count(*) AS locks FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation'
+   AND relation IN ('mig.account'::regclass, 'mig.entry'::regclass);
+
+RESET client_min_messages;
+DROP SCHEMA mig CASCADE;
+DROP ROLE mig_reader;
+RESET search_path;
