@@ -4,6 +4,7 @@
 #   make test                install missing packages, build, install, run every suite
 #   make demo                throwaway cluster with three applications and their numbers
 #   make bench               ratios against a baseline measured in the same run
+#   make deb                 Debian package postgresql-15-pg-lifeguard in dist/
 #
 # The test, demo and bench targets install what they need (Debian packages)
 # before PGXS is read, then call make again, so they work on a fresh machine.
@@ -27,15 +28,15 @@ OBJS = \
 
 # The install script is assembled from one fragment per feature
 # (sql/install/NN_name.sql), in order, so each feature owns its SQL.
-EXTVERSION = 1.0
+EXTVERSION = 1.1
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
+DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 PGFILEDESC = "pg_lifeguard - per-application connection quotas and advice"
 
 # pg_regress suites, sql/NAME.sql -> expected/NAME.out.  They need the
 # library preloaded, so they run against the throwaway cluster test/run
 # starts and never against a stock server.
-REGRESS = setup pool_stats quotas recycling index_advice workload migration
+REGRESS = setup pool_stats quotas recycling index_advice workload migration bad_input upgrade
 REGRESS_OPTS = --temp-config=test/lifeguard.conf --dbname=contrib_regression
 NO_INSTALLCHECK = 1
 
@@ -62,7 +63,7 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/install/*.sql))
 # object with an old struct layout is a bug that is hard to see.
 $(OBJS): $(wildcard src/*.h)
 
-.PHONY: deps test demo bench
+.PHONY: deps test demo bench deb
 
 deps:
 	@test/deps
@@ -76,6 +77,15 @@ demo: deps
 	$(MAKE) all
 	$(MAKE) install
 	test/demo
+
+# Debian package postgresql-15-pg-lifeguard, built from this tree with
+# dpkg-buildpackage (debian/ uses pg_buildext); the .deb lands in dist/.
+deb:
+	@test/deps deb
+	dpkg-buildpackage -b -us -uc
+	mkdir -p dist
+	mv ../postgresql-*-pg-lifeguard_*.deb ../pg-lifeguard_*.buildinfo ../pg-lifeguard_*.changes dist/ 2>/dev/null || true
+	@for f in dist/postgresql-*-pg-lifeguard_*.deb; do echo "== $$f"; dpkg -c "$$f"; done
 
 bench: deps
 	$(MAKE) all

@@ -124,9 +124,20 @@ COMMENT ON VIEW lifeguard.pool_history IS
 -- height relative to the application's own peak in the window.
 CREATE FUNCTION lifeguard.history_chart(since interval DEFAULT '1 hour', width integer DEFAULT 60)
 RETURNS TABLE (application_name text, peak integer, now integer, chart text)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+BEGIN
+    IF since IS NULL OR since <= interval '0' THEN
+        RAISE EXCEPTION 'chart period must be a positive interval'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF width IS NULL OR width < 1 OR width > 1000 THEN
+        RAISE EXCEPTION 'chart width must be between 1 and 1000 characters'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN QUERY
     WITH b AS (
         SELECT h.application_name,
                least(width - 1, floor(extract(epoch FROM (h.at - (now() - since)))
@@ -149,7 +160,8 @@ AS $$
      CROSS JOIN generate_series(0, width - 1) AS g(i)
       LEFT JOIN b ON b.application_name = m.application_name AND b.bucket = g.i
      GROUP BY m.application_name, m.peak
-     ORDER BY m.application_name
+     ORDER BY m.application_name;
+END
 $$;
 
 COMMENT ON FUNCTION lifeguard.history_chart(interval, integer) IS

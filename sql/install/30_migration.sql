@@ -17,8 +17,10 @@ $$;
 -- A name-based description of every object in the given schemas (default:
 -- every non-system schema), as {"format": 1, "objects": {"<type> <name>":
 -- {attribute: value}}}.  Nothing in it is an OID, so dropping and
--- re-creating an object the same way gives the same snapshot.  Objects
--- that belong to an extension, and schema lifeguard itself, are left out.
+-- re-creating an object the same way gives the same snapshot.  The default
+-- leaves out schema lifeguard and every object that belongs to an
+-- extension; schemas named explicitly are described whole, extension
+-- members included (that is how an extension's own objects are compared).
 CREATE FUNCTION lifeguard.schema_snapshot(schemas text[] DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
@@ -43,7 +45,7 @@ WITH ns AS (
                      AND n.nspname NOT LIKE 'pg\_toast%'
                      AND n.nspname NOT LIKE 'pg\_temp\_%'
                 ELSE n.nspname = ANY (schemas) END
-       AND NOT EXISTS (SELECT FROM pg_depend e WHERE e.classid = 'pg_namespace'::regclass AND e.objid = n.oid AND e.deptype = 'e')
+       AND (schemas IS NOT NULL OR NOT EXISTS (SELECT FROM pg_depend e WHERE e.classid = 'pg_namespace'::regclass AND e.objid = n.oid AND e.deptype = 'e'))
 ), rel AS (
     SELECT c.oid, c.relname, c.relkind, c.relpersistence, c.reloptions, c.relowner,
            c.relacl, c.relrowsecurity, c.relforcerowsecurity, c.relreplident,
@@ -51,7 +53,7 @@ WITH ns AS (
            format('%I.%I', ns.nspname, c.relname) AS qname
       FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
      WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S', 'i', 'I')
-       AND NOT EXISTS (SELECT FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
+       AND (schemas IS NOT NULL OR NOT EXISTS (SELECT FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e'))
 ), objects AS (
     -- schemas
     SELECT 'schema ' || quote_ident(ns.nspname) AS k,
@@ -200,7 +202,7 @@ WITH ns AS (
                'comment', (SELECT description FROM pg_description
                             WHERE classoid = 'pg_proc'::regclass AND objoid = p.oid)))
       FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
-     WHERE NOT EXISTS (SELECT FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')
+     WHERE (schemas IS NOT NULL OR NOT EXISTS (SELECT FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e'))
     UNION ALL
     -- triggers (not the internal ones behind foreign keys)
     SELECT 'trigger ' || r.qname || '.' || quote_ident(tg.tgname),
@@ -248,7 +250,7 @@ WITH ns AS (
       FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
      WHERE (t.typtype IN ('e', 'd', 'r')
             OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
-       AND NOT EXISTS (SELECT FROM pg_depend e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')
+       AND (schemas IS NOT NULL OR NOT EXISTS (SELECT FROM pg_depend e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e'))
     UNION ALL
     -- row-level security policies
     SELECT 'policy ' || r.qname || '.' || quote_ident(po.polname),

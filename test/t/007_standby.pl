@@ -65,6 +65,24 @@ ok(!$standby->log_contains('pg_lifeguard worker cycle failed|could not write eve
 is($standby->safe_psql('postgres', 'SELECT last_error IS NULL FROM lifeguard.worker_status'),
 	't', 'worker_status shows no error');
 
+# advice and migration checks write nothing, so they work on a standby
+$primary->safe_psql('postgres', q{
+CREATE TABLE sb_orders (id int, customer_id int);
+INSERT INTO sb_orders SELECT g, g % 1000 FROM generate_series(1, 50000) g;
+ANALYZE sb_orders;
+});
+$primary->wait_for_catchup($standby);
+is($standby->safe_psql('postgres', q{
+	SELECT index_statements, errors FROM lifeguard.advise_indexes(
+		'SELECT * FROM sb_orders WHERE customer_id = $1')}),
+	'{"CREATE INDEX ON public.sb_orders USING btree (customer_id)"}|{}',
+	'advise_indexes answers on the standby');
+is($standby->safe_psql('postgres', q{
+	SELECT kind FROM lifeguard.check_migration('CREATE TABLE t (a int)', 'DROP TABLE t')}),
+	'error', 'check_migration reports the read-only standby as an error, not a crash');
+like($standby->safe_psql('postgres', 'SELECT lifeguard.schema_fingerprint()'),
+	qr/^[0-9a-f]{64}$/, 'schema_fingerprint answers on the standby');
+
 $_->quit for @held;
 $standby->stop;
 $primary->stop;
