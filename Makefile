@@ -84,7 +84,7 @@ deb:
 	@test/deps deb
 	dpkg-buildpackage -b -us -uc
 	mkdir -p dist
-	mv ../postgresql-*-pg-lifeguard_*.deb ../pg-lifeguard_*.buildinfo ../pg-lifeguard_*.changes dist/ 2>/dev/null || true
+	mv ../postgresql-*-pg-lifeguard*.deb ../pg-lifeguard_*.buildinfo ../pg-lifeguard_*.changes dist/ 2>/dev/null || true
 	@for f in dist/postgresql-*-pg-lifeguard_*.deb; do echo "== $$f"; dpkg -c "$$f"; done
 
 bench: deps

@@ -14,11 +14,13 @@ COMMENT ON FUNCTION lifeguard.check_migration(text, text, text[]) IS
 CREATE FUNCTION lifeguard.migration_is_reversible(up text, down text)
 RETURNS boolean
 LANGUAGE sql VOLATILE
--- no pinned search_path: the scripts name objects as the caller would
+-- no pinned search_path: the scripts name objects as the caller would;
+-- the body itself names its operator by schema
 AS $$
     SELECT NOT EXISTS (
         SELECT FROM lifeguard.check_migration(up, down)
-         WHERE kind IN ('not_reversible', 'stairway_failed', 'error', 'not_transactional'))
+         WHERE kind OPERATOR(pg_catalog.=)
+               ANY (ARRAY['not_reversible', 'stairway_failed', 'error', 'not_transactional']))
 $$;
 
 COMMENT ON FUNCTION lifeguard.migration_is_reversible(text, text) IS

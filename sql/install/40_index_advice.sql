@@ -208,26 +208,32 @@ RETURNS TABLE (statement text, table_name regclass, statements_helped bigint,
                estimated_benefit numeric, rows_filtered bigint, example_query text)
 LANGUAGE sql VOLATILE
 AS $$
+    -- every function and operator is schema-qualified: the body must not
+    -- pick up same-named objects from the caller's search_path
     WITH q AS (
         SELECT w.query, w.rows_filtered
           FROM lifeguard._workload_queries() w
-         WHERE w.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-           AND w.query <> '<insufficient privilege>'
+         WHERE w.dbid OPERATOR(pg_catalog.=)
+               (SELECT d.oid FROM pg_catalog.pg_database d
+                 WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+           AND w.query OPERATOR(pg_catalog.<>) '<insufficient privilege>'
          ORDER BY w.rows_filtered DESC
          LIMIT max_statements
     ), advice AS (
         SELECT q.query, q.rows_filtered, a.*
           FROM q CROSS JOIN LATERAL lifeguard.advise_indexes(q.query) a
-         WHERE cardinality(a.index_statements) > 0
+         WHERE pg_catalog.cardinality(a.index_statements) OPERATOR(pg_catalog.>) 0
     )
     SELECT s.stmt,
-           substring(s.stmt FROM '^CREATE INDEX ON (.*) USING btree')::regclass,
-           count(*),
-           round(max((a.total_cost_before - a.total_cost_after)
-                     / nullif(a.total_cost_before, 0))::numeric, 3),
-           sum(a.rows_filtered)::bigint,
-           (array_agg(a.query ORDER BY a.rows_filtered DESC))[1]
-      FROM advice a CROSS JOIN LATERAL unnest(a.index_statements) AS s(stmt)
+           pg_catalog.substring(s.stmt, '^CREATE INDEX ON (.*) USING btree')::pg_catalog.regclass,
+           pg_catalog.count(*),
+           pg_catalog.round(pg_catalog.max(
+               CASE WHEN a.total_cost_before OPERATOR(pg_catalog.>) 0
+                    THEN (a.total_cost_before OPERATOR(pg_catalog.-) a.total_cost_after)
+                         OPERATOR(pg_catalog./) a.total_cost_before END)::numeric, 3),
+           pg_catalog.sum(a.rows_filtered)::bigint,
+           (pg_catalog.array_agg(a.query ORDER BY a.rows_filtered DESC))[1]
+      FROM advice a CROSS JOIN LATERAL pg_catalog.unnest(a.index_statements) AS s(stmt)
      GROUP BY s.stmt
 $$;
 
