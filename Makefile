@@ -5,6 +5,7 @@
 #   make demo                throwaway cluster with three applications and their numbers
 #   make bench               ratios against a baseline measured in the same run
 #   make deb                 Debian package postgresql-15-pg-lifeguard in dist/
+#   make valgrind-check      the pg_regress suites with the server under valgrind
 #
 # The test, demo and bench targets install what they need (Debian packages)
 # before PGXS is read, then call make again, so they work on a fresh machine.
@@ -63,7 +64,7 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/install/*.sql))
 # object with an old struct layout is a bug that is hard to see.
 $(OBJS): $(wildcard src/*.h)
 
-.PHONY: deps test demo bench deb
+.PHONY: deps test demo bench deb valgrind-check
 
 deps:
 	@test/deps
@@ -86,6 +87,14 @@ deb:
 	mkdir -p dist
 	mv ../postgresql-*-pg-lifeguard*.deb ../pg-lifeguard_*.buildinfo ../pg-lifeguard_*.changes dist/ 2>/dev/null || true
 	@for f in dist/postgresql-*-pg-lifeguard_*.deb; do echo "== $$f"; dpkg -c "$$f"; done
+
+# pg_regress against a server under valgrind memcheck; fails on errors in
+# pg_lifeguard frames.  Slow: tens of minutes.
+valgrind-check:
+	@test/deps valgrind
+	$(MAKE) all
+	$(MAKE) install
+	test/valgrind
 
 bench: deps
 	$(MAKE) all

@@ -169,7 +169,7 @@ RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT jsonb_agg(a::text ORDER BY a::text)
+    SELECT jsonb_agg(a::text ORDER BY a::text COLLATE "C")
       FROM unnest(coalesce(acl, acldefault(kind, owner))) AS a
 $$;
 
