@@ -40,7 +40,8 @@ SELECT is((SELECT array_agg(proname::text ORDER BY proname) FROM pg_proc p
           ARRAY['_workload_advice', 'migration_is_reversible'],
           'every other SQL-language function pins search_path');
 
--- a plain role: cannot change quotas, reset counters or recycle others
+-- a plain role: cannot change quotas or reset counters (that it cannot
+-- recycle other roles' backends is tested in test/t/005_recycling.pl)
 CREATE ROLE lg_tap_plain LOGIN;
 CREATE ROLE lg_tap_other LOGIN;
 SET LOCAL ROLE lg_tap_plain;
