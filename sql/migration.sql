@@ -109,6 +109,9 @@ SELECT * FROM findings('ALTER TABLE account ADD COLUMN token uuid DEFAULT gen_ra
 SELECT * FROM findings('ALTER TABLE account ADD COLUMN flag boolean DEFAULT false',
                        'ALTER TABLE account DROP COLUMN flag');
 SELECT * FROM findings('ALTER TABLE account ALTER balance TYPE int', 'ALTER TABLE account ALTER balance TYPE numeric');
+-- widening a varchar only touches the catalog: no rewrite, no lint; the
+-- way back is narrower and rewrites
+SELECT * FROM findings('ALTER TABLE account ALTER email TYPE varchar(20)', 'ALTER TABLE account ALTER email TYPE varchar(10)');
 SELECT * FROM findings('ALTER TYPE mood ADD VALUE ''angry''', '');
 SELECT * FROM findings('DELETE FROM entry; TRUNCATE account CASCADE', 'SELECT 1');
 SELECT * FROM findings('DROP TABLE entry', 'CREATE TABLE entry (id int PRIMARY KEY, account_id int, amount int)');

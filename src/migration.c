@@ -397,9 +397,7 @@ lg_static_findings(LgCheck *c, const char *step, LgStmt *s)
 											 ((ColumnDef *) cmd->def)->typeName))
 								lg_find(c, step, s->no, "warning", "data_loss", obj,
 										"the new type is narrower: values that do not fit fail or are cut");
-							lg_find(c, step, s->no, "warning", "lint", obj,
-									"changing a column's type rewrites the table under ACCESS EXCLUSIVE lock unless the types are binary compatible; "
-									"add a new column, backfill it in batches and switch over instead");
+							/* the lint waits for the run: only a rewrite earns it */
 							break;
 						case AT_SetNotNull:
 							if (OidIsValid(relid) && !lg_has_not_null_check(relid, cmd->name))
@@ -601,9 +599,12 @@ lg_report_locks(LgCheck *c, const char *step, int no, List *before, List *after)
 	}
 }
 
-static void
+/* Report rewritten pre-existing tables; returns their OIDs. */
+static List *
 lg_report_rewrites(LgCheck *c, const char *step, int no)
 {
+	List	   *rewritten = NIL;
+
 	for (int i = 0; i < c->ntables; i++)
 	{
 		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(c->table_oids[i]));
@@ -618,7 +619,39 @@ lg_report_rewrites(LgCheck *c, const char *step, int no)
 			lg_find(c, step, no, "warning", "rewrite", c->table_names[i],
 					"the table's storage was rewritten (a full copy under ACCESS EXCLUSIVE lock)");
 			c->table_nodes[i] = node;
+			rewritten = lappend_oid(rewritten, c->table_oids[i]);
 		}
+	}
+	return rewritten;
+}
+
+/*
+ * A column type change is worth a lint only when it rewrote the table: a
+ * binary-compatible change (varchar(10) to varchar(20), varchar to text)
+ * only touches the catalog.
+ */
+static void
+lg_type_change_lint(LgCheck *c, const char *step, LgStmt *s, List *rewritten)
+{
+	AlterTableStmt *at;
+	Oid			relid;
+	ListCell   *lc;
+
+	if (!IsA(s->parsetree, AlterTableStmt))
+		return;
+	at = (AlterTableStmt *) s->parsetree;
+	relid = lg_preexisting(c, at->relation);
+	if (!OidIsValid(relid) || !list_member_oid(rewritten, relid))
+		return;
+	foreach(lc, at->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		if (cmd->subtype == AT_AlterColumnType)
+			lg_find(c, step, s->no, "warning", "lint",
+					psprintf("%s.%s", lg_rv_name(at->relation), quote_identifier(cmd->name)),
+					"changing the column's type rewrote the table under ACCESS EXCLUSIVE lock; "
+					"add a new column, backfill it in batches and switch over instead");
 	}
 }
 
@@ -656,6 +689,7 @@ lg_run_step(LgCheck *c, const char *step, List *stmts, const char *error_kind,
 		MemoryContext cxt = CurrentMemoryContext;
 		ResourceOwner owner = CurrentResourceOwner;
 		List	   *locks_before;
+		List	   *rewritten;
 		bool		ok = true;
 
 		if (static_findings)
@@ -698,9 +732,12 @@ lg_run_step(LgCheck *c, const char *step, List *stmts, const char *error_kind,
 			return false;
 
 		lg_report_locks(c, step, s->no, locks_before, lg_held_locks(c));
-		lg_report_rewrites(c, step, s->no);
+		rewritten = lg_report_rewrites(c, step, s->no);
 		if (static_findings)
+		{
 			lg_volatile_defaults(c, step, s);
+			lg_type_change_lint(c, step, s, rewritten);
+		}
 	}
 	return true;
 }
