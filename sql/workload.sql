@@ -79,6 +79,7 @@ SELECT lifeguard.reset_predicate_stats();
 SET lifeguard.predicate_sample_rate = 1;
 SELECT count(*) FROM noidx WHERE v = 'v7';
 SELECT count(*) FROM author WHERE id IN (1, 2, 3);
+SELECT count(*) FROM users WHERE name = 'u7' AND id > -1 AND now() > timestamptz '2000-01-01';
 SET enable_nestloop = off;   -- a hash join, whatever the statistics say
 SET enable_mergejoin = off;
 SELECT count(*) FROM book b JOIN review r ON r.book_id = b.id WHERE b.author_id = 5;
@@ -91,9 +92,13 @@ SELECT table_name, column_name, operator, executions, index_executions,
   FROM lifeguard.predicate_stats
  WHERE table_name::text IN ('noidx', 'author', 'book', 'review')
  ORDER BY table_name::text, column_name, operator;
--- statements whose filters removed rows are kept with placeholders
+-- statements whose filters removed rows are kept with placeholders (a
+-- typed literal keeps its type, so the text can be planned again)
 SELECT query FROM lifeguard._workload_queries()
- WHERE query LIKE '%noidx%' OR query LIKE '%author_id%' ORDER BY 1;
+ WHERE query LIKE '%noidx%' OR query LIKE '%author_id%' OR query LIKE '%users%' ORDER BY 1;
+SELECT index_statements, errors
+  FROM lifeguard._workload_queries() w, lifeguard.advise_indexes(w.query) a
+ WHERE w.query LIKE '%FROM users%';
 -- sampling off: nothing recorded
 SELECT lifeguard.reset_predicate_stats();
 SET lifeguard.predicate_sample_rate = 0;

@@ -882,6 +882,9 @@ typedef struct LgConstScan
 {
 	List	   *locations;		/* of int: where each literal starts */
 	int			max_param;		/* highest $n already in the text */
+	/* typed literals (interval '1 day'): literal start, type name start */
+	List	   *typed_literals;
+	List	   *typed_names;
 } LgConstScan;
 
 static bool
@@ -899,6 +902,21 @@ lg_const_walker(Node *node, void *context)
 	}
 	if (IsA(node, ParamRef))
 		cs->max_param = Max(cs->max_param, ((ParamRef *) node)->number);
+	/*
+	 * A typed literal, type 'text', is a cast with no location of its own
+	 * whose type name comes right before the string: it becomes $n::type,
+	 * so the normalised text can be planned again.
+	 */
+	if (IsA(node, TypeCast) && ((TypeCast *) node)->location < 0 &&
+		((TypeCast *) node)->arg && IsA(((TypeCast *) node)->arg, A_Const) &&
+		((TypeCast *) node)->typeName->location >= 0 &&
+		((TypeCast *) node)->typeName->location < ((A_Const *) ((TypeCast *) node)->arg)->location)
+	{
+		cs->typed_literals = lappend_int(cs->typed_literals,
+										 ((A_Const *) ((TypeCast *) node)->arg)->location);
+		cs->typed_names = lappend_int(cs->typed_names,
+									  ((TypeCast *) node)->typeName->location);
+	}
 	/* a type name's modifiers, as in varchar(10), are not values */
 	if (IsA(node, TypeName))
 		return false;
@@ -920,7 +938,7 @@ lg_normalize_statement(const char *source, int location, int len)
 	char	   *stmt;
 	char	   *result = palloc(LG_QUERY_TEXT_MAX);
 	List	   *raw;
-	LgConstScan cs = {NIL, 0};
+	LgConstScan cs = {NIL, 0, NIL, NIL};
 	MemoryContext old = CurrentMemoryContext;
 	int			srclen = strlen(source);
 
@@ -975,8 +993,29 @@ lg_normalize_statement(const char *source, int location, int len)
 			end = (tok == 0) ? len : yylloc;
 			while (end > loc && scanner_isspace(stmt[end - 1]))
 				end--;
-			appendBinaryStringInfo(&out, stmt + copied, loc - copied);
-			appendStringInfo(&out, "$%d", ++n);
+			{
+				int			tstart = loc;
+				ListCell   *tl,
+						   *tn;
+
+				forboth(tl, cs.typed_literals, tn, cs.typed_names)
+					if (lfirst_int(tl) == loc)
+						tstart = lfirst_int(tn);
+
+				if (tstart < copied)
+					tstart = loc;
+				appendBinaryStringInfo(&out, stmt + copied, tstart - copied);
+				appendStringInfo(&out, "$%d", ++n);
+				if (tstart < loc)
+				{
+					int			tend = loc;
+
+					while (tend > tstart && scanner_isspace(stmt[tend - 1]))
+						tend--;
+					appendStringInfoString(&out, "::");
+					appendBinaryStringInfo(&out, stmt + tstart, tend - tstart);
+				}
+			}
 			copied = end;
 		}
 		scanner_finish(scanner);
