@@ -1,6 +1,6 @@
 -- Objects, columns and contracts of the pg_lifeguard SQL API.
 BEGIN;
-SELECT plan(46);
+SELECT plan(50);
 
 SELECT has_schema('lifeguard');
 SELECT has_role('lifeguard_admin');
@@ -68,6 +68,12 @@ SELECT has_function('lifeguard', 'reset_n_plus_one', ARRAY[]::text[]);
 -- migrations
 SELECT has_function('lifeguard', 'check_migration', ARRAY['text', 'text', 'text[]']);
 SELECT has_function('lifeguard', 'migration_is_reversible', ARRAY['text', 'text']);
+SELECT has_function('lifeguard', 'schema_snapshot', ARRAY['text[]']);
+SELECT has_function('lifeguard', 'schema_fingerprint', ARRAY['text[]']);
+SELECT has_function('lifeguard', 'schema_diff', ARRAY['jsonb', 'jsonb']);
+SELECT is(pg_get_function_result('lifeguard.schema_diff(jsonb, jsonb)'::regprocedure),
+          'TABLE(object_type text, object_name text, attribute text, before jsonb, after jsonb)',
+          'schema_diff result columns');
 SELECT is(pg_get_function_result('lifeguard.check_migration(text, text, text[])'::regprocedure),
           'TABLE(step text, statement_no integer, severity text, kind text, object_name text, detail text)',
           'check_migration result columns');
