@@ -37,6 +37,15 @@ SELECT * FROM advise('SELECT * FROM post WHERE user_id = $1 ORDER BY created_at 
 SELECT * FROM advise('SELECT r.* FROM author a JOIN book b ON b.author_id = a.id
                         JOIN review r ON r.book_id = b.id JOIN users u ON u.id = r.user_id
                        WHERE a.id = $1 AND u.id = $2');
+-- a partitioned table, one partition with its columns in another order:
+-- the advice is an index on the parent, costed on every partition
+CREATE TABLE events (id int, account_id int, kind text) PARTITION BY RANGE (id);
+CREATE TABLE events_1 PARTITION OF events FOR VALUES FROM (0) TO (50000);
+CREATE TABLE events_2 (kind text, account_id int, id int);
+ALTER TABLE events ATTACH PARTITION events_2 FOR VALUES FROM (50000) TO (100001);
+INSERT INTO events SELECT g, g % 1000, 'k' FROM generate_series(1, 100000) g;
+ANALYZE events;
+SELECT * FROM advise('SELECT * FROM events WHERE account_id = $1');
 -- already indexed: nothing to suggest
 SELECT * FROM advise('SELECT * FROM author WHERE id = $1');
 SELECT * FROM advise('SELECT * FROM review WHERE id BETWEEN $1 AND $2');

@@ -46,6 +46,7 @@
 #include "access/xact.h"
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
@@ -83,6 +84,7 @@ typedef struct LgCandidate
 	Oid			fakeoid;		/* its OID in the planner's eyes */
 	bool		active;			/* injected in the current planning */
 	bool		used;
+	bool		partitioned;	/* on a partitioned table: goes to each partition */
 } LgCandidate;
 
 /* Columns one table contributes, in order of first appearance. */
@@ -182,7 +184,8 @@ lg_var_column(Query *q, Node *n, Oid *relid, AttrNumber *attnum)
 	if (rte->rtekind != RTE_RELATION)
 		return false;
 	relkind = get_rel_relkind(rte->relid);
-	if (relkind != RELKIND_RELATION && relkind != RELKIND_MATVIEW)
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_MATVIEW &&
+		relkind != RELKIND_PARTITIONED_TABLE)
 		return false;
 	nsp = get_rel_namespace(rte->relid);
 	if (IsCatalogNamespace(nsp) || IsToastNamespace(nsp) ||
@@ -626,8 +629,33 @@ lg_relinfo_hook(LG_RELINFO_HOOK_PARAMS)
 		return;
 	for (int i = 0; i < lg_nhypo; i++)
 	{
-		if (lg_hypo[i].active && lg_hypo[i].relid == LG_RELINFO_OID)
+		if (!lg_hypo[i].active)
+			continue;
+		if (lg_hypo[i].relid == LG_RELINFO_OID)
 			rel->indexlist = lappend(rel->indexlist, lg_make_index(rel, &lg_hypo[i]));
+		else if (lg_hypo[i].partitioned)
+		{
+			/*
+			 * A candidate on a partitioned table is what CREATE INDEX on the
+			 * parent would give each partition: the same columns, by name.
+			 */
+			List	   *ancestors = get_partition_ancestors(LG_RELINFO_OID);
+			LgCandidate part;
+			bool		ok = true;
+
+			if (!list_member_oid(ancestors, lg_hypo[i].relid))
+				continue;
+			part = lg_hypo[i];
+			part.relid = LG_RELINFO_OID;
+			for (int k = 0; k < part.ncols && ok; k++)
+			{
+				part.cols[k] = get_attnum(LG_RELINFO_OID,
+										  get_attname(lg_hypo[i].relid, lg_hypo[i].cols[k], false));
+				ok = (part.cols[k] != InvalidAttrNumber);
+			}
+			if (ok)
+				rel->indexlist = lappend(rel->indexlist, lg_make_index(rel, &part));
+		}
 	}
 }
 
@@ -781,6 +809,7 @@ lg_advise(const char *text, LgAdvice *adv, MemoryContext result_cxt)
 		lg_hypo[i] = *(LgCandidate *) lfirst(lc);
 		lg_hypo[i].fakeoid = lg_fake_oid(i);
 		lg_hypo[i].active = true;
+		lg_hypo[i].partitioned = (get_rel_relkind(lg_hypo[i].relid) == RELKIND_PARTITIONED_TABLE);
 		i++;
 	}
 	lg_nhypo = i;
