@@ -25,7 +25,8 @@ OBJS = \
 	src/events.o \
 	src/workload.o \
 	src/index_advisor.o \
-	src/migration.o
+	src/migration.o \
+	src/snapshot.o
 
 # The install script is assembled from one fragment per feature
 # (sql/install/NN_name.sql), in order, so each feature owns its SQL.

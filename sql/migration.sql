@@ -146,6 +146,48 @@ SELECT split_part(k, ' ', 1) AS object_type, count(*)
  GROUP BY 1 ORDER BY 1;
 SELECT jsonb_pretty(lifeguard.schema_snapshot(ARRAY['mig']) -> 'objects' -> 'column mig.account.email');
 SELECT jsonb_pretty(lifeguard.schema_snapshot(ARRAY['mig']) -> 'objects' -> 'table mig.account');
+-- the snapshot writes keys and plain one-column indexes itself: every
+-- definition must read exactly as PostgreSQL's own deparsers put it
+CREATE SCHEMA "Snap Defs";
+CREATE TABLE "Snap Defs".parent (a int, "B col" text, c varchar(20), d int, e int,
+    PRIMARY KEY (a, "B col") INCLUDE (d), UNIQUE NULLS NOT DISTINCT (c), UNIQUE (d),
+    UNIQUE (e) DEFERRABLE INITIALLY DEFERRED);
+CREATE TABLE "Snap Defs".child (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    pa int, pb text, pc varchar(20) COLLATE "C", pd int, note text,
+    FOREIGN KEY (pa, pb) REFERENCES "Snap Defs".parent MATCH FULL ON UPDATE CASCADE ON DELETE SET NULL,
+    CONSTRAINT child_pd FOREIGN KEY (pd) REFERENCES "Snap Defs".parent (d) ON DELETE SET NULL (pd) DEFERRABLE,
+    CONSTRAINT child_pc FOREIGN KEY (pc) REFERENCES "Snap Defs".parent (c) ON DELETE RESTRICT ON UPDATE SET DEFAULT,
+    CONSTRAINT to_mig FOREIGN KEY (pa) REFERENCES mig.account (id) NOT VALID,
+    CHECK (pa > 0));
+CREATE INDEX ON "Snap Defs".child (pc);
+CREATE INDEX ON "Snap Defs".child (note COLLATE "C");
+CREATE INDEX ON "Snap Defs".child (pa DESC);
+CREATE INDEX ON "Snap Defs".child (note text_pattern_ops);
+CREATE INDEX ON "Snap Defs".child USING hash (pb);
+CREATE INDEX ON "Snap Defs".child (lower(note));
+CREATE INDEX ON "Snap Defs".child (pa) WHERE pa > 10;
+CREATE INDEX ON "Snap Defs".child (pa) WITH (fillfactor = 70);
+CREATE UNIQUE INDEX "Odd ""name""" ON "Snap Defs".child (pd);
+CREATE TABLE "Snap Defs".part (k int, v text) PARTITION BY RANGE (k);
+CREATE INDEX ON "Snap Defs".part (k);
+CREATE TABLE "Snap Defs".part_1 PARTITION OF "Snap Defs".part FOR VALUES FROM (0) TO (10);
+SET search_path = pg_catalog;
+SELECT split_part(o.key, ' ', 1) AS kind, count(*) AS compared,
+       count(*) FILTER (WHERE o.value ->> 'definition' IS DISTINCT FROM
+                              CASE WHEN c.oid IS NOT NULL THEN pg_get_constraintdef(c.oid)
+                                   ELSE pg_get_indexdef(i.oid) END) AS different
+  FROM jsonb_each(lifeguard.schema_snapshot(ARRAY['Snap Defs', 'mig']) -> 'objects') AS o
+  LEFT JOIN (pg_constraint c JOIN pg_class ct ON ct.oid = c.conrelid
+             JOIN pg_namespace cn ON cn.oid = ct.relnamespace)
+         ON o.key = format('constraint %I.%I.%I', cn.nspname, ct.relname, c.conname)
+  LEFT JOIN (pg_class i JOIN pg_index x ON x.indexrelid = i.oid
+             JOIN pg_class it ON it.oid = x.indrelid
+             JOIN pg_namespace inn ON inn.oid = it.relnamespace)
+         ON o.key = format('index %I.%I.%I', inn.nspname, it.relname, i.relname)
+ WHERE o.key ~ '^(constraint|index) '
+ GROUP BY 1 ORDER BY 1;
+SET search_path = mig, public;
+DROP SCHEMA "Snap Defs" CASCADE;
 -- schema lifeguard and extension members (dblink) are not in the default snapshot
 SELECT count(*) AS extension_objects
   FROM jsonb_object_keys(lifeguard.schema_snapshot() -> 'objects') AS k

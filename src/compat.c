@@ -12,6 +12,7 @@
 #if PG_VERSION_NUM >= 150000
 #include "common/pg_prng.h"
 #endif
+#include "access/htup_details.h"
 #include "common/string.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -124,3 +125,13 @@ InitMaterializedSRF(FunctionCallInfo fcinfo, bits32 flags)
 	MemoryContextSwitchTo(old);
 }
 #endif
+
+/* A nullable int16 catalog column, -1 when null (statistics targets). */
+int
+lg_nullable_int16(HeapTuple tup, int attno, TupleDesc desc)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tup, attno, desc, &isnull);
+
+	return isnull ? -1 : (int) DatumGetInt16(d);
+}

@@ -178,4 +178,61 @@ typedef get_relation_info_hook_type lg_relinfo_hook_type;
 #define LG_RELINFO_INH				(inhparent)
 #endif
 
+/*
+ * Building a jsonb value: 19 keeps the parse state and the result in one
+ * JsonbInState.  lg_jsonb_state is zeroed before the first push.
+ */
+#include "utils/jsonb.h"
+#if PG_VERSION_NUM >= 190000
+typedef JsonbInState lg_jsonb_state;
+#define lg_jsonb_push(st, seq, v)	pushJsonbValue((st), (seq), (v))
+#else
+typedef struct lg_jsonb_state
+{
+	JsonbParseState *parse;
+	JsonbValue *result;
+} lg_jsonb_state;
+#define lg_jsonb_push(st, seq, v) \
+	((st)->result = pushJsonbValue(&(st)->parse, (seq), (v)))
+#endif
+#define lg_jsonb_result(st)			((st)->result)
+
+/*
+ * Statistics targets: an int32 in the fixed part up to 15, an int16 in 16,
+ * a nullable int16 (NULL for the default) from 17.  -1 means the default.
+ */
+#if PG_VERSION_NUM >= 170000
+#define lg_attstattarget(tup, desc) \
+	lg_nullable_int16((tup), Anum_pg_attribute_attstattarget, (desc))
+#define lg_stxstattarget(tup, desc) \
+	lg_nullable_int16((tup), Anum_pg_statistic_ext_stxstattarget, (desc))
+#else
+#define lg_attstattarget(tup, desc) \
+	((void) (desc), (int) ((Form_pg_attribute) GETSTRUCT(tup))->attstattarget)
+#define lg_stxstattarget(tup, desc) \
+	((void) (desc), (int) ((Form_pg_statistic_ext) GETSTRUCT(tup))->stxstattarget)
+#endif
+extern int	lg_nullable_int16(HeapTuple tup, int attno, TupleDesc desc);
+
+/*
+ * Constraint and index features that change their deparsed text: NULLS
+ * NOT DISTINCT (15), ON DELETE SET NULL (cols) (15), WITHOUT OVERLAPS /
+ * PERIOD and NOT ENFORCED (18).  A constraint with any of them is left to
+ * pg_get_constraintdef.
+ */
+#if PG_VERSION_NUM >= 150000
+#define LG_INDEX_NULLS_NOT_DISTINCT(form)	((form)->indnullsnotdistinct)
+#define LG_CONFDELSETCOLS_ATTNO				Anum_pg_constraint_confdelsetcols
+#define LG_HAVE_PUBLICATION_SCHEMAS			1
+#define LG_HAVE_PUBLICATION_COLUMNS			1
+#else
+#define LG_INDEX_NULLS_NOT_DISTINCT(form)	false
+#define LG_CONFDELSETCOLS_ATTNO				0
+#endif
+#if PG_VERSION_NUM >= 180000
+#define LG_CONSTRAINT_COMPOSABLE(form)	(!(form)->conperiod && (form)->conenforced)
+#else
+#define LG_CONSTRAINT_COMPOSABLE(form)	true
+#endif
+
 #endif							/* PG_LIFEGUARD_COMPAT_H */

@@ -23,10 +23,10 @@
  *	   existed before, and warnings for sequence values consumed (nextval
  *	   is not undone by a rollback).
  *
- * The snapshot and diff themselves are SQL functions (30_migration.sql);
- * this file calls them through SPI.  Nothing the scripts did survives: the
- * outer subtransaction is rolled back on success and on error, and the
- * scripts run with the caller's privileges.
+ * The snapshot (snapshot.c) and the diff (30_migration.sql) are called
+ * through SPI.  Nothing the scripts did survives: the outer subtransaction
+ * is rolled back on success and on error, and the scripts run with the
+ * caller's privileges.
  *
  * src/migration.c
  *
