@@ -120,53 +120,6 @@ SELECT r.at, r.application_name, r.connections, r.active, r.idle,
 COMMENT ON VIEW lifeguard.pool_history IS
     'One sample per application every lifeguard.history_interval: connections by state and cumulative counters.';
 
--- A compact chart per application in psql: one character per time bucket,
--- height relative to the application's own peak in the window.
-CREATE FUNCTION lifeguard.history_chart(since interval DEFAULT '1 hour', width integer DEFAULT 60)
-RETURNS TABLE (application_name text, peak integer, now integer, chart text)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-#variable_conflict use_column
-BEGIN
-    IF since IS NULL OR since <= interval '0' THEN
-        RAISE EXCEPTION 'chart period must be a positive interval'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF width IS NULL OR width < 1 OR width > 1000 THEN
-        RAISE EXCEPTION 'chart width must be between 1 and 1000 characters'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    RETURN QUERY
-    WITH b AS (
-        SELECT h.application_name,
-               least(width - 1, floor(extract(epoch FROM (h.at - (now() - since)))
-                                       / extract(epoch FROM since) * width)::int) AS bucket,
-               max(h.connections) AS c
-          FROM lifeguard.pool_history h
-         WHERE h.at > now() - since
-         GROUP BY 1, 2
-    ), m AS (
-        SELECT b.application_name, max(b.c) AS peak FROM b GROUP BY 1
-    )
-    SELECT m.application_name, m.peak,
-           (SELECT b2.c FROM b b2 WHERE b2.application_name = m.application_name
-             ORDER BY b2.bucket DESC LIMIT 1),
-           string_agg(CASE WHEN b.c IS NULL THEN ' '
-                           WHEN m.peak = 0 THEN '_'
-                           ELSE substr('▁▂▃▄▅▆▇█', 1 + (b.c * 7 / m.peak), 1) END,
-                      '' ORDER BY g.i)
-      FROM m
-     CROSS JOIN generate_series(0, width - 1) AS g(i)
-      LEFT JOIN b ON b.application_name = m.application_name AND b.bucket = g.i
-     GROUP BY m.application_name, m.peak
-     ORDER BY m.application_name;
-END
-$$;
-
-COMMENT ON FUNCTION lifeguard.history_chart(interval, integer) IS
-    'Connections over time per application as a text chart (one character per bucket, scaled to the application''s peak).';
-
 -- Pool sizing advice.  See README, "Pool advice", for each rule.
 CREATE VIEW lifeguard.pool_advice AS
 WITH win AS (
@@ -332,16 +285,14 @@ REVOKE ALL ON lifeguard.event_log, lifeguard.pool_history_log FROM PUBLIC;
 REVOKE ALL ON FUNCTION lifeguard.recycle(integer, integer),
                        lifeguard.recycle_application(text, boolean),
                        lifeguard.recent_events(), lifeguard.recent_samples(),
-                       lifeguard.alerts(), lifeguard.history_chart(interval, integer),
-                       lifeguard.health()
+                       lifeguard.alerts(), lifeguard.health()
     FROM PUBLIC;
 GRANT SELECT ON lifeguard.events, lifeguard.alerts, lifeguard.pool_history,
                 lifeguard.pool_advice, lifeguard.metrics,
                 lifeguard.event_log, lifeguard.pool_history_log
     TO pg_monitor, lifeguard_admin;
 GRANT EXECUTE ON FUNCTION lifeguard.recent_events(), lifeguard.recent_samples(),
-                          lifeguard.alerts(), lifeguard.history_chart(interval, integer),
-                          lifeguard.health()
+                          lifeguard.alerts(), lifeguard.health()
     TO pg_monitor, lifeguard_admin;
 -- the permission check is in the function itself, as in pg_terminate_backend
 GRANT EXECUTE ON FUNCTION lifeguard.recycle(integer, integer),

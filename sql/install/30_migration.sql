@@ -2,18 +2,6 @@
 -- Schema snapshot, fingerprint and diff
 --------------------------------------------------------------------------
 
--- Privileges as a sorted text array, with NULL (never granted or revoked)
--- replaced by the object kind's default, so a GRANT followed by the
--- matching REVOKE compares equal to never having granted.
-CREATE FUNCTION lifeguard._acl(acl aclitem[], kind "char", owner oid)
-RETURNS jsonb
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT jsonb_agg(a::text ORDER BY a::text COLLATE "C")
-      FROM unnest(coalesce(acl, acldefault(kind, owner))) AS a
-$$;
-
 -- A name-based description of every object in the given schemas (default:
 -- every non-system schema), as {"format": 1, "objects": {"<type> <name>":
 -- {attribute: value}}}.  Nothing in it is an OID, so dropping and
@@ -97,6 +85,5 @@ $$;
 COMMENT ON FUNCTION lifeguard.schema_diff(jsonb, jsonb) IS
     'Every difference between two schema snapshots: one row per object only on one side (attribute NULL) and per changed attribute; no rows when equal.';
 
-GRANT EXECUTE ON FUNCTION lifeguard._acl(aclitem[], "char", oid),
-    lifeguard.schema_snapshot(text[]), lifeguard.schema_fingerprint(text[]),
+GRANT EXECUTE ON FUNCTION lifeguard.schema_snapshot(text[]), lifeguard.schema_fingerprint(text[]),
     lifeguard.schema_diff(jsonb, jsonb) TO PUBLIC;
