@@ -796,13 +796,37 @@ lg_report_sequences(LgCheck *c, Datum before, Datum after)
 	}
 }
 
+/*
+ * Report every statement of a script that cannot run in a transaction
+ * block; true when there was one.
+ */
+static bool
+lg_refuse_not_transactional(LgCheck *c, const char *step, List *stmts)
+{
+	bool		refused = false;
+	ListCell   *lc;
+
+	foreach(lc, stmts)
+	{
+		LgStmt	   *s = lfirst(lc);
+		const char *why = lg_not_transactional(s->parsetree);
+
+		if (why)
+		{
+			lg_find(c, step, s->no, "error", "not_transactional", NULL,
+					"%s cannot run inside a transaction block, so it cannot be checked: %s", why, s->sql);
+			refused = true;
+		}
+	}
+	return refused;
+}
+
 static void
 lg_check(LgCheck *c, const char *up, const char *down)
 {
 	List	   *up_stmts = NIL,
 			   *down_stmts = NIL;
 	bool		refused = false;
-	ListCell   *lc;
 	Datum		snap0,
 				snap2;
 
@@ -811,30 +835,8 @@ lg_check(LgCheck *c, const char *up, const char *down)
 		!lg_split_script(c, "down", down, &down_stmts))
 		return;
 
-	foreach(lc, up_stmts)
-	{
-		LgStmt	   *s = lfirst(lc);
-		const char *why = lg_not_transactional(s->parsetree);
-
-		if (why)
-		{
-			lg_find(c, "up", s->no, "error", "not_transactional", NULL,
-					"%s cannot run inside a transaction block, so it cannot be checked: %s", why, s->sql);
-			refused = true;
-		}
-	}
-	foreach(lc, down_stmts)
-	{
-		LgStmt	   *s = lfirst(lc);
-		const char *why = lg_not_transactional(s->parsetree);
-
-		if (why)
-		{
-			lg_find(c, "down", s->no, "error", "not_transactional", NULL,
-					"%s cannot run inside a transaction block, so it cannot be checked: %s", why, s->sql);
-			refused = true;
-		}
-	}
+	refused = lg_refuse_not_transactional(c, "up", up_stmts);
+	refused |= lg_refuse_not_transactional(c, "down", down_stmts);
 	if (refused)
 		return;
 

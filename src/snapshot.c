@@ -32,6 +32,7 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_attrdef.h"
@@ -110,6 +111,9 @@ typedef struct SnapRel
 	HeapTuple  *attbynum;		/* attrs indexed by attnum */
 	int			maxattnum;
 	List	   *parents;		/* pg_inherits parents, as OIDs */
+	bool		identity;		/* a sequence owned by an identity column */
+	Oid			owner_rel;		/* a sequence's OWNED BY column, if any */
+	int16		owner_att;
 } SnapRel;
 
 typedef struct ObjKey
@@ -125,11 +129,10 @@ typedef struct ObjText			/* pg_description and pg_attrdef entries */
 	char	   *text;
 } ObjText;
 
-typedef struct ObjOid			/* dependency targets: key -> one OID */
+typedef struct ObjOid			/* identity columns: key -> their sequence */
 {
 	ObjKey		key;
 	Oid			oid;
-	int32		subid;
 } ObjOid;
 
 typedef struct Snap
@@ -142,8 +145,6 @@ typedef struct Snap
 	HTAB	   *comments;		/* ObjKey -> description */
 	HTAB	   *defaults;		/* ObjKey(pg_class, relid, attnum) -> adbin */
 	HTAB	   *identity_seq;	/* ObjKey(pg_class, relid, attnum) -> sequence */
-	HTAB	   *owned_by;		/* ObjKey(pg_class, sequence, 0) -> relid.attnum */
-	HTAB	   *internal;		/* ObjKey(pg_class, relid, 0): internally owned */
 	HTAB	   *conname_by_index;	/* ObjKey(pg_class, indexid, 0) -> constraint */
 	HTAB	   *enum_labels;	/* ObjKey(pg_type, typid, 0) -> EnumLabels */
 	HTAB	   *index_by_oid;	/* index OID -> pg_index tuple */
@@ -664,41 +665,52 @@ scan_eq(Relation rel, Oid indexid, AttrNumber attno, Oid value, ScanKey key)
 static void
 read_namespaces(Snap *s, ArrayType *schemas)
 {
-	Relation	rel = table_open(NamespaceRelationId, AccessShareLock);
-	SysScanDesc scan = scan_catalog(rel);
+	Relation	rel;
+	SysScanDesc scan;
 	HeapTuple	tup;
-	Datum	   *names = NULL;
-	bool	   *nulls = NULL;
+	Datum	   *names;
+	bool	   *nulls;
 	int			nnames = 0;
+	Oid		   *wanted = NULL;
 
-	s->nsp_desc = CreateTupleDescCopy(RelationGetDescr(rel));
+	/* every schema named must exist */
 	if (schemas)
 	{
 		deconstruct_array(schemas, TEXTOID, -1, false, TYPALIGN_INT, &names, &nulls, &nnames);
+		wanted = palloc(sizeof(Oid) * (nnames + 1));
 		for (int i = 0; i < nnames; i++)
+		{
+			char	   *name;
+
 			if (nulls[i])
 				ereport(ERROR,
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						 errmsg("schema names must not be null"),
 						 errhint("Pass existing schema names, or NULL for every non-system schema.")));
+			name = TextDatumGetCString(names[i]);
+			wanted[i] = get_namespace_oid(name, true);
+			if (!OidIsValid(wanted[i]))
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_SCHEMA),
+						 errmsg("schema \"%s\" does not exist", name),
+						 errhint("Pass existing schema names, or NULL for every non-system schema.")));
+		}
 	}
 
+	rel = table_open(NamespaceRelationId, AccessShareLock);
+	s->nsp_desc = CreateTupleDescCopy(RelationGetDescr(rel));
+	scan = scan_catalog(rel);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Form_pg_namespace f = (Form_pg_namespace) GETSTRUCT(tup);
 		const char *name = NameStr(f->nspname);
 		bool		selected = false;
-		bool		found;
 		SnapNsp    *n;
 
 		if (schemas)
 		{
 			for (int i = 0; i < nnames && !selected; i++)
-			{
-				char	   *want = TextDatumGetCString(names[i]);
-
-				selected = strcmp(want, name) == 0;
-			}
+				selected = (wanted[i] == f->oid);
 		}
 		else
 			selected = strcmp(name, "pg_catalog") != 0 &&
@@ -707,7 +719,7 @@ read_namespaces(Snap *s, ArrayType *schemas)
 				strncmp(name, "pg_toast", 8) != 0 &&
 				strncmp(name, "pg_temp_", 8) != 0;
 
-		n = hash_search(s->nsps, &f->oid, HASH_ENTER, &found);
+		n = hash_search(s->nsps, &f->oid, HASH_ENTER, NULL);
 		n->selected = selected;
 		n->name = pstrdup(name);
 		n->qname = (char *) quote_identifier(n->name);
@@ -718,25 +730,6 @@ read_namespaces(Snap *s, ArrayType *schemas)
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
-
-	/* every schema named must exist */
-	for (int i = 0; i < nnames; i++)
-	{
-		char	   *want = TextDatumGetCString(names[i]);
-		HASH_SEQ_STATUS hs;
-		SnapNsp    *n;
-		bool		found = false;
-
-		hash_seq_init(&hs, s->nsps);
-		while ((n = hash_seq_search(&hs)) != NULL)
-			if (strcmp(n->name, want) == 0)
-				found = true;
-		if (!found)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_SCHEMA),
-					 errmsg("schema \"%s\" does not exist", want),
-					 errhint("Pass existing schema names, or NULL for every non-system schema.")));
-	}
 }
 
 /* Extension members: only left out of a snapshot of every schema. */
@@ -804,25 +797,17 @@ read_sequence_owners(Snap *s)
 				continue;
 			if (d->deptype == DEPENDENCY_INTERNAL)
 			{
-				if (d->objsubid == 0)
-				{
-					k = objkey(RelationRelationId, d->objid, 0);
-					hash_search(s->internal, &k, HASH_ENTER, NULL);
-				}
+				r->identity = true;
 				k = objkey(RelationRelationId, d->refobjid, d->refobjsubid);
 				e = hash_search(s->identity_seq, &k, HASH_ENTER, &found);
 				if (!found)
 					e->oid = d->objid;
 			}
-			else if (d->deptype == DEPENDENCY_AUTO && d->refobjsubid > 0)
+			else if (d->deptype == DEPENDENCY_AUTO && d->refobjsubid > 0 &&
+					 !OidIsValid(r->owner_rel))
 			{
-				k = objkey(RelationRelationId, d->objid, 0);
-				e = hash_search(s->owned_by, &k, HASH_ENTER, &found);
-				if (!found)
-				{
-					e->oid = d->refobjid;
-					e->subid = d->refobjsubid;
-				}
+				r->owner_rel = d->refobjid;
+				r->owner_att = d->refobjsubid;
 			}
 		}
 		systable_endscan(scan);
@@ -1598,13 +1583,11 @@ static void
 describe_sequence(Snap *s, SnapRel *r)
 {
 	Form_pg_class f = (Form_pg_class) GETSTRUCT(r->tuple);
-	ObjKey		k = objkey(RelationRelationId, r->oid, 0);
 	HeapTuple	st;
 	Form_pg_sequence q;
-	ObjOid	   *owner;
 
 	/* identity sequences are described by their column */
-	if (hash_search(s->internal, &k, HASH_FIND, NULL) != NULL)
+	if (r->identity)
 		return;
 	st = SearchSysCache1(SEQRELID, ObjectIdGetDatum(r->oid));
 	if (!HeapTupleIsValid(st))
@@ -1621,11 +1604,10 @@ describe_sequence(Snap *s, SnapRel *r)
 	ReleaseSysCache(st);
 	if (f->relpersistence == RELPERSISTENCE_UNLOGGED)
 		j_str(s, "persistence", "unlogged");
-	owner = hash_search(s->owned_by, &k, HASH_FIND, NULL);
-	if (owner)
+	if (OidIsValid(r->owner_rel))
 	{
-		const char *col = attname_of(s, owner->oid, owner->subid);
-		char	   *tab = rel_qname(s, owner->oid);
+		const char *col = attname_of(s, r->owner_rel, r->owner_att);
+		char	   *tab = rel_qname(s, r->owner_rel);
 
 		if (col && tab)
 			j_str(s, "owned_by", psprintf("%s.%s", tab, quote_identifier(col)));
@@ -2234,8 +2216,6 @@ lg_schema_snapshot(PG_FUNCTION_ARGS)
 	s->comments = objhash("snapshot comments", sizeof(ObjText));
 	s->defaults = objhash("snapshot defaults", sizeof(ObjText));
 	s->identity_seq = objhash("snapshot identity sequences", sizeof(ObjOid));
-	s->owned_by = objhash("snapshot sequence owners", sizeof(ObjOid));
-	s->internal = objhash("snapshot internal relations", sizeof(ObjKey));
 	s->conname_by_index = objhash("snapshot index constraints", sizeof(ObjText));
 	s->enum_labels = objhash("snapshot enum labels", sizeof(EnumLabels));
 	ctl.entrysize = sizeof(IndexEntry);

@@ -164,7 +164,6 @@ typedef struct LgXactCount
 } LgXactCount;
 
 static HTAB *lg_xact_counts = NULL;	/* per-transaction counts */
-static long lg_xact_nused = 0;
 static MemoryContext lg_xact_text_cxt = NULL;
 
 /*---- Saved hook values ----*/
@@ -459,7 +458,6 @@ lg_count_statement(QueryDesc *queryDesc)
 	{
 		c->count = 0;
 		c->text = NULL;
-		lg_xact_nused++;
 	}
 	c->count++;
 	if (c->count == lg_n_plus_one_threshold && c->text == NULL &&
@@ -487,7 +485,7 @@ lg_flush_xact_counts(bool record)
 	TimestampTz now = 0;
 	LgNpoKey	key;
 
-	if (lg_xact_nused == 0)
+	if (lg_xact_counts == NULL || hash_get_num_entries(lg_xact_counts) == 0)
 		return;
 
 	hash_seq_init(&seq, lg_xact_counts);
@@ -532,7 +530,6 @@ lg_flush_xact_counts(bool record)
 	}
 	if (locked)
 		LWLockRelease(lg_wl->lock);
-	lg_xact_nused = 0;
 	MemoryContextReset(lg_xact_text_cxt);
 }
 
@@ -1055,6 +1052,40 @@ lg_check_workload_ready(void)
 }
 
 /*
+ * A local copy of every entry of a shared table, taken under the shared
+ * lock; the copy is allocated before the lock is taken, so entries added
+ * in between are left for the next call.
+ */
+static void *
+lg_copy_entries(HTAB *hash, Size entrysize, long *n)
+{
+	HASH_SEQ_STATUS seq;
+	char	   *copy;
+	void	   *e;
+	long		cap;
+
+	LWLockAcquire(lg_wl->lock, LW_SHARED);
+	cap = hash_get_num_entries(hash);
+	LWLockRelease(lg_wl->lock);
+	copy = palloc(entrysize * (cap + 1));
+
+	*n = 0;
+	LWLockAcquire(lg_wl->lock, LW_SHARED);
+	hash_seq_init(&seq, hash);
+	while ((e = hash_seq_search(&seq)) != NULL)
+	{
+		if (*n >= cap)
+		{
+			hash_seq_term(&seq);
+			break;
+		}
+		memcpy(copy + entrysize * (*n)++, e, entrysize);
+	}
+	LWLockRelease(lg_wl->lock);
+	return copy;
+}
+
+/*
  * lifeguard.predicate_stats(): one row per tracked predicate (raw OIDs;
  * the view resolves names in the current database).
  */
@@ -1062,32 +1093,14 @@ Datum
 lifeguard_predicate_stats(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	HASH_SEQ_STATUS seq;
 	LgPredEntry *e;
 	LgPredEntry *copy;
-	long		n = 0,
-				cap;
+	long		n;
 
 	lg_check_workload_ready();
 	InitMaterializedSRF(fcinfo, 0);
 
-	LWLockAcquire(lg_wl->lock, LW_SHARED);
-	cap = hash_get_num_entries(lg_pred_hash);
-	LWLockRelease(lg_wl->lock);
-	copy = palloc(sizeof(LgPredEntry) * (cap + 1));
-
-	LWLockAcquire(lg_wl->lock, LW_SHARED);
-	hash_seq_init(&seq, lg_pred_hash);
-	while ((e = hash_seq_search(&seq)) != NULL)
-	{
-		if (n >= cap)
-		{
-			hash_seq_term(&seq);
-			break;
-		}
-		copy[n++] = *e;
-	}
-	LWLockRelease(lg_wl->lock);
+	copy = lg_copy_entries(lg_pred_hash, sizeof(LgPredEntry), &n);
 
 	for (long i = 0; i < n; i++)
 	{
@@ -1118,32 +1131,14 @@ Datum
 lifeguard_workload_queries(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	HASH_SEQ_STATUS seq;
 	LgQueryEntry *e;
 	LgQueryEntry *copy;
-	long		n = 0,
-				cap;
+	long		n;
 
 	lg_check_workload_ready();
 	InitMaterializedSRF(fcinfo, 0);
 
-	LWLockAcquire(lg_wl->lock, LW_SHARED);
-	cap = hash_get_num_entries(lg_query_hash);
-	LWLockRelease(lg_wl->lock);
-	copy = palloc(sizeof(LgQueryEntry) * (cap + 1));
-
-	LWLockAcquire(lg_wl->lock, LW_SHARED);
-	hash_seq_init(&seq, lg_query_hash);
-	while ((e = hash_seq_search(&seq)) != NULL)
-	{
-		if (n >= cap)
-		{
-			hash_seq_term(&seq);
-			break;
-		}
-		copy[n++] = *e;
-	}
-	LWLockRelease(lg_wl->lock);
+	copy = lg_copy_entries(lg_query_hash, sizeof(LgQueryEntry), &n);
 
 	for (long i = 0; i < n; i++)
 	{
@@ -1172,32 +1167,14 @@ Datum
 lifeguard_n_plus_one(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	HASH_SEQ_STATUS seq;
 	LgNpoEntry *e;
 	LgNpoEntry *copy;
-	long		n = 0,
-				cap;
+	long		n;
 
 	lg_check_workload_ready();
 	InitMaterializedSRF(fcinfo, 0);
 
-	LWLockAcquire(lg_wl->lock, LW_SHARED);
-	cap = hash_get_num_entries(lg_npo_hash);
-	LWLockRelease(lg_wl->lock);
-	copy = palloc(sizeof(LgNpoEntry) * (cap + 1));
-
-	LWLockAcquire(lg_wl->lock, LW_SHARED);
-	hash_seq_init(&seq, lg_npo_hash);
-	while ((e = hash_seq_search(&seq)) != NULL)
-	{
-		if (n >= cap)
-		{
-			hash_seq_term(&seq);
-			break;
-		}
-		copy[n++] = *e;
-	}
-	LWLockRelease(lg_wl->lock);
+	copy = lg_copy_entries(lg_npo_hash, sizeof(LgNpoEntry), &n);
 
 	for (long i = 0; i < n; i++)
 	{
