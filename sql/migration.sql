@@ -146,6 +146,10 @@ SELECT split_part(k, ' ', 1) AS object_type, count(*)
  GROUP BY 1 ORDER BY 1;
 SELECT jsonb_pretty(lifeguard.schema_snapshot(ARRAY['mig']) -> 'objects' -> 'column mig.account.email');
 SELECT jsonb_pretty(lifeguard.schema_snapshot(ARRAY['mig']) -> 'objects' -> 'table mig.account');
+-- a TOAST table's options are its table's
+ALTER TABLE account SET (toast.autovacuum_enabled = false);
+SELECT * FROM lifeguard.schema_diff(:'s0', lifeguard.schema_snapshot(ARRAY['mig']));
+ALTER TABLE account RESET (toast.autovacuum_enabled);
 -- the snapshot writes keys and plain one-column indexes itself: every
 -- definition must read exactly as PostgreSQL's own deparsers put it
 CREATE SCHEMA "Snap Defs";
@@ -186,6 +190,16 @@ SELECT split_part(o.key, ' ', 1) AS kind, count(*) AS compared,
          ON o.key = format('index %I.%I.%I', inn.nspname, it.relname, i.relname)
  WHERE o.key ~ '^(constraint|index) '
  GROUP BY 1 ORDER BY 1;
+-- the snapshot's jsonb is assembled from each object's own: it must be
+-- the very value jsonb makes of its text (key order, the offsets stored
+-- at every 32nd entry, lookups by key)
+SELECT s = (s::text)::jsonb AS same_as_parsed, s -> 'format' AS format,
+       (SELECT count(*) FROM jsonb_object_keys(s -> 'objects')) > 2 * 32 AS past_two_strides,
+       (SELECT count(*) FROM jsonb_each(s -> 'objects') AS o
+         WHERE s -> 'objects' -> o.key IS DISTINCT FROM o.value) AS lookups_wrong
+  FROM lifeguard.schema_snapshot(ARRAY['Snap Defs', 'mig']) AS s;
+SELECT lifeguard.schema_snapshot('{}') AS nothing_selected,
+       lifeguard.schema_snapshot('{}') = '{"format": 1, "objects": {}}' AS equal;
 SET search_path = mig, public;
 DROP SCHEMA "Snap Defs" CASCADE;
 -- schema lifeguard and extension members (dblink) are not in the default snapshot

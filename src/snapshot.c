@@ -104,8 +104,9 @@ typedef struct SnapRel
 	Oid			nspoid;
 	char		relkind;
 	bool		selected;		/* described: a table, view or sequence */
-	NameData	relname;
+	const char *relname;
 	HeapTuple	tuple;			/* rows in selected schemas only */
+	HeapTuple	toast_options;	/* a TOAST table's row, if it has reloptions */
 	char	   *qname;			/* "schema.name", quoted; same rows */
 	List	   *attrs;			/* pg_attribute tuples, attnum > 0, by attnum */
 	HeapTuple  *attbynum;		/* attrs indexed by attnum */
@@ -135,9 +136,18 @@ typedef struct ObjOid			/* identity columns: key -> their sequence */
 	Oid			oid;
 } ObjOid;
 
+/* One object of the map, converted to jsonb as soon as it is complete. */
+typedef struct SnapEntry
+{
+	char	   *key;			/* "<type> <name>" */
+	int			keylen;
+	int			order;			/* creation order: of two equal keys the later wins */
+	char	   *container;		/* its jsonb container (a jsonb datum's VARDATA) */
+	uint32		size;
+} SnapEntry;
+
 typedef struct Snap
 {
-	lg_jsonb_state js;
 	bool		all;			/* schemas IS NULL: leave extension members out */
 	HTAB	   *nsps;
 	HTAB	   *rels;
@@ -163,7 +173,15 @@ typedef struct Snap
 	Oid			min_oid;		/* no object described has a lower OID */
 	MemoryContext work;			/* everything that lives until the end */
 	MemoryContext tmp;			/* one object's temporaries */
-	char	   *arena;			/* strings pushed into the jsonb */
+	MemoryContext objcxt;		/* the open object's jsonb tree */
+	lg_jsonb_state obj;			/* the open object */
+	bool		in_object;
+	char	   *key;			/* the open object's key in the map */
+	int			keylen;
+	SnapEntry  *entries;		/* the objects done, in order of creation */
+	int			nentries;
+	int			maxentries;
+	char	   *arena;			/* keys and containers of the objects done */
 	Size		arena_left;
 	Numeric		small[SMALL_NUMERICS];	/* 0 .. SMALL_NUMERICS - 1, made once */
 } Snap;
@@ -215,33 +233,81 @@ typedef struct EnumLabel
 
 /*---- jsonb output ----*/
 
-/* A copy of a string that lives until the jsonb is built. */
+/*
+ * The map holds one entry per object, thousands of them for a real
+ * schema.  Built as one JsonbValue tree, it would take about 800 bytes of
+ * fresh memory per object (pair arrays grown by doubling), megabytes that
+ * a new session pays for page by page.  So each object is built as its
+ * own small tree in objcxt, converted to jsonb at j_end, and only that
+ * binary form is kept; assemble_snapshot() writes the map around them.
+ */
+
+/* Memory that lives until the end, MAXALIGNed, without per-chunk overhead. */
+static char *
+arena_alloc(Snap *s, Size size)
+{
+	char	   *p;
+
+	size = MAXALIGN(size);
+	if (size > s->arena_left)
+	{
+		Size		block = Max(ARENA_BLOCK, size);
+
+		s->arena = MemoryContextAlloc(s->work, block);
+		s->arena_left = block;
+	}
+	p = s->arena;
+	s->arena += size;
+	s->arena_left -= size;
+	return p;
+}
+
+/* A copy of a string that lives until the end. */
+static char *
+keep_long(Snap *s, const char *str)
+{
+	Size		len = strlen(str);
+	char	   *copy = arena_alloc(s, len + 1);
+
+	memcpy(copy, str, len + 1);
+	return copy;
+}
+
+/*
+ * heap_copytuple() into the arena: catalog rows are read by the thousand,
+ * and palloc would round each up to a power of two.
+ */
+static HeapTuple
+keep_tuple(Snap *s, HeapTuple tup)
+{
+	HeapTuple	copy = (HeapTuple) arena_alloc(s, HEAPTUPLESIZE + tup->t_len);
+
+	copy->t_len = tup->t_len;
+	copy->t_self = tup->t_self;
+	copy->t_tableOid = tup->t_tableOid;
+	copy->t_data = (HeapTupleHeader) ((char *) copy + HEAPTUPLESIZE);
+	memcpy(copy->t_data, tup->t_data, tup->t_len);
+	return copy;
+}
+
+/* A copy of a string that lives until the open object is converted. */
 static char *
 keep(Snap *s, const char *str, int len)
 {
-	char	   *copy;
+	char	   *copy = MemoryContextAlloc(s->objcxt, len + 1);
 
-	if ((Size) len + 1 > s->arena_left)
-	{
-		Size		size = Max(ARENA_BLOCK, (Size) len + 1);
-
-		s->arena = MemoryContextAlloc(s->work, size);
-		s->arena_left = size;
-	}
-	copy = s->arena;
 	memcpy(copy, str, len);
 	copy[len] = '\0';
-	s->arena += len + 1;
-	s->arena_left -= len + 1;
 	return copy;
 }
 
 static void
 j_push(Snap *s, JsonbIteratorToken tok, JsonbValue *v)
 {
-	MemoryContext old = MemoryContextSwitchTo(s->work);
+	MemoryContext old = MemoryContextSwitchTo(s->objcxt);
 
-	lg_jsonb_push(&s->js, tok, v);
+	Assert(s->in_object);
+	lg_jsonb_push(&s->obj, tok, v);
 	MemoryContextSwitchTo(old);
 }
 
@@ -253,7 +319,7 @@ j_numeric(Snap *s, int64 val)
 
 	if (val >= 0 && val < SMALL_NUMERICS && s->small[val] != NULL)
 		return s->small[val];
-	old = MemoryContextSwitchTo(s->work);
+	old = MemoryContextSwitchTo(val >= 0 && val < SMALL_NUMERICS ? s->work : s->objcxt);
 	n = int64_to_numeric(val);
 	MemoryContextSwitchTo(old);
 	if (val >= 0 && val < SMALL_NUMERICS)
@@ -288,17 +354,59 @@ j_push_string(Snap *s, JsonbIteratorToken tok, const char *val)
 	j_push(s, tok, &v);
 }
 
+/* Open the object "<kind> <name>" of the map. */
 static void
 j_begin(Snap *s, const char *kind, const char *name)
 {
-	j_push_key(s, psprintf("%s %s", kind, name));
+	int			kindlen = strlen(kind);
+	int			namelen = strlen(name);
+
+	Assert(!s->in_object);
+	s->keylen = kindlen + 1 + namelen;
+	s->key = arena_alloc(s, s->keylen);
+	memcpy(s->key, kind, kindlen);
+	s->key[kindlen] = ' ';
+	memcpy(s->key + kindlen + 1, name, namelen);
+	memset(&s->obj, 0, sizeof(s->obj));
+	s->in_object = true;
 	j_push(s, WJB_BEGIN_OBJECT, NULL);
 }
 
+/* Close the open object: keep its jsonb container, drop its tree. */
 static void
 j_end(Snap *s)
 {
+	MemoryContext old;
+	Jsonb	   *jb;
+	SnapEntry  *e;
+
 	j_push(s, WJB_END_OBJECT, NULL);
+	old = MemoryContextSwitchTo(s->objcxt);
+	jb = JsonbValueToJsonb(lg_jsonb_result(&s->obj));
+	MemoryContextSwitchTo(old);
+
+	if (s->nentries == s->maxentries)
+	{
+		s->maxentries = Max(1024, s->maxentries * 2);
+		if ((Size) s->maxentries > JB_CMASK)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("schema snapshot has too many objects"),
+					 errdetail("A jsonb object holds at most %d pairs.", JB_CMASK)));
+		s->entries = s->entries == NULL
+			? MemoryContextAlloc(s->work, sizeof(SnapEntry) * s->maxentries)
+			: repalloc(s->entries, sizeof(SnapEntry) * s->maxentries);
+	}
+	e = &s->entries[s->nentries];
+	e->key = s->key;
+	e->keylen = s->keylen;
+	e->order = s->nentries++;
+	e->size = VARSIZE(jb) - VARHDRSZ;
+	e->container = arena_alloc(s, e->size);
+	memcpy(e->container, VARDATA(jb), e->size);
+
+	s->in_object = false;
+	MemoryContextReset(s->objcxt);
 }
 
 /* An attribute with a string value; NULL leaves the attribute out. */
@@ -343,7 +451,7 @@ j_float4(Snap *s, const char *key, float4 val)
 
 	j_push_key(s, key);
 	v.type = jbvNumeric;
-	old = MemoryContextSwitchTo(s->work);
+	old = MemoryContextSwitchTo(s->objcxt);
 	v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(txt),
 														ObjectIdGetDatum(InvalidOid),
 														Int32GetDatum(-1)));
@@ -474,7 +582,7 @@ rel_qname(Snap *s, Oid relid)
 	if (r->qname)
 		return r->qname;
 	n = nsp_of(s, r->nspoid);
-	return psprintf("%s.%s", n ? n->qname : "?", quote_identifier(NameStr(r->relname)));
+	return psprintf("%s.%s", n ? n->qname : "?", quote_identifier(r->relname));
 }
 
 static int
@@ -723,7 +831,7 @@ read_namespaces(Snap *s, ArrayType *schemas)
 		n->selected = selected;
 		n->name = pstrdup(name);
 		n->qname = (char *) quote_identifier(n->name);
-		n->tuple = selected ? heap_copytuple(tup) : NULL;
+		n->tuple = selected ? keep_tuple(s, tup) : NULL;
 		/* a system schema (public aside, which initdb leaves empty) */
 		if (selected && f->oid < FirstNormalObjectId && f->oid != PG_PUBLIC_NAMESPACE)
 			s->min_oid = InvalidOid;
@@ -836,10 +944,16 @@ read_classes(Snap *s)
 		memset(((char *) r) + sizeof(Oid), 0, sizeof(SnapRel) - sizeof(Oid));
 		r->nspoid = f->relnamespace;
 		r->relkind = f->relkind;
-		r->relname = f->relname;
 		if (n == NULL || !n->selected)
+		{
+			r->relname = keep_long(s, NameStr(f->relname));
+			if (f->relkind == RELKIND_TOASTVALUE &&
+				!heap_attisnull(tup, Anum_pg_class_reloptions, s->class_desc))
+				r->toast_options = keep_tuple(s, tup);
 			continue;
-		r->tuple = heap_copytuple(tup);
+		}
+		r->tuple = keep_tuple(s, tup);
+		r->relname = NameStr(((Form_pg_class) GETSTRUCT(r->tuple))->relname);
 		r->qname = psprintf("%s.%s", n->qname, quote_identifier(NameStr(f->relname)));
 		if (strchr("rpfvmS", f->relkind) != NULL &&
 			!is_extension_member(s, RelationRelationId, f->oid))
@@ -884,7 +998,7 @@ read_attributes(Snap *s)
 		}
 		if (r == NULL || r->tuple == NULL)
 			continue;
-		r->attrs = lappend(r->attrs, heap_copytuple(tup));
+		r->attrs = lappend(r->attrs, keep_tuple(s, tup));
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -1001,7 +1115,7 @@ read_constraints(Snap *s)
 
 			if (r == NULL || !r->selected)
 				continue;
-			s->constraints = lappend(s->constraints, heap_copytuple(tup));
+			s->constraints = lappend(s->constraints, keep_tuple(s, tup));
 			if (OidIsValid(f->conindid) &&
 				(f->contype == CONSTRAINT_PRIMARY || f->contype == CONSTRAINT_UNIQUE ||
 				 f->contype == CONSTRAINT_EXCLUSION))
@@ -1017,7 +1131,7 @@ read_constraints(Snap *s)
 			SnapNsp    *n = nsp_of(s, f->connamespace);
 
 			if (n && n->selected)
-				s->domain_constraints = lappend(s->domain_constraints, heap_copytuple(tup));
+				s->domain_constraints = lappend(s->domain_constraints, keep_tuple(s, tup));
 		}
 	}
 	systable_endscan(scan);
@@ -1042,7 +1156,7 @@ read_indexes(Snap *s)
 		if (r == NULL || !r->selected)
 			continue;
 		e = hash_search(s->index_by_oid, &f->indexrelid, HASH_ENTER, NULL);
-		e->tuple = heap_copytuple(tup);
+		e->tuple = keep_tuple(s, tup);
 		s->indexes = lappend(s->indexes, e->tuple);
 	}
 	systable_endscan(scan);
@@ -1106,6 +1220,14 @@ describe_table(Snap *s, SnapRel *r)
 	if (f->relpersistence == RELPERSISTENCE_UNLOGGED)
 		j_str(s, "persistence", "unlogged");
 	j_text_array(s, "options", r->tuple, Anum_pg_class_reloptions, s->class_desc);
+	if (OidIsValid(f->reltoastrelid))
+	{
+		SnapRel    *toast = rel_of(s, f->reltoastrelid);
+
+		if (toast && toast->toast_options)
+			j_text_array(s, "toast_options", toast->toast_options, Anum_pg_class_reloptions,
+						 s->class_desc);
+	}
 	if (f->relrowsecurity)
 		j_bool(s, "row_security", true);
 	if (f->relforcerowsecurity)
@@ -2185,6 +2307,170 @@ describe_publications(Snap *s)
 
 /*---- the SQL function ----*/
 
+/*---- the snapshot's jsonb ----*/
+
+/*
+ * jsonb's binary format, as utils/jsonb.h describes it: a container is a
+ * header word (count and flags), a JEntry per key and then per value, the
+ * keys' bytes, then the values'.  Containers and numerics start on a 4-byte
+ * boundary, and the padding counts in their length; every
+ * JB_OFFSET_STRIDE'th JEntry holds the end offset instead of the length.
+ * Object keys are unique and sorted, shorter first, then bytewise.  An
+ * object's container is the same bytes wherever it sits, as long as it
+ * starts 4-byte aligned, so the containers made by j_end are copied as is.
+ */
+typedef struct ObjectWriter
+{
+	int			jentries;		/* buffer offset of the JEntry array */
+	int			next;			/* the JEntry to set next */
+	uint32		total;			/* bytes of keys and values so far */
+	int			value_start;	/* buffer offset of the open value */
+} ObjectWriter;
+
+static void
+pad_to_int(StringInfo buf)
+{
+	int			pad = INTALIGN(buf->len) - buf->len;
+
+	enlargeStringInfo(buf, pad);
+	memset(buf->data + buf->len, 0, pad);
+	buf->len += pad;
+}
+
+static void
+ow_entry(ObjectWriter *w, StringInfo buf, uint32 type, uint32 len)
+{
+	JEntry		e;
+
+	w->total += len;
+	if (w->total > JENTRY_OFFLENMASK)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("total size of jsonb object elements exceeds the maximum of %d bytes",
+						JENTRY_OFFLENMASK)));
+	if (w->next % JB_OFFSET_STRIDE == 0)
+		e = type | JENTRY_HAS_OFF | w->total;
+	else
+		e = type | len;
+	memcpy(buf->data + w->jentries + w->next * sizeof(JEntry), &e, sizeof(JEntry));
+	w->next++;
+}
+
+/* Start an object of npairs pairs; then come its keys, then its values. */
+static void
+ow_begin(ObjectWriter *w, StringInfo buf, int npairs)
+{
+	uint32		header = npairs | JB_FOBJECT;
+
+	pad_to_int(buf);
+	appendBinaryStringInfo(buf, (char *) &header, sizeof(header));
+	w->jentries = buf->len;
+	w->next = 0;
+	w->total = 0;
+	enlargeStringInfo(buf, sizeof(JEntry) * npairs * 2);
+	buf->len += sizeof(JEntry) * npairs * 2;
+}
+
+static void
+ow_key(ObjectWriter *w, StringInfo buf, const char *key, int len)
+{
+	appendBinaryStringInfo(buf, key, len);
+	ow_entry(w, buf, JENTRY_ISSTRING, len);
+}
+
+/* A container or numeric value: aligned, then written by the caller. */
+static void
+ow_value_begin(ObjectWriter *w, StringInfo buf)
+{
+	w->value_start = buf->len;
+	pad_to_int(buf);
+}
+
+static void
+ow_value_end(ObjectWriter *w, StringInfo buf, uint32 type)
+{
+	ow_entry(w, buf, type, buf->len - w->value_start);
+}
+
+/* jsonb's order of object keys; of equal keys, the later object first */
+static int
+cmp_entry(const void *a, const void *b)
+{
+	const SnapEntry *ea = a;
+	const SnapEntry *eb = b;
+	int			c;
+
+	if (ea->keylen != eb->keylen)
+		return ea->keylen < eb->keylen ? -1 : 1;
+	c = memcmp(ea->key, eb->key, ea->keylen);
+	if (c != 0)
+		return c;
+	return ea->order > eb->order ? -1 : 1;
+}
+
+/* {"format": 1, "objects": {...}}, from the objects' containers. */
+static Jsonb *
+assemble_snapshot(Snap *s)
+{
+	Numeric		format = int64_to_numeric(1);
+	StringInfoData buf;
+	ObjectWriter root;
+	ObjectWriter map;
+	Size		need;
+	int			n = 0;
+
+	/* sorted, and of objects with the same key the last one made, as jsonb keeps */
+	if (s->nentries > 1)
+		qsort(s->entries, s->nentries, sizeof(SnapEntry), cmp_entry);
+	for (int i = 0; i < s->nentries; i++)
+	{
+		SnapEntry  *e = &s->entries[i];
+
+		if (n > 0 && s->entries[n - 1].keylen == e->keylen &&
+			memcmp(s->entries[n - 1].key, e->key, e->keylen) == 0)
+			continue;
+		s->entries[n++] = *e;
+	}
+
+	/* the size, to check the limit first and allocate once */
+	need = VARHDRSZ + 2 * sizeof(uint32) + 6 * sizeof(JEntry) + strlen("format") +
+		strlen("objects") + VARSIZE_ANY(format) + 3 * (INTALIGN(1) - 1);
+	for (int i = 0; i < n; i++)
+		need += sizeof(JEntry) * 2 + s->entries[i].keylen + s->entries[i].size + INTALIGN(1) - 1;
+	if (need > JENTRY_OFFLENMASK)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("total size of jsonb object elements exceeds the maximum of %d bytes",
+						JENTRY_OFFLENMASK)));
+	initStringInfo(&buf);
+	enlargeStringInfo(&buf, need);
+	buf.len = VARHDRSZ;
+
+	ow_begin(&root, &buf, 2);
+	ow_key(&root, &buf, "format", strlen("format"));
+	ow_key(&root, &buf, "objects", strlen("objects"));
+	ow_value_begin(&root, &buf);
+	appendBinaryStringInfo(&buf, (char *) format, VARSIZE_ANY(format));
+	ow_value_end(&root, &buf, JENTRY_ISNUMERIC);
+
+	ow_value_begin(&root, &buf);
+	ow_begin(&map, &buf, n);
+	for (int i = 0; i < n; i++)
+		ow_key(&map, &buf, s->entries[i].key, s->entries[i].keylen);
+	for (int i = 0; i < n; i++)
+	{
+		ow_value_begin(&map, &buf);
+		appendBinaryStringInfo(&buf, s->entries[i].container, s->entries[i].size);
+		ow_value_end(&map, &buf, JENTRY_ISCONTAINER);
+	}
+	ow_value_end(&root, &buf, JENTRY_ISCONTAINER);
+
+	SET_VARSIZE(buf.data, buf.len);
+	return (Jsonb *) buf.data;
+}
+
+/*---- the function ----*/
+
 Datum
 lg_schema_snapshot(PG_FUNCTION_ARGS)
 {
@@ -2194,7 +2480,6 @@ lg_schema_snapshot(PG_FUNCTION_ARGS)
 	Snap	   *s;
 	HASHCTL		ctl;
 	ListCell   *lc;
-	JsonbValue	v;
 	Jsonb	   *result;
 
 	work = AllocSetContextCreate(CurrentMemoryContext, "schema snapshot",
@@ -2204,6 +2489,7 @@ lg_schema_snapshot(PG_FUNCTION_ARGS)
 	s = palloc0(sizeof(Snap));
 	s->work = work;
 	s->tmp = AllocSetContextCreate(work, "schema snapshot object", ALLOCSET_DEFAULT_SIZES);
+	s->objcxt = AllocSetContextCreate(work, "schema snapshot jsonb", ALLOCSET_DEFAULT_SIZES);
 	s->all = (schemas == NULL);
 	s->min_oid = FirstNormalObjectId;
 	ctl.keysize = sizeof(Oid);
@@ -2233,15 +2519,6 @@ lg_schema_snapshot(PG_FUNCTION_ARGS)
 	read_indexes(s);
 	read_inherits(s);
 	read_enums(s);
-
-	/* {"format": 1, "objects": {...}} */
-	j_push(s, WJB_BEGIN_OBJECT, NULL);
-	j_push_key(s, "format");
-	v.type = jbvNumeric;
-	v.val.numeric = int64_to_numeric(1);
-	j_push(s, WJB_VALUE, &v);
-	j_push_key(s, "objects");
-	j_push(s, WJB_BEGIN_OBJECT, NULL);
 
 	describe_schemas(s);
 	foreach(lc, s->rellist)
@@ -2278,11 +2555,8 @@ lg_schema_snapshot(PG_FUNCTION_ARGS)
 	if (s->all)
 		describe_publications(s);
 
-	j_push(s, WJB_END_OBJECT, NULL);
-	j_push(s, WJB_END_OBJECT, NULL);
-
 	MemoryContextSwitchTo(caller);
-	result = JsonbValueToJsonb(lg_jsonb_result(&s->js));
+	result = assemble_snapshot(s);
 	MemoryContextDelete(work);
 	PG_RETURN_JSONB_P(result);
 }
