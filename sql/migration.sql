@@ -157,7 +157,7 @@ CREATE TABLE "Snap Defs".parent (a int, "B col" text, c varchar(20), d int, e in
     PRIMARY KEY (a, "B col") INCLUDE (d), UNIQUE NULLS NOT DISTINCT (c), UNIQUE (d),
     UNIQUE (e) DEFERRABLE INITIALLY DEFERRED);
 CREATE TABLE "Snap Defs".child (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    pa int, pb text, pc varchar(20) COLLATE "C", pd int, note text,
+    pa int, pb text, pc varchar(20) COLLATE "C", pd int, note text, doc tsvector,
     FOREIGN KEY (pa, pb) REFERENCES "Snap Defs".parent MATCH FULL ON UPDATE CASCADE ON DELETE SET NULL,
     CONSTRAINT child_pd FOREIGN KEY (pd) REFERENCES "Snap Defs".parent (d) ON DELETE SET NULL (pd) DEFERRABLE,
     CONSTRAINT child_pc FOREIGN KEY (pc) REFERENCES "Snap Defs".parent (c) ON DELETE RESTRICT ON UPDATE SET DEFAULT,
@@ -171,6 +171,7 @@ CREATE INDEX ON "Snap Defs".child USING hash (pb);
 CREATE INDEX ON "Snap Defs".child (lower(note));
 CREATE INDEX ON "Snap Defs".child (pa) WHERE pa > 10;
 CREATE INDEX ON "Snap Defs".child (pa) WITH (fillfactor = 70);
+CREATE INDEX ON "Snap Defs".child USING gist (doc tsvector_ops (siglen = 100));
 CREATE UNIQUE INDEX "Odd ""name""" ON "Snap Defs".child (pd);
 CREATE TABLE "Snap Defs".part (k int, v text) PARTITION BY RANGE (k);
 CREATE INDEX ON "Snap Defs".part (k);

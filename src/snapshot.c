@@ -106,12 +106,12 @@ typedef struct SnapRel
 	bool		selected;		/* described: a table, view or sequence */
 	const char *relname;
 	HeapTuple	tuple;			/* rows in selected schemas only */
-	HeapTuple	toast_options;	/* a TOAST table's row, if it has reloptions */
 	char	   *qname;			/* "schema.name", quoted; same rows */
 	List	   *attrs;			/* pg_attribute tuples, attnum > 0, by attnum */
 	HeapTuple  *attbynum;		/* attrs indexed by attnum */
 	int			maxattnum;
 	List	   *parents;		/* pg_inherits parents, as OIDs */
+	bool		attoptions;		/* an index with per-column options */
 	bool		identity;		/* a sequence owned by an identity column */
 	Oid			owner_rel;		/* a sequence's OWNED BY column, if any */
 	int16		owner_att;
@@ -162,6 +162,7 @@ typedef struct Snap
 	List	   *constraints;	/* pg_constraint tuples on selected relations */
 	List	   *domain_constraints;	/* pg_constraint tuples of domains */
 	List	   *indexes;		/* pg_index tuples on selected relations */
+	List	   *toast_options;	/* pg_class rows of TOAST tables with reloptions */
 	TupleDesc	nsp_desc;
 	TupleDesc	class_desc;
 	TupleDesc	attr_desc;
@@ -940,6 +941,14 @@ read_classes(Snap *s)
 		SnapRel    *r;
 		bool		found;
 
+		/* TOAST tables and their indexes: only options are shown */
+		if (f->relnamespace == PG_TOAST_NAMESPACE)
+		{
+			if (f->relkind == RELKIND_TOASTVALUE &&
+				!heap_attisnull(tup, Anum_pg_class_reloptions, s->class_desc))
+				s->toast_options = lappend(s->toast_options, keep_tuple(s, tup));
+			continue;
+		}
 		r = hash_search(s->rels, &f->oid, HASH_ENTER, &found);
 		memset(((char *) r) + sizeof(Oid), 0, sizeof(SnapRel) - sizeof(Oid));
 		r->nspoid = f->relnamespace;
@@ -947,9 +956,6 @@ read_classes(Snap *s)
 		if (n == NULL || !n->selected)
 		{
 			r->relname = keep_long(s, NameStr(f->relname));
-			if (f->relkind == RELKIND_TOASTVALUE &&
-				!heap_attisnull(tup, Anum_pg_class_reloptions, s->class_desc))
-				r->toast_options = keep_tuple(s, tup);
 			continue;
 		}
 		r->tuple = keep_tuple(s, tup);
@@ -998,6 +1004,13 @@ read_attributes(Snap *s)
 		}
 		if (r == NULL || r->tuple == NULL)
 			continue;
+		/* of an index's columns, only whether one has options is needed */
+		if (r->relkind == RELKIND_INDEX || r->relkind == RELKIND_PARTITIONED_INDEX)
+		{
+			if (!heap_attisnull(tup, Anum_pg_attribute_attoptions, s->attr_desc))
+				r->attoptions = true;
+			continue;
+		}
 		r->attrs = lappend(r->attrs, keep_tuple(s, tup));
 	}
 	systable_endscan(scan);
@@ -1213,6 +1226,7 @@ static void
 describe_table(Snap *s, SnapRel *r)
 {
 	Form_pg_class f = (Form_pg_class) GETSTRUCT(r->tuple);
+	ListCell   *lc;
 
 	j_begin(s, "table", r->qname);
 	j_str(s, "kind", f->relkind == RELKIND_RELATION ? "table" :
@@ -1220,13 +1234,12 @@ describe_table(Snap *s, SnapRel *r)
 	if (f->relpersistence == RELPERSISTENCE_UNLOGGED)
 		j_str(s, "persistence", "unlogged");
 	j_text_array(s, "options", r->tuple, Anum_pg_class_reloptions, s->class_desc);
-	if (OidIsValid(f->reltoastrelid))
+	foreach(lc, s->toast_options)
 	{
-		SnapRel    *toast = rel_of(s, f->reltoastrelid);
+		HeapTuple	toast = lfirst(lc);
 
-		if (toast && toast->toast_options)
-			j_text_array(s, "toast_options", toast->toast_options, Anum_pg_class_reloptions,
-						 s->class_desc);
+		if (((Form_pg_class) GETSTRUCT(toast))->oid == f->reltoastrelid)
+			j_text_array(s, "toast_options", toast, Anum_pg_class_reloptions, s->class_desc);
 	}
 	if (f->relrowsecurity)
 		j_bool(s, "row_security", true);
@@ -1248,7 +1261,6 @@ describe_table(Snap *s, SnapRel *r)
 	if (r->parents != NIL)
 	{
 		List	   *names = NIL;
-		ListCell   *lc;
 
 		foreach(lc, r->parents)
 			names = lappend(names, rel_qname(s, lfirst_oid(lc)));
@@ -1612,7 +1624,6 @@ compose_indexdef(Snap *s, HeapTuple itup, SnapRel *table, SnapRel *index)
 	Form_pg_index fi = (Form_pg_index) GETSTRUCT(itup);
 	Form_pg_class ic = (Form_pg_class) GETSTRUCT(index->tuple);
 	HeapTuple	at;
-	HeapTuple	iat;
 	Form_pg_attribute a;
 	bool		isnull;
 	oidvector  *indclass;
@@ -1627,9 +1638,7 @@ compose_indexdef(Snap *s, HeapTuple itup, SnapRel *table, SnapRel *index)
 		!heap_attisnull(index->tuple, Anum_pg_class_reloptions, s->class_desc))
 		return NULL;
 	at = att_of(table, fi->indkey.values[0]);
-	iat = att_of(index, 1);
-	if (at == NULL || iat == NULL ||
-		!heap_attisnull(iat, Anum_pg_attribute_attoptions, s->attr_desc))
+	if (at == NULL || index->attoptions)
 		return NULL;
 	a = (Form_pg_attribute) GETSTRUCT(at);
 
