@@ -11,14 +11,17 @@
  * Why C: a CI job takes a snapshot from a new session, where every cache
  * is cold.  Here each catalog is read once, with an index range scan over
  * the rows made after initdb (scan_from), and the jsonb is built directly
- * from those rows.  PostgreSQL's deparsers read every name they print
- * through the catalog caches, one miss at a time; for the objects a schema
- * has by the thousand, primary/unique/foreign keys and plain one-column
- * indexes, the text is composed here from the rows already read, in
- * exactly the deparsers' words.  Anything else (CHECK and exclusion
- * constraints, expressions, operator classes, options) goes to the
- * deparsers.  The regression suite compares every composed definition
- * with the deparser's.
+ * from those rows, one object at a time (see "jsonb output" below).  A new
+ * backend pays for each page of memory it touches first, so the memory
+ * kept is the rows read and the objects' binary form, nothing more.
+ *
+ * PostgreSQL's deparsers read every name they print through the catalog
+ * caches, one miss at a time; for the objects a schema has by the
+ * thousand, primary/unique/foreign keys and plain one-column indexes, the
+ * text is composed here from the rows already read, in exactly the
+ * deparsers' words.  Anything else (CHECK and exclusion constraints,
+ * expressions, operator classes, options) goes to the deparsers.  The
+ * regression suite compares every composed definition with the deparser's.
  *
  * search_path is pinned to pg_catalog by the SQL declaration, so every
  * name the deparsers print is schema-qualified, as the composed text is.
@@ -305,9 +308,11 @@ keep(Snap *s, const char *str, int len)
 static void
 j_push(Snap *s, JsonbIteratorToken tok, JsonbValue *v)
 {
-	MemoryContext old = MemoryContextSwitchTo(s->objcxt);
+	MemoryContext old;
 
-	Assert(s->in_object);
+	if (!s->in_object)
+		elog(ERROR, "schema snapshot: attribute outside of an object");
+	old = MemoryContextSwitchTo(s->objcxt);
 	lg_jsonb_push(&s->obj, tok, v);
 	MemoryContextSwitchTo(old);
 }
@@ -362,7 +367,8 @@ j_begin(Snap *s, const char *kind, const char *name)
 	int			kindlen = strlen(kind);
 	int			namelen = strlen(name);
 
-	Assert(!s->in_object);
+	if (s->in_object)
+		elog(ERROR, "schema snapshot: object inside of an object");
 	s->keylen = kindlen + 1 + namelen;
 	s->key = arena_alloc(s, s->keylen);
 	memcpy(s->key, kind, kindlen);
