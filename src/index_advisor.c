@@ -622,6 +622,9 @@ lg_make_index(RelOptInfo *rel, LgCandidate *c)
 static void
 lg_relinfo_hook(LG_RELINFO_HOOK_PARAMS)
 {
+	List	   *ancestors = NIL;
+	bool		ancestors_read = false;
+
 	if (prev_relinfo_hook)
 		prev_relinfo_hook(LG_RELINFO_HOOK_ARGS);
 
@@ -639,10 +642,15 @@ lg_relinfo_hook(LG_RELINFO_HOOK_PARAMS)
 			 * A candidate on a partitioned table is what CREATE INDEX on the
 			 * parent would give each partition: the same columns, by name.
 			 */
-			List	   *ancestors = get_partition_ancestors(LG_RELINFO_OID);
 			LgCandidate part;
 			bool		ok = true;
 
+			if (!ancestors_read)
+			{
+				if (get_rel_relispartition(LG_RELINFO_OID))
+					ancestors = get_partition_ancestors(LG_RELINFO_OID);
+				ancestors_read = true;
+			}
 			if (!list_member_oid(ancestors, lg_hypo[i].relid))
 				continue;
 			part = lg_hypo[i];

@@ -435,52 +435,6 @@ lg_static_findings(LgCheck *c, const char *step, LgStmt *s)
 	}
 }
 
-/*
- * After an ALTER TABLE ... ADD COLUMN on a pre-existing table: a volatile
- * default makes PostgreSQL rewrite the table to fill it.
- */
-static void
-lg_volatile_defaults(LgCheck *c, const char *step, LgStmt *s)
-{
-	AlterTableStmt *at;
-	Oid			relid;
-	ListCell   *lc;
-
-	if (!IsA(s->parsetree, AlterTableStmt))
-		return;
-	at = (AlterTableStmt *) s->parsetree;
-	relid = lg_preexisting(c, at->relation);
-	if (!OidIsValid(relid))
-		return;
-	foreach(lc, at->cmds)
-	{
-		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
-		ColumnDef  *def;
-		char	   *q;
-
-		if (cmd->subtype != AT_AddColumn || !IsA(cmd->def, ColumnDef))
-			continue;
-		def = (ColumnDef *) cmd->def;
-		q = psprintf("SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid), "
-					 "d.adbin::text FROM pg_catalog.pg_attrdef d "
-					 "JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
-					 "WHERE d.adrelid = %u AND a.attname = %s",
-					 relid, quote_literal_cstr(def->colname));
-		if (SPI_execute(q, false, 1) == SPI_OK_SELECT && SPI_processed == 1)
-		{
-			char	   *expr = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-			char	   *bin = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-
-			if (bin && contain_volatile_functions(stringToNode(bin)))
-				lg_find(c, step, s->no, "warning", "lint",
-						psprintf("%s.%s", lg_rv_name(at->relation), quote_identifier(def->colname)),
-						"ADD COLUMN with the volatile default %s rewrites the table under ACCESS EXCLUSIVE lock; "
-						"add the column without a default (or with a constant one), then backfill in batches",
-						expr);
-		}
-	}
-}
-
 /*---- Snapshots, locks, rewrites through SPI ----*/
 
 /*
@@ -626,12 +580,41 @@ lg_report_rewrites(LgCheck *c, const char *step, int no)
 }
 
 /*
- * A column type change is worth a lint only when it rewrote the table: a
- * binary-compatible change (varchar(10) to varchar(20), varchar to text)
- * only touches the catalog.
+ * ADD COLUMN on a table that existed before, after it ran: a volatile
+ * default makes PostgreSQL rewrite the table to fill the column.
  */
 static void
-lg_type_change_lint(LgCheck *c, const char *step, LgStmt *s, List *rewritten)
+lg_volatile_default(LgCheck *c, const char *step, LgStmt *s, AlterTableStmt *at,
+					Oid relid, ColumnDef *def)
+{
+	char	   *q = psprintf("SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid), "
+							 "d.adbin::text FROM pg_catalog.pg_attrdef d "
+							 "JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+							 "WHERE d.adrelid = %u AND a.attname = %s",
+							 relid, quote_literal_cstr(def->colname));
+
+	if (SPI_execute(q, false, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		char	   *expr = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		char	   *bin = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+
+		if (bin && contain_volatile_functions(stringToNode(bin)))
+			lg_find(c, step, s->no, "warning", "lint",
+					psprintf("%s.%s", lg_rv_name(at->relation), quote_identifier(def->colname)),
+					"ADD COLUMN with the volatile default %s rewrites the table under ACCESS EXCLUSIVE lock; "
+					"add the column without a default (or with a constant one), then backfill in batches",
+					expr);
+	}
+}
+
+/*
+ * Lints that need the statement to have run, on ALTER TABLE of a table
+ * that existed before: volatile defaults of new columns, and column type
+ * changes that rewrote the table (a binary-compatible change, varchar(10)
+ * to varchar(20) or varchar to text, only touches the catalog).
+ */
+static void
+lg_run_lints(LgCheck *c, const char *step, LgStmt *s, List *rewritten)
 {
 	AlterTableStmt *at;
 	Oid			relid;
@@ -641,13 +624,15 @@ lg_type_change_lint(LgCheck *c, const char *step, LgStmt *s, List *rewritten)
 		return;
 	at = (AlterTableStmt *) s->parsetree;
 	relid = lg_preexisting(c, at->relation);
-	if (!OidIsValid(relid) || !list_member_oid(rewritten, relid))
+	if (!OidIsValid(relid))
 		return;
 	foreach(lc, at->cmds)
 	{
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
 
-		if (cmd->subtype == AT_AlterColumnType)
+		if (cmd->subtype == AT_AddColumn && IsA(cmd->def, ColumnDef))
+			lg_volatile_default(c, step, s, at, relid, (ColumnDef *) cmd->def);
+		else if (cmd->subtype == AT_AlterColumnType && list_member_oid(rewritten, relid))
 			lg_find(c, step, s->no, "warning", "lint",
 					psprintf("%s.%s", lg_rv_name(at->relation), quote_identifier(cmd->name)),
 					"changing the column's type rewrote the table under ACCESS EXCLUSIVE lock; "
@@ -735,8 +720,7 @@ lg_run_step(LgCheck *c, const char *step, List *stmts, const char *error_kind,
 		rewritten = lg_report_rewrites(c, step, s->no);
 		if (static_findings)
 		{
-			lg_volatile_defaults(c, step, s);
-			lg_type_change_lint(c, step, s, rewritten);
+			lg_run_lints(c, step, s, rewritten);
 		}
 	}
 	return true;
@@ -826,7 +810,7 @@ lg_check(LgCheck *c, const char *up, const char *down)
 {
 	List	   *up_stmts = NIL,
 			   *down_stmts = NIL;
-	bool		refused = false;
+	bool		refused;
 	Datum		snap0,
 				snap2;
 

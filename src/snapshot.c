@@ -110,9 +110,8 @@ typedef struct SnapRel
 	const char *relname;
 	HeapTuple	tuple;			/* rows in selected schemas only */
 	char	   *qname;			/* "schema.name", quoted; same rows */
-	List	   *attrs;			/* pg_attribute tuples, attnum > 0, by attnum */
-	HeapTuple  *attbynum;		/* attrs indexed by attnum */
-	int			maxattnum;
+	HeapTuple  *attbynum;		/* pg_attribute rows by attnum, 1 .. natts */
+	int			natts;			/* pg_class.relnatts, once a column is read */
 	List	   *parents;		/* pg_inherits parents, as OIDs */
 	bool		attoptions;		/* an index with per-column options */
 	bool		identity;		/* a sequence owned by an identity column */
@@ -320,15 +319,17 @@ j_push(Snap *s, JsonbIteratorToken tok, JsonbValue *v)
 static Numeric
 j_numeric(Snap *s, int64 val)
 {
+	bool		small = (val >= 0 && val < SMALL_NUMERICS);
 	MemoryContext old;
 	Numeric		n;
 
-	if (val >= 0 && val < SMALL_NUMERICS && s->small[val] != NULL)
+	if (small && s->small[val] != NULL)
 		return s->small[val];
-	old = MemoryContextSwitchTo(val >= 0 && val < SMALL_NUMERICS ? s->work : s->objcxt);
+	/* small ones are made once and kept; others live as long as the object */
+	old = MemoryContextSwitchTo(small ? s->work : s->objcxt);
 	n = int64_to_numeric(val);
 	MemoryContextSwitchTo(old);
-	if (val >= 0 && val < SMALL_NUMERICS)
+	if (small)
 		s->small[val] = n;
 	return n;
 }
@@ -592,20 +593,11 @@ rel_qname(Snap *s, Oid relid)
 	return psprintf("%s.%s", n ? n->qname : "?", quote_identifier(r->relname));
 }
 
-static int
-cmp_attnum(const ListCell *a, const ListCell *b)
-{
-	Form_pg_attribute fa = (Form_pg_attribute) GETSTRUCT((HeapTuple) lfirst(a));
-	Form_pg_attribute fb = (Form_pg_attribute) GETSTRUCT((HeapTuple) lfirst(b));
-
-	return (int) fa->attnum - (int) fb->attnum;
-}
-
 /* The pg_attribute row of a column, from the rows read (or NULL). */
 static HeapTuple
 att_of(SnapRel *r, int attnum)
 {
-	if (attnum < 1 || attnum > r->maxattnum)
+	if (attnum < 1 || attnum > r->natts)
 		return NULL;
 	return r->attbynum[attnum];
 }
@@ -987,7 +979,6 @@ read_attributes(Snap *s)
 	HeapTuple	tup;
 	Oid			last = InvalidOid;
 	SnapRel    *r = NULL;
-	HASH_SEQ_STATUS hs;
 
 	s->attr_desc = CreateTupleDescCopy(RelationGetDescr(rel));
 	/* user columns only: the index tells, without a visit to the heap */
@@ -1001,8 +992,6 @@ read_attributes(Snap *s)
 	{
 		Form_pg_attribute f = (Form_pg_attribute) GETSTRUCT(tup);
 
-		if (f->attnum <= 0)
-			continue;
 		if (f->attrelid != last)
 		{
 			last = f->attrelid;
@@ -1017,29 +1006,17 @@ read_attributes(Snap *s)
 				r->attoptions = true;
 			continue;
 		}
-		r->attrs = lappend(r->attrs, keep_tuple(s, tup));
+		if (r->attbynum == NULL)
+		{
+			r->natts = ((Form_pg_class) GETSTRUCT(r->tuple))->relnatts;
+			r->attbynum = (HeapTuple *) arena_alloc(s, sizeof(HeapTuple) * (r->natts + 1));
+			memset(r->attbynum, 0, sizeof(HeapTuple) * (r->natts + 1));
+		}
+		if (f->attnum <= r->natts)
+			r->attbynum[f->attnum] = keep_tuple(s, tup);
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
-
-	/* in attnum order, and indexed by attnum */
-	hash_seq_init(&hs, s->rels);
-	while ((r = hash_seq_search(&hs)) != NULL)
-	{
-		ListCell   *lc;
-
-		if (r->attrs == NIL)
-			continue;
-		list_sort(r->attrs, cmp_attnum);
-		r->maxattnum = ((Form_pg_attribute) GETSTRUCT((HeapTuple) llast(r->attrs)))->attnum;
-		r->attbynum = palloc0(sizeof(HeapTuple) * (r->maxattnum + 1));
-		foreach(lc, r->attrs)
-		{
-			HeapTuple	t = lfirst(lc);
-
-			r->attbynum[((Form_pg_attribute) GETSTRUCT(t))->attnum] = t;
-		}
-	}
 }
 
 static void
@@ -1332,19 +1309,21 @@ collation_qname(Snap *s, Oid collid)
 static void
 describe_columns(Snap *s, SnapRel *r)
 {
-	ListCell   *lc;
 	int			position = 0;
 
-	foreach(lc, r->attrs)
+	for (int attnum = 1; attnum <= r->natts; attnum++)
 	{
-		HeapTuple	tup = lfirst(lc);
-		Form_pg_attribute a = (Form_pg_attribute) GETSTRUCT(tup);
+		HeapTuple	tup = r->attbynum[attnum];
+		Form_pg_attribute a;
 		HeapTuple	tt;
 		Form_pg_type t;
 		int			stattarget;
 		bool		isnull;
 		Datum		d;
 
+		if (tup == NULL)
+			continue;
+		a = (Form_pg_attribute) GETSTRUCT(tup);
 		if (a->attisdropped)
 			continue;
 		position++;
@@ -1760,13 +1739,16 @@ static List *
 column_list(SnapRel *r, bool with_collation)
 {
 	List	   *cols = NIL;
-	ListCell   *lc;
 
-	foreach(lc, r->attrs)
+	for (int attnum = 1; attnum <= r->natts; attnum++)
 	{
-		Form_pg_attribute a = (Form_pg_attribute) GETSTRUCT((HeapTuple) lfirst(lc));
+		HeapTuple	tup = r->attbynum[attnum];
+		Form_pg_attribute a;
 		char	   *col;
 
+		if (tup == NULL)
+			continue;
+		a = (Form_pg_attribute) GETSTRUCT(tup);
 		if (a->attisdropped)
 			continue;
 		col = psprintf("%s %s", quote_identifier(NameStr(a->attname)),
