@@ -57,8 +57,8 @@ sub hold
 		open(STDIN, '<&', $r) or POSIX::_exit(126);
 		open(STDOUT, '>', $c{out}) or POSIX::_exit(126);
 		open(STDERR, '>', $c{err}) or POSIX::_exit(126);
-		exec('psql', '-X', '-q', '-d', conn($app, $user));
-		POSIX::_exit(127);
+		# exec returns only on failure
+		exec('psql', '-X', '-q', '-d', conn($app, $user)) or POSIX::_exit(127);
 	}
 	close($r);
 	$w->autoflush(1);

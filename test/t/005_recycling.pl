@@ -159,7 +159,11 @@ print $fh "INSERT INTO ledger VALUES (:client_id, :seq, 1);\n";
 print $fh "SELECT pg_sleep(0.002);\n";
 print $fh "INSERT INTO ledger VALUES (:client_id, :seq, 2);\n";
 print $fh "COMMIT;\n";
-print $fh "\\sleep 20 ms\n";
+# Gaps of 1 to 60 ms: the short ones race the worker's signal against the
+# client's next BEGIN; the long ones outlast lifeguard.recycle_min_idle
+# (20 ms), so recycling is certain to happen while the load runs.
+print $fh "\\set pause random(1, 60)\n";
+print $fh "\\sleep :pause ms\n";
 close $fh;
 my $before = $node->safe_psql('postgres',
 	"SELECT coalesce(sum(recycled), 0) FROM lifeguard.pool_stats WHERE application_name = 'loop'");
