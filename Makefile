@@ -6,6 +6,7 @@
 #   make bench               ratios against a baseline measured in the same run
 #   make deb                 Debian package postgresql-15-pg-lifeguard in dist/
 #   make valgrind-check      the pg_regress suites with the server under valgrind
+#   make compat-check PG_SRC=...  compile against other PostgreSQL versions' headers
 #
 # The test, demo and bench targets install what they need (Debian packages)
 # before PGXS is read, then call make again, so they work on a fresh machine.
@@ -86,7 +87,7 @@ sql/$(EXTENSION)--1.0--$(EXTVERSION).sql: $(patsubst %,sql/install/%.sql,$(UPDAT
 # object with an old struct layout is a bug that is hard to see.
 $(OBJS): $(wildcard src/*.h)
 
-.PHONY: deps test demo bench deb valgrind-check
+.PHONY: deps test demo bench deb valgrind-check compat-check
 
 deps:
 	@test/deps
@@ -117,6 +118,13 @@ valgrind-check:
 	$(MAKE) all
 	$(MAKE) install
 	test/valgrind
+
+# Compile against other PostgreSQL versions' server headers.  PG_SRC
+# names PostgreSQL source trees (release tarballs or REL_NN_STABLE
+# checkouts), e.g. make compat-check PG_SRC="../postgresql-14 ../postgresql-19"
+compat-check:
+	@test/deps compat
+	test/compat_check $(PG_SRC)
 
 bench: deps
 	$(MAKE) all

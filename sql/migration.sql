@@ -87,6 +87,13 @@ SELECT * FROM findings('SELECT nextval(''ticket_seq''); CREATE INDEX CONCURRENTL
 SELECT * FROM findings('SELECT 1', 'BEGIN; DROP TABLE entry; COMMIT');
 SELECT * FROM findings('VACUUM entry', 'ALTER SYSTEM SET work_mem = ''1MB''');
 SELECT last_value, is_called FROM ticket_seq;   -- nextval above never ran
+-- CLUSTER runs a partitioned table, or every clustered table, one
+-- transaction per table; one plain table is fine
+CREATE TABLE reading (at date, v int) PARTITION BY RANGE (at);
+CREATE INDEX reading_at ON reading (at);
+SELECT * FROM findings('CLUSTER reading USING reading_at', 'CLUSTER');
+SELECT * FROM findings('CLUSTER entry USING entry_pkey', '');
+DROP TABLE reading;
 
 -- a failing step is an error with its SQLSTATE; nothing after it runs
 SELECT * FROM findings('ALTER TABLE nowhere ADD COLUMN x int', 'SELECT 1');

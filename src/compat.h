@@ -235,4 +235,55 @@ extern int	lg_nullable_int16(HeapTuple tup, int attno, TupleDesc desc);
 #define LG_CONSTRAINT_COMPOSABLE(form)	true
 #endif
 
+/*
+ * Is there client data in the backend's receive buffer?  17 replaced the
+ * boolean test by a byte count.
+ */
+#include "libpq/libpq.h"
+#if PG_VERSION_NUM >= 170000
+#define lg_pq_buffer_has_data()		(pq_buffer_remaining_data() > 0)
+#else
+#define lg_pq_buffer_has_data()		pq_buffer_has_data()
+#endif
+
+/*
+ * Signal handlers take the sender's details as a second argument from 19;
+ * LG_SIGNAL_ARGS passes a handler's own arguments on (to die()).
+ */
+#if PG_VERSION_NUM >= 190000
+#define LG_SIGNAL_ARGS				postgres_signal_arg, pg_siginfo
+#else
+#define LG_SIGNAL_ARGS				postgres_signal_arg
+#endif
+
+/* A plan node's run-time counters: NodeInstrumentation from 19. */
+#include "executor/instrument.h"
+#if PG_VERSION_NUM >= 190000
+typedef NodeInstrumentation lg_node_instrumentation;
+#else
+typedef Instrumentation lg_node_instrumentation;
+#endif
+
+/*
+ * CLUSTER: its own statement up to 18; from 19 one form of REPACK, whose
+ * relation is a VacuumRelation.  lg_cluster_relation gives the RangeVar
+ * (NULL: every clustered table), lg_cluster_params the option list.
+ * From 15 a partitioned table is clustered one partition per transaction.
+ */
+#if PG_VERSION_NUM >= 150000
+#define LG_CLUSTER_PARTITIONED_OWN_XACTS	true
+#else
+#define LG_CLUSTER_PARTITIONED_OWN_XACTS	false	/* refused outright */
+#endif
+#if PG_VERSION_NUM >= 190000
+#define T_LgClusterStmt				T_RepackStmt
+#define lg_cluster_relation(n) \
+	(((RepackStmt *) (n))->relation ? ((RepackStmt *) (n))->relation->relation : NULL)
+#define lg_cluster_params(n)		(((RepackStmt *) (n))->params)
+#else
+#define T_LgClusterStmt				T_ClusterStmt
+#define lg_cluster_relation(n)		(((ClusterStmt *) (n))->relation)
+#define lg_cluster_params(n)		(((ClusterStmt *) (n))->params)
+#endif
+
 #endif							/* PG_LIFEGUARD_COMPAT_H */

@@ -562,7 +562,7 @@ static IndexOptInfo *
 lg_make_index(RelOptInfo *rel, LgCandidate *c)
 {
 	IndexOptInfo *info = makeNode(IndexOptInfo);
-	IndexAmRoutine *am = GetIndexAmRoutineByAmId(BTREE_AM_OID, false);
+	const IndexAmRoutine *am = GetIndexAmRoutineByAmId(BTREE_AM_OID, false);
 	int			n = c->ncols;
 
 	info->indexoid = c->fakeoid;

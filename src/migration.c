@@ -38,6 +38,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_attrdef.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "executor/spi.h"
@@ -54,6 +55,7 @@
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/syscache.h"
+#include "utils/tuplestore.h"
 
 #include "compat.h"
 #include "migration.h"
@@ -197,6 +199,30 @@ lg_has_option(List *options, const char *name)
 	return false;
 }
 
+/*
+ * CLUSTER (and from 19 every form of REPACK) runs each table in its own
+ * transaction when it has no table or its table is partitioned; 19's
+ * REPACK (CONCURRENTLY) never runs in a transaction block.  A table the
+ * script itself creates is not known yet: running it reports the error.
+ */
+static const char *
+lg_cluster_not_transactional(Node *n)
+{
+	RangeVar   *rv = lg_cluster_relation(n);
+	Oid			relid;
+
+	if (lg_has_option(lg_cluster_params(n), "concurrently"))
+		return "REPACK (CONCURRENTLY)";
+	if (rv == NULL)
+		return "CLUSTER without a table";
+	if (!LG_CLUSTER_PARTITIONED_OWN_XACTS)
+		return NULL;
+	relid = RangeVarGetRelid(rv, NoLock, true);
+	if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+		return "CLUSTER of a partitioned table";
+	return NULL;
+}
+
 /* Why a statement cannot run inside a transaction block, or NULL. */
 static const char *
 lg_not_transactional(Node *n)
@@ -218,8 +244,8 @@ lg_not_transactional(Node *n)
 				((ReindexStmt *) n)->kind == REINDEX_OBJECT_DATABASE)
 				return "REINDEX SYSTEM or DATABASE";
 			return NULL;
-		case T_ClusterStmt:
-			return ((ClusterStmt *) n)->relation == NULL ? "CLUSTER without a table" : NULL;
+		case T_LgClusterStmt:
+			return lg_cluster_not_transactional(n);
 		case T_CreatedbStmt:
 			return "CREATE DATABASE";
 		case T_DropdbStmt:

@@ -40,6 +40,7 @@
 #include "miscadmin.h"
 #include "storage/fd.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
@@ -282,6 +283,8 @@ lg_rules_file_load(void)
 	pfree(rules);
 }
 
+static void lg_quota_pending_reset(void);
+
 /*
  * Transaction callback for quota changes; see the file header.
  */
@@ -319,23 +322,36 @@ lg_quota_xact_callback(XactEvent event, void *arg)
 				lg_install_rules(pending_rules, pending_nrules);
 				if (pending_tmpfile[0])
 					(void) durable_rename(pending_tmpfile, LG_RULES_FILE, LOG);
+				pending_tmpfile[0] = '\0';
 			}
-			/* FALLTHROUGH */
+			lg_quota_pending_reset();
+			break;
+
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
-			if (event != XACT_EVENT_COMMIT && pending_tmpfile[0])
-				(void) unlink(pending_tmpfile);
-			if (pending_rules)
-				pfree(pending_rules);
-			pending_rules = NULL;
-			pending_nrules = -1;
-			pending_tmpfile[0] = '\0';
-			xact_changed = false;
+			lg_quota_pending_reset();
 			break;
 
 		default:
 			break;
 	}
+}
+
+/*
+ * Forget a transaction's pending rule change, removing its rules file if
+ * it was not renamed into place.
+ */
+static void
+lg_quota_pending_reset(void)
+{
+	if (pending_tmpfile[0])
+		(void) unlink(pending_tmpfile);
+	if (pending_rules)
+		pfree(pending_rules);
+	pending_rules = NULL;
+	pending_nrules = -1;
+	pending_tmpfile[0] = '\0';
+	xact_changed = false;
 }
 
 /*

@@ -206,7 +206,7 @@ lg_backend_at_safe_point(bool allow_xact)
 		!(allow_xact && (st == STATE_IDLEINTRANSACTION ||
 						 st == STATE_IDLEINTRANSACTION_ABORTED)))
 		return false;
-	if (!pq_is_reading_msg() || pq_buffer_has_data())
+	if (!pq_is_reading_msg() || lg_pq_buffer_has_data())
 		return false;
 
 	/*
@@ -252,7 +252,7 @@ lg_recycle_sigusr2(SIGNAL_ARGS)
 			 * still records the termination.
 			 */
 			whereToSendOutput = DestNone;
-			die(postgres_signal_arg);
+			die(LG_SIGNAL_ARGS);
 		}
 		else
 			slot->recycle_deferred++;

@@ -2172,11 +2172,13 @@ describe_statistics(Snap *s)
 	table_close(rel, AccessShareLock);
 }
 
+#ifdef LG_HAVE_PUBLICATION_COLUMNS
 static int
 cmp_int16(const void *a, const void *b)
 {
 	return (int) *(const int16 *) a - (int) *(const int16 *) b;
 }
+#endif
 
 /* Each table of a publication with its column list and row filter. */
 static List *

@@ -65,6 +65,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 
 #include "compat.h"
 #include "pg_lifeguard.h"
@@ -714,7 +715,7 @@ lg_plan_walker(PlanState *ps, void *context)
 {
 	LgWalkContext *cx = (LgWalkContext *) context;
 	Plan	   *plan = ps->plan;
-	Instrumentation *instr = ps->instrument;
+	lg_node_instrumentation *instr = ps->instrument;
 	double		rows = 0,
 				filtered = 0;
 
