@@ -9,12 +9,17 @@ SELECT extname, extversion, nspname AS schema, extrelocatable
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
  WHERE extname = 'pg_lifeguard';
 
--- every member object of the extension
+-- every member object of the extension (from 17 on, the row types of
+-- member tables and views are members too: left out, to list the same
+-- objects on every version)
 SELECT pg_describe_object(classid, objid, 0) AS object
   FROM pg_depend
  WHERE refclassid = 'pg_extension'::regclass
    AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_lifeguard')
    AND deptype = 'e'
+   AND (classid <> 'pg_type'::regclass OR NOT EXISTS (
+        SELECT FROM pg_type t JOIN pg_class c ON c.reltype IN (t.oid, t.typelem)
+         WHERE t.oid = objid AND c.relkind <> 'c'))
  ORDER BY 1;
 
 -- every view carries a comment

@@ -236,6 +236,19 @@ extern int	lg_nullable_int16(HeapTuple tup, int attno, TupleDesc desc);
 #endif
 
 /*
+ * NOT NULL has its own pg_constraint row for domains from 17 and for table
+ * columns from 18.  The snapshot shows NOT NULL as the column's or the
+ * domain's not_null, so a plain one (validated, inherited by children) is
+ * not listed again as a constraint; NO INHERIT or NOT VALID ones are.
+ */
+#if PG_VERSION_NUM >= 170000
+#define LG_PLAIN_NOT_NULL(form) \
+	((form)->contype == CONSTRAINT_NOTNULL && (form)->convalidated && !(form)->connoinherit)
+#else
+#define LG_PLAIN_NOT_NULL(form)			false
+#endif
+
+/*
  * Is there client data in the backend's receive buffer?  17 replaced the
  * boolean test by a byte count.
  */

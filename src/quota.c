@@ -320,9 +320,10 @@ lg_quota_xact_callback(XactEvent event, void *arg)
 			if (pending_rules && pending_nrules >= 0)
 			{
 				lg_install_rules(pending_rules, pending_nrules);
-				if (pending_tmpfile[0])
-					(void) durable_rename(pending_tmpfile, LG_RULES_FILE, LOG);
-				pending_tmpfile[0] = '\0';
+				/* a file that could not be renamed into place is removed */
+				if (pending_tmpfile[0] &&
+					durable_rename(pending_tmpfile, LG_RULES_FILE, LOG) == 0)
+					pending_tmpfile[0] = '\0';
 			}
 			lg_quota_pending_reset();
 			break;

@@ -1105,6 +1105,8 @@ read_constraints(Snap *s)
 	{
 		Form_pg_constraint f = (Form_pg_constraint) GETSTRUCT(tup);
 
+		if (LG_PLAIN_NOT_NULL(f))
+			continue;			/* shown as not_null */
 		if (OidIsValid(f->conrelid))
 		{
 			SnapRel    *r = rel_of(s, f->conrelid);

@@ -56,7 +56,7 @@ my $victim = $node->safe_psql('postgres',
 like($victim, qr/^\d+$/, "victim backend $victim");
 my $offset = -s $node->logfile;
 kill 'KILL', $victim;
-ok($node->wait_for_log(qr/server process \(PID $victim\) was terminated by signal 9/, $offset),
+ok($node->wait_for_log(qr/(?:server process|client backend) \(PID $victim\) was terminated by signal 9/, $offset),
 	'the postmaster saw the backend die');
 ok($node->wait_for_log(qr/all server processes terminated; reinitializing/, $offset),
 	'and crash-restarted the server');
