@@ -250,9 +250,8 @@ extern int	lg_nullable_int16(HeapTuple tup, int attno, TupleDesc desc);
 
 /*
  * Is there client data in the backend's receive buffer?  17 replaced the
- * boolean test by a byte count.
+ * boolean test by a byte count (libpq/libpq.h).
  */
-#include "libpq/libpq.h"
 #if PG_VERSION_NUM >= 170000
 #define lg_pq_buffer_has_data()		(pq_buffer_remaining_data() > 0)
 #else

@@ -50,6 +50,7 @@
 #include "parser/parser.h"
 #include "parser/scansup.h"
 #include "parser/parse_type.h"
+#include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -209,17 +210,18 @@ static const char *
 lg_cluster_not_transactional(Node *n)
 {
 	RangeVar   *rv = lg_cluster_relation(n);
+	const char *cmd = CreateCommandName(n);	/* CLUSTER or REPACK */
 	Oid			relid;
 
 	if (lg_has_option(lg_cluster_params(n), "concurrently"))
-		return "REPACK (CONCURRENTLY)";
+		return psprintf("%s (CONCURRENTLY)", cmd);
 	if (rv == NULL)
-		return "CLUSTER without a table";
+		return psprintf("%s without a table", cmd);
 	if (!LG_CLUSTER_PARTITIONED_OWN_XACTS)
 		return NULL;
 	relid = RangeVarGetRelid(rv, NoLock, true);
 	if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
-		return "CLUSTER of a partitioned table";
+		return psprintf("%s of a partitioned table", cmd);
 	return NULL;
 }
 

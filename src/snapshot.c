@@ -170,8 +170,6 @@ typedef struct Snap
 	TupleDesc	attr_desc;
 	TupleDesc	con_desc;
 	TupleDesc	index_desc;
-	TupleDesc	proc_desc;
-	TupleDesc	type_desc;
 	List	   *opclasses;		/* cache of GetDefaultOpClass: OpclassEntry */
 	Oid			min_oid;		/* no object described has a lower OID */
 	MemoryContext work;			/* everything that lives until the end */
