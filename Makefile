@@ -16,6 +16,7 @@ MODULE_big = pg_lifeguard
 OBJS = \
 	src/pg_lifeguard.o \
 	src/compat.o \
+	src/guard.o \
 	src/shmem.o \
 	src/quota.o \
 	src/admission.o \
