@@ -44,6 +44,15 @@ SELECT pg_temp.err($$SELECT lifeguard.drop_quota(NULL)$$);
 SELECT pg_temp.err($$INSERT INTO lifeguard.quotas (application_name, soft_limit, hard_limit) VALUES ('a', 5, 1)$$);
 SELECT pg_temp.err($$UPDATE lifeguard.quotas SET mode = 'sometimes'$$);
 SELECT pg_temp.err($$UPDATE lifeguard.quotas SET application_name = repeat('x', 80)$$);
+-- direct DML gets the same checks as set_quota
+SELECT pg_temp.err($$INSERT INTO lifeguard.quotas (application_name, soft_limit, hard_limit, role) VALUES ('a', 1, 2, 'no_such_role')$$);
+SELECT pg_temp.err($$INSERT INTO lifeguard.quotas (application_name, soft_limit, hard_limit, database) VALUES ('a', 1, 2, 'no_such_database')$$);
+SELECT pg_temp.err($$UPDATE lifeguard.quotas SET role = 'no_such_role'$$);
+-- time limits: at least a millisecond, at most 100 years, by both ways
+SELECT pg_temp.err($$SELECT lifeguard.set_quota('a', 1, 2, max_age => '1 microsecond')$$);
+SELECT pg_temp.err($$SELECT lifeguard.set_quota('a', 1, 2, idle_timeout => '1000000 years')$$);
+SELECT pg_temp.err($$INSERT INTO lifeguard.quotas (application_name, soft_limit, hard_limit, max_age) VALUES ('a', 1, 2, '1000000 years')$$);
+SELECT pg_temp.err($$UPDATE lifeguard.quotas SET idle_in_transaction_timeout = '101 years'$$);
 
 -- recycling
 SELECT pg_temp.err($$SELECT lifeguard.recycle(-1)$$);
@@ -56,6 +65,15 @@ SELECT pg_temp.err($$SELECT * FROM lifeguard.history_chart('-1 hour')$$);
 SELECT pg_temp.err($$SELECT * FROM lifeguard.history_chart('1 hour', 0)$$);
 SELECT pg_temp.err($$SELECT * FROM lifeguard.history_chart('1 hour', 100000)$$);
 SELECT pg_temp.err($$SELECT * FROM lifeguard.history_chart(NULL)$$);
+SELECT pg_temp.err($$SELECT * FROM lifeguard.history_chart('1000000 years')$$);
+SELECT pg_temp.err($$SELECT lifeguard.usage_bar(-1, 2, 4)$$);
+SELECT pg_temp.err($$SELECT lifeguard.usage_bar(1, -2, 4)$$);
+SELECT pg_temp.err($$SELECT lifeguard.usage_bar(1, 5, 4)$$);
+SELECT pg_temp.err($$SELECT lifeguard.usage_bar(1, 2, 4, 0)$$);
+SELECT lifeguard.usage_bar(2147483647, 2147483647, 2147483647) AS bar_at_int_max,
+       lifeguard.usage_bar(3, 2, 4) AS bar_over_soft,
+       lifeguard.usage_bar(6, 2, 4) AS bar_over_hard,
+       lifeguard.usage_bar(3, NULL, NULL) AS bar_without_limits;
 
 -- schema snapshots and diffs
 SELECT pg_temp.err($$SELECT lifeguard.schema_snapshot(ARRAY['no_such_schema'])$$);

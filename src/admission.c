@@ -10,9 +10,19 @@
  * here may still be refused later: the slot is released by an exit
  * callback, which every path out of the backend runs.
  *
- * Admission is one exclusive hold of lg_shared->lock: look up the rule,
- * count, decide, claim.  Any message (FATAL, WARNING, LOG) is built only
- * after the lock is released.
+ * A login reads top to bottom in lg_client_auth:
+ *
+ *	1. lg_login_identify: the application name the session starts with
+ *	   (the startup packet's application_name, else one given in its
+ *	   options), the role, the database, exemptions;
+ *	2. the exit callback is registered before anything is claimed, so no
+ *	   error after the claim can leak a slot;
+ *	3. under one exclusive hold of lg_shared->lock: lg_app_lookup finds
+ *	   the entry the login counts under, lg_admit_locked decides (hard
+ *	   limit of the most specific rule, reserved headroom of others), and
+ *	   lg_claim_locked or lg_refuse_locked counts it;
+ *	4. lg_report_admission raises the FATAL, WARNING or LOG, only after
+ *	   the lock is released.
  *
  * A WARNING raised while authentication is in progress never reaches the
  * client (elog.c sends only ERROR and above then), so the soft-limit
@@ -69,6 +79,19 @@ typedef struct AdmitResult
 	int32		reserved_for_others;
 } AdmitResult;
 
+/* Who is logging in (lg_login_identify). */
+typedef struct LoginIdentity
+{
+	char		app[NAMEDATALEN];	/* application hash key */
+	const char *role;
+	const char *db;
+	Oid			roleid;
+	bool		superuser;
+	bool		exempt;			/* exempt from limits (still counted) */
+} LoginIdentity;
+
+static bool xact_callback_registered = false;
+
 /* Soft-limit warning waiting for the end of start-up. */
 static bool soft_warning_pending = false;
 static AdmitResult soft_warning;
@@ -79,9 +102,17 @@ static void lg_backend_exit(int code, Datum arg);
 static void lg_startup_xact_callback(XactEvent event, void *arg);
 static void lg_count_xact_callback(XactEvent event, void *arg);
 static bool lg_role_listed(const char *rolname);
-static int32 lg_count_in_scope(const LifeguardRule *rule, const char *app);
-static void lg_admit_locked(const char *app, const char *role, const char *db,
-							bool exempt, AdmitResult *res);
+static int32 lg_count_in_scope(const LifeguardRule *rule, const LifeguardApp *entry);
+static void lg_admit_locked(const LifeguardApp *entry, const LoginIdentity *id,
+							AdmitResult *res);
+static void lg_login_app_name(Port *port, char *key);
+static void lg_login_identify(Port *port, LoginIdentity *id);
+static void lg_claim_locked(LifeguardSlot *slot, LifeguardApp *entry,
+							const LoginIdentity *id, const AdmitResult *res,
+							TimestampTz now);
+static void lg_refuse_locked(LifeguardApp *entry, const LoginIdentity *id,
+							 const AdmitResult *res);
+static void lg_report_admission(const LoginIdentity *id, const AdmitResult *res);
 
 /*
  * Install the hook.  Called from _PG_init.
@@ -133,21 +164,19 @@ lg_role_listed(const char *rolname)
 }
 
 /*
- * Live connections the rule governs for application "app": all of the
- * application's connections when the rule names no role or database,
- * otherwise those whose role and database match.  For a '*' rule, the
- * scope is still the one application: the default applies to each
- * application separately.
+ * Live connections the rule governs for one application entry: all of
+ * its connections when the rule names no role or database, otherwise
+ * those whose role and database match.  For a '*' rule the scope is still
+ * the one entry: the default applies to each application separately (and
+ * to the overflow entry as if it were one application).
  *
  * Caller must hold lg_shared->lock.
  */
 static int32
-lg_count_in_scope(const LifeguardRule *rule, const char *app)
+lg_count_in_scope(const LifeguardRule *rule, const LifeguardApp *entry)
 {
-	LifeguardApp *entry;
 	int32		n = 0;
 
-	entry = lg_app_lookup(app, false, NULL);
 	if (entry == NULL)
 		return 0;
 	if (rule->role[0] == '\0' && rule->db[0] == '\0')
@@ -158,20 +187,23 @@ lg_count_in_scope(const LifeguardRule *rule, const char *app)
 		LifeguardSlot *s = &lg_shared->slots[i];
 
 		if (s->pid != 0 && s->app == entry &&
-			lg_rule_covers(rule, app, s->rolname, s->datname))
+			lg_rule_covers(rule, rule->app, s->rolname, s->datname))
 			n++;
 	}
 	return n;
 }
 
 /*
- * Decide about one login and, if admitted, claim its place.
+ * Decide about one login: the hard limit of the rule that governs it, and
+ * the reserved headroom of the other applications.  The rule is matched
+ * on the name the client sent; its count on the entry the login counts
+ * under (the overflow entry when the table is full).
  *
  * Caller must hold lg_shared->lock exclusively; nothing here may throw.
  */
 static void
-lg_admit_locked(const char *app, const char *role, const char *db,
-				bool exempt, AdmitResult *res)
+lg_admit_locked(const LifeguardApp *entry, const LoginIdentity *id,
+				AdmitResult *res)
 {
 	int			ruleidx;
 	int			usable = lg_usable_connections();
@@ -179,13 +211,14 @@ lg_admit_locked(const char *app, const char *role, const char *db,
 	memset(res, 0, sizeof(*res));
 	res->decision = ADMIT;
 
-	ruleidx = lg_rule_match(lg_shared->rules, lg_shared->nrules, app, role, db);
-	if (ruleidx >= 0 && !exempt)
+	ruleidx = lg_rule_match(lg_shared->rules, lg_shared->nrules, id->app,
+							id->role, id->db);
+	if (ruleidx >= 0 && !id->exempt)
 	{
 		const LifeguardRule *rule = &lg_shared->rules[ruleidx];
 		int			mode = lg_effective_mode(rule);
 
-		res->count = lg_count_in_scope(rule, app);
+		res->count = lg_count_in_scope(rule, entry);
 		res->soft_limit = rule->soft_limit;
 		res->hard_limit = rule->hard_limit;
 		if (mode != LG_MODE_OFF)
@@ -203,7 +236,7 @@ lg_admit_locked(const char *app, const char *role, const char *db,
 	}
 
 	/* Reserved headroom of the other applications. */
-	if (res->decision == ADMIT && !exempt && lg_quota_mode != LG_MODE_OFF)
+	if (res->decision == ADMIT && !id->exempt && lg_quota_mode != LG_MODE_OFF)
 	{
 		int32		unused = 0;
 
@@ -212,9 +245,10 @@ lg_admit_locked(const char *app, const char *role, const char *db,
 			const LifeguardRule *r = &lg_shared->rules[i];
 
 			if (r->reserved <= 0 || lg_effective_mode(r) == LG_MODE_OFF ||
-				lg_rule_covers(r, app, role, db))
+				lg_rule_covers(r, id->app, id->role, id->db))
 				continue;
-			unused += Max(r->reserved - lg_count_in_scope(r, r->app), 0);
+			unused += Max(r->reserved -
+						  lg_count_in_scope(r, lg_app_lookup(r->app, false, NULL)), 0);
 		}
 		res->free_slots = usable - lg_shared->total_connections;
 		res->reserved_for_others = unused;
@@ -229,21 +263,208 @@ lg_admit_locked(const char *app, const char *role, const char *db,
 }
 
 /*
- * The hook.  See the file header.
+ * The name a session starts with, as PostgreSQL will apply it: the
+ * application_name key of the startup packet if there is one, else the
+ * last "-c application_name=..." or "--application_name=..." in the
+ * startup packet's options (libpq's options and PGOPTIONS), else ''.
+ * (The startup key wins because PostgreSQL applies the options first and
+ * the keys after them.)  Bytes outside printable ASCII are cleaned as the
+ * server cleans them.  The result is a hash key: see lg_app_name_key.
+ */
+static void
+lg_login_app_name(Port *port, char *key)
+{
+	const char *found = NULL;
+
+	if (port->application_name == NULL && port->cmdline_options != NULL)
+	{
+		int			maxac = 2 + (strlen(port->cmdline_options) + 1) / 2;
+		char	  **av = palloc(maxac * sizeof(char *));
+		int			ac = 0;
+
+		pg_split_opts(av, &ac, port->cmdline_options);
+		for (int i = 0; i < ac; i++)
+		{
+			const char *opt = av[i];
+			const char *setting = NULL;
+
+			if (strcmp(opt, "-c") == 0 && i + 1 < ac)
+				setting = av[++i];
+			else if (strncmp(opt, "-c", 2) == 0)
+				setting = opt + 2;
+			else if (strncmp(opt, "--", 2) == 0)
+				setting = opt + 2;
+			if (setting == NULL)
+				continue;
+			/* option names are case-insensitive, '-' stands for '_' */
+			if (pg_strncasecmp(setting, "application_name=", 17) == 0 ||
+				pg_strncasecmp(setting, "application-name=", 17) == 0)
+				found = setting + 17;
+		}
+	}
+	else if (port->application_name != NULL)
+		found = port->application_name;
+
+	lg_app_name_key(found && port->application_name == NULL ?
+					lg_clean_ascii(found) : found, key);
+}
+
+/*
+ * Who is logging in: the application, role and database names, and
+ * whether limits apply to the role.  Only shared catalogs are read.
+ */
+static void
+lg_login_identify(Port *port, LoginIdentity *id)
+{
+	lg_login_app_name(port, id->app);
+	id->role = port->user_name ? port->user_name : "";
+	id->db = port->database_name ? port->database_name : "";
+	id->roleid = get_role_oid(id->role, true);
+	id->superuser = OidIsValid(id->roleid) && superuser_arg(id->roleid);
+	id->exempt = (id->superuser && lg_exempt_superusers) || lg_role_listed(id->role);
+}
+
+/*
+ * Count an admitted login in its slot and application, with the events
+ * its admission raised.  Caller holds lg_shared->lock exclusively.
+ */
+static void
+lg_claim_locked(LifeguardSlot *slot, LifeguardApp *entry,
+				const LoginIdentity *id, const AdmitResult *res, TimestampTz now)
+{
+	/* a slot still held by a process that is gone: give its place back */
+	if (slot->pid != 0)
+		lg_slot_release_locked(slot, now);
+
+	slot->pid = MyProcPid;
+	slot->roleid = id->roleid;
+	slot->superuser = id->superuser;
+	slot->exempt = id->exempt;
+	slot->connected_at = now;
+	slot->app = entry;
+	slot->be = MyBEEntry;
+	strlcpy(slot->rolname, id->role, NAMEDATALEN);
+	strlcpy(slot->datname, id->db, NAMEDATALEN);
+	slot->recycle_request = 0;
+	slot->recycle_allow_xact = 0;
+	slot->recycle_deferred = 0;
+	slot->dry_run_noted = 0;
+	pg_atomic_write_u64(&slot->xacts, 0);
+	pg_atomic_write_u64(&slot->xact_us, 0);
+
+	entry->opened++;
+	entry->connections++;
+	entry->last_active = now;
+	if (entry->connections > entry->peak)
+	{
+		entry->peak = entry->connections;
+		entry->peak_at = now;
+	}
+	if (res->soft_warning)
+	{
+		entry->soft_warnings++;
+		lg_event_add_locked(LG_EV_SOFT_WARNING, entry->name, MyProcPid, id->role, id->db,
+							"\"connections\": %d, \"soft_limit\": %d, \"hard_limit\": %d",
+							res->count + 1, res->soft_limit, res->hard_limit);
+	}
+	if (res->would_reject)
+	{
+		entry->would_reject++;
+		lg_event_add_locked(LG_EV_WOULD_REJECT, entry->name, MyProcPid, id->role, id->db,
+							"\"connections\": %d, \"hard_limit\": %d",
+							res->count + 1, res->hard_limit);
+	}
+	lg_shared->total_connections++;
+}
+
+/*
+ * Count a refused login.  Caller holds lg_shared->lock exclusively.
+ */
+static void
+lg_refuse_locked(LifeguardApp *entry, const LoginIdentity *id,
+				 const AdmitResult *res)
+{
+	entry->rejected++;
+	lg_shared->total_rejected++;
+	if (res->decision == REJECT_HARD)
+		lg_event_add_locked(LG_EV_REJECTED, entry->name, MyProcPid, id->role, id->db,
+							"\"reason\": \"hard_limit\", \"connections\": %d, \"hard_limit\": %d",
+							res->count, res->hard_limit);
+	else
+		lg_event_add_locked(LG_EV_REJECTED, entry->name, MyProcPid, id->role, id->db,
+							"\"reason\": \"reserved\", \"free\": %d, \"reserved_for_others\": %d",
+							res->free_slots, res->reserved_for_others);
+}
+
+/*
+ * Tell the log and the client what admission decided; a refusal ends the
+ * backend here.  Runs after the lock is released.
+ */
+static void
+lg_report_admission(const LoginIdentity *id, const AdmitResult *res)
+{
+	const char *app = id->app;
+
+	if (res->overflowed)
+	{
+		ereport(WARNING,
+				(errmsg("pg_lifeguard application table is full, counting new applications under the overflow entry"),
+				 errdetail("lifeguard.max_applications is %d and every entry holds connections; application \"%s\" and later new names share one entry, which the '*' rule limits as one application.",
+						   lg_max_applications, app),
+				 errhint("Raise lifeguard.max_applications, or call lifeguard.reset_stats() to forget applications with no connections.")));
+	}
+
+	if (res->decision == REJECT_HARD)
+		ereport(FATAL,
+				(errcode(ERRCODE_TOO_MANY_CONNECTIONS),
+				 errmsg("too many connections for application \"%s\"", app),
+				 errdetail("Application \"%s\" already holds %d connections and its hard limit is %d.",
+						   app, res->count, res->hard_limit),
+				 errhint("Size the client pool to at most %d connections (SQLAlchemy pool_size + max_overflow, asyncpg max_size, psycopg_pool max_size), or raise the limit with lifeguard.set_quota().",
+						 res->hard_limit)));
+	if (res->decision == REJECT_RESERVED)
+		ereport(FATAL,
+				(errcode(ERRCODE_TOO_MANY_CONNECTIONS),
+				 errmsg("remaining connection slots are reserved for other applications"),
+				 errdetail("%d usable connection slots are free and %d of them are reserved for applications with a reservation in lifeguard.quotas.",
+						   res->free_slots, res->reserved_for_others),
+				 errhint("Close idle connections of application \"%s\", or lower other applications' reservations.", app)));
+
+	if (res->would_reject)
+		ereport(LOG,
+				(errmsg("application \"%s\" exceeded its connection quota, admitted because the quota is in warn mode", app),
+				 errdetail("It holds %d connections; the hard limit is %d and %d of %d usable slots are free with %d reserved for others.",
+						   res->count + 1, res->hard_limit, res->free_slots,
+						   lg_usable_connections(), res->reserved_for_others)));
+
+	if (res->soft_warning)
+	{
+		static bool registered = false;
+
+		soft_warning = *res;
+		strlcpy(soft_warning_app, app, NAMEDATALEN);
+		soft_warning_pending = true;
+		if (!registered)
+		{
+			RegisterXactCallback(lg_startup_xact_callback, NULL);
+			registered = true;
+		}
+	}
+}
+
+/*
+ * The hook: identify the login, decide, claim or refuse, report.  See the
+ * file header.
  */
 static void
 lg_client_auth(Port *port, int status)
 {
-	char		app[NAMEDATALEN];
-	const char *role;
-	const char *db;
-	Oid			roleid;
-	bool		superuser;
-	bool		exempt;
+	LoginIdentity id;
 	LifeguardSlot *slot;
 	LifeguardApp *entry;
 	AdmitResult res;
 	TimestampTz now;
+	bool		overflowed;
 
 	if (prev_client_auth_hook)
 		prev_client_auth_hook(port, status);
@@ -256,122 +477,38 @@ lg_client_auth(Port *port, int status)
 	if (slot == NULL)
 		return;
 
-	lg_app_name_key(port->application_name, app);
-	role = port->user_name ? port->user_name : "";
-	db = port->database_name ? port->database_name : "";
+	lg_login_identify(port, &id);
 
-	/* Shared catalogs are readable here; see PORTABILITY.md, Q2. */
-	roleid = get_role_oid(role, true);
-	superuser = OidIsValid(roleid) && superuser_arg(roleid);
-	exempt = (superuser && lg_exempt_superusers) || lg_role_listed(role);
+	/*
+	 * Everything that can fail comes before the claim, and the exit
+	 * callback is in place before it: whatever happens after, the slot is
+	 * given back.
+	 */
+	before_shmem_exit(lg_backend_exit, (Datum) 0);
+	lg_recycle_backend_init();
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(lg_count_xact_callback, NULL);
+		xact_callback_registered = true;
+	}
 	now = GetCurrentTimestamp();
 
 	LWLockAcquire(lg_shared->lock, LW_EXCLUSIVE);
-	lg_admit_locked(app, role, db, exempt, &res);
-	entry = lg_app_lookup(app, true, &res.overflowed);
+	entry = lg_app_lookup(id.app, true, &overflowed);
+	lg_admit_locked(entry, &id, &res);
+	res.overflowed = overflowed;
+	if (overflowed)
+	{
+		lg_event_add_locked(LG_EV_APP_TABLE_FULL, NULL, MyProcPid, id.role, id.db,
+							"\"max_applications\": %d", lg_max_applications);
+	}
 	if (res.decision != ADMIT)
-	{
-		entry->rejected++;
-		lg_shared->total_rejected++;
-		if (res.decision == REJECT_HARD)
-			lg_event_add_locked(LG_EV_REJECTED, entry->name, MyProcPid, role, db,
-								"\"reason\": \"hard_limit\", \"connections\": %d, \"hard_limit\": %d",
-								res.count, res.hard_limit);
-		else
-			lg_event_add_locked(LG_EV_REJECTED, entry->name, MyProcPid, role, db,
-								"\"reason\": \"reserved\", \"free\": %d, \"reserved_for_others\": %d",
-								res.free_slots, res.reserved_for_others);
-	}
+		lg_refuse_locked(entry, &id, &res);
 	else
-	{
-		slot->pid = MyProcPid;
-		slot->roleid = roleid;
-		slot->superuser = superuser;
-		slot->exempt = exempt;
-		slot->connected_at = now;
-		slot->app = entry;
-		slot->be = MyBEEntry;
-		strlcpy(slot->rolname, role, NAMEDATALEN);
-		strlcpy(slot->datname, db, NAMEDATALEN);
-		slot->recycle_request = 0;
-		slot->recycle_allow_xact = 0;
-		slot->recycle_deferred = 0;
-		slot->dry_run_noted = 0;
-		pg_atomic_write_u64(&slot->xacts, 0);
-		pg_atomic_write_u64(&slot->xact_us, 0);
-
-		entry->opened++;
-		entry->connections++;
-		if (entry->connections > entry->peak)
-		{
-			entry->peak = entry->connections;
-			entry->peak_at = now;
-		}
-		if (res.soft_warning)
-		{
-			entry->soft_warnings++;
-			lg_event_add_locked(LG_EV_SOFT_WARNING, entry->name, MyProcPid, role, db,
-								"\"connections\": %d, \"soft_limit\": %d, \"hard_limit\": %d",
-								res.count + 1, res.soft_limit, res.hard_limit);
-		}
-		if (res.would_reject)
-		{
-			entry->would_reject++;
-			lg_event_add_locked(LG_EV_WOULD_REJECT, entry->name, MyProcPid, role, db,
-								"\"connections\": %d, \"hard_limit\": %d",
-								res.count + 1, res.hard_limit);
-		}
-		lg_shared->total_connections++;
-	}
+		lg_claim_locked(slot, entry, &id, &res, now);
 	LWLockRelease(lg_shared->lock);
 
-	if (res.overflowed)
-		ereport(LOG,
-				(errmsg("pg_lifeguard application table is full, counting new applications under the overflow entry"),
-				 errdetail("lifeguard.max_applications is %d; application \"%s\" and later new names share one entry.",
-						   lg_max_applications, app),
-				 errhint("Raise lifeguard.max_applications, or call lifeguard.reset_stats() to forget applications with no connections.")));
-
-	if (res.decision == REJECT_HARD)
-		ereport(FATAL,
-				(errcode(ERRCODE_TOO_MANY_CONNECTIONS),
-				 errmsg("too many connections for application \"%s\"", app),
-				 errdetail("Application \"%s\" already holds %d connections and its hard limit is %d.",
-						   app, res.count, res.hard_limit),
-				 errhint("Size the client pool to at most %d connections (SQLAlchemy pool_size + max_overflow, asyncpg max_size, psycopg_pool max_size), or raise the limit with lifeguard.set_quota().",
-						 res.hard_limit)));
-	if (res.decision == REJECT_RESERVED)
-		ereport(FATAL,
-				(errcode(ERRCODE_TOO_MANY_CONNECTIONS),
-				 errmsg("remaining connection slots are reserved for other applications"),
-				 errdetail("%d usable connection slots are free and %d of them are reserved for applications with a reservation in lifeguard.quotas.",
-						   res.free_slots, res.reserved_for_others),
-				 errhint("Close idle connections of application \"%s\", or lower other applications' reservations.", app)));
-
-	before_shmem_exit(lg_backend_exit, (Datum) 0);
-	lg_recycle_backend_init();
-	RegisterXactCallback(lg_count_xact_callback, NULL);
-
-	if (res.would_reject)
-		ereport(LOG,
-				(errmsg("application \"%s\" exceeded its connection quota, admitted because the quota is in warn mode", app),
-				 errdetail("It holds %d connections; the hard limit is %d and %d of %d usable slots are free with %d reserved for others.",
-						   res.count + 1, res.hard_limit, res.free_slots,
-						   lg_usable_connections(), res.reserved_for_others)));
-
-	if (res.soft_warning)
-	{
-		static bool registered = false;
-
-		soft_warning = res;
-		strlcpy(soft_warning_app, app, NAMEDATALEN);
-		soft_warning_pending = true;
-		if (!registered)
-		{
-			RegisterXactCallback(lg_startup_xact_callback, NULL);
-			registered = true;
-		}
-	}
+	lg_report_admission(&id, &res);
 }
 
 /*
@@ -415,7 +552,7 @@ lg_count_xact_callback(XactEvent event, void *arg)
 }
 
 /*
- * Exit callback: give the slot back.
+ * Exit callback: give the slot back, counting a recycle it accepted.
  */
 static void
 lg_backend_exit(int code, Datum arg)
@@ -431,27 +568,20 @@ lg_backend_exit(int code, Datum arg)
 		int			kind = lg_recycle_exit_kind();
 		TimestampTz now = GetCurrentTimestamp();
 
-		if (slot->app)
+		if (slot->app && kind != LG_RECYCLE_NONE)
 		{
 			LifeguardApp *app = slot->app;
 
-			app->connections--;
-			app->closed++;
-			app->session_ms_closed += (now - slot->connected_at) / 1000;
-			app->xacts_closed += pg_atomic_read_u64(&slot->xacts);
-			app->xact_us_closed += pg_atomic_read_u64(&slot->xact_us);
 			if (kind == LG_RECYCLE_RECLAIM)
 				app->reclaimed++;
-			else if (kind != LG_RECYCLE_NONE)
+			else
 				app->recycled++;
-			if (kind != LG_RECYCLE_NONE)
-				lg_event_add_locked(kind, app->name, MyProcPid, slot->rolname, slot->datname,
-									"\"connection_age_s\": %.1f, \"deferred\": %u",
-									(double) (now - slot->connected_at) / 1000000.0,
-									slot->recycle_deferred);
+			lg_event_add_locked(kind, app->name, MyProcPid, slot->rolname, slot->datname,
+								"\"connection_age_s\": %.1f, \"deferred\": %u",
+								(double) (now - slot->connected_at) / 1000000.0,
+								slot->recycle_deferred);
 		}
-		lg_shared->total_connections--;
-		lg_slot_clear(slot);
+		lg_slot_release_locked(slot, now);
 	}
 	LWLockRelease(lg_shared->lock);
 }

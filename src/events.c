@@ -84,6 +84,8 @@ lg_event_kind_name(int kind)
 			return "alert_raised";
 		case LG_EV_ALERT_CLEARED:
 			return "alert_cleared";
+		case LG_EV_APP_TABLE_FULL:
+			return "application_table_full";
 	}
 	return "unknown";
 }
@@ -353,8 +355,9 @@ lg_alerts_report(LgAlertChange *changes, int n, bool can_notify)
  * Copy the entries of the event ring (events = true) or the sample ring
  * that are past its persisted mark and still in the ring, oldest first,
  * into a palloc'd array.  Returns the count; *from gets the sequence
- * number of the first entry.  Entries overwritten while copying have a
- * sequence number below *from: callers skip those.
+ * number of the first entry, so entry i should hold *from + i.  One that
+ * holds another number was overwritten by a newer entry (seq + ring size)
+ * between the two looks at the ring: callers skip it (lg_ring_entry_lost).
  */
 static int
 lg_ring_copy(bool events, uint64 *from, void **out)
@@ -395,6 +398,9 @@ lg_ring_copy(bool events, uint64 *from, void **out)
 	return n;
 }
 
+/* Was entry i of a copy overwritten while it was made?  See lg_ring_copy. */
+#define lg_ring_entry_lost(seq, from, i)	((seq) != (from) + (uint64) (i))
+
 /*
  * Move a ring's persisted mark past "upto".
  */
@@ -410,12 +416,15 @@ lg_ring_mark_persisted(bool events, uint64 upto)
 }
 
 /*
- * Copy the events (or samples) past the persisted mark into their table,
- * then move the mark; with prune, also delete rows past retention.
- * Called by the worker inside a transaction on a primary.
+ * Copy the events and samples past the persisted marks into their tables;
+ * with prune, also delete rows past retention.  Called by the worker
+ * inside a transaction on a primary.  The marks are not moved here: the
+ * worker moves them to *events_upto and *samples_upto (0: nothing copied)
+ * with lg_rings_mark_persisted() once the transaction has committed, so a
+ * failed insert or commit loses nothing.
  */
 void
-lg_persist_rings(bool prune)
+lg_persist_rings(bool prune, uint64 *events_upto, uint64 *samples_upto)
 {
 	uint64		from;
 	int			n;
@@ -425,6 +434,7 @@ lg_persist_rings(bool prune)
 	Oid			evtypes[7] = {TIMESTAMPTZOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID};
 	Oid			smtypes[10] = {TIMESTAMPTZOID, TEXTOID, INT4OID, INT4OID, INT4OID, INT4OID, INT4OID, INT8OID, INT8OID, INT8OID};
 
+	*events_upto = *samples_upto = 0;
 	n = lg_ring_copy(true, &from, (void **) &evs);
 	SPI_connect();
 	if (n > 0)
@@ -440,7 +450,7 @@ lg_persist_rings(bool prune)
 			Datum		vals[7];
 			char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 
-			if (e->seq < from)
+			if (lg_ring_entry_lost(e->seq, from, i))
 				continue;		/* overwritten while we copied */
 			vals[0] = TimestampTzGetDatum(e->at);
 			vals[1] = CStringGetTextDatum(lg_event_kind_name(e->kind));
@@ -454,7 +464,7 @@ lg_persist_rings(bool prune)
 			if (SPI_execute_plan(plan, vals, nulls, false, 0) != SPI_OK_INSERT)
 				elog(ERROR, "could not insert into lifeguard.event_log");
 		}
-		lg_ring_mark_persisted(true, from + n - 1);
+		*events_upto = from + n - 1;
 	}
 
 	/* history samples, the same way */
@@ -472,7 +482,7 @@ lg_persist_rings(bool prune)
 			LifeguardSample *s = &smp[i];
 			Datum		vals[10];
 
-			if (s->seq < from)
+			if (lg_ring_entry_lost(s->seq, from, i))
 				continue;
 			vals[0] = TimestampTzGetDatum(s->at);
 			vals[1] = CStringGetTextDatum(s->app);
@@ -487,23 +497,36 @@ lg_persist_rings(bool prune)
 			if (SPI_execute_plan(plan, vals, NULL, false, 0) != SPI_OK_INSERT)
 				elog(ERROR, "could not insert into lifeguard.pool_history_log");
 		}
-		lg_ring_mark_persisted(false, from + n - 1);
+		*samples_upto = from + n - 1;
 	}
 
 	if (prune)
 	{
-		char		sql[256];
+		char		sql[512];
 
 		snprintf(sql, sizeof(sql),
-				 "DELETE FROM lifeguard.event_log WHERE at < now() - interval '%d seconds'",
+				 "DELETE FROM lifeguard.event_log WHERE at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) interval '%d seconds')",
 				 lg_event_retention_s);
 		SPI_execute(sql, false, 0);
 		snprintf(sql, sizeof(sql),
-				 "DELETE FROM lifeguard.pool_history_log WHERE at < now() - interval '%d seconds'",
+				 "DELETE FROM lifeguard.pool_history_log WHERE at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) interval '%d seconds')",
 				 lg_history_retention_s);
 		SPI_execute(sql, false, 0);
 	}
 	SPI_finish();
+}
+
+/*
+ * After the transaction that ran lg_persist_rings committed: move the
+ * marks (0 leaves a ring's mark where it is).
+ */
+void
+lg_rings_mark_persisted(uint64 events_upto, uint64 samples_upto)
+{
+	if (events_upto > 0)
+		lg_ring_mark_persisted(true, events_upto);
+	if (samples_upto > 0)
+		lg_ring_mark_persisted(false, samples_upto);
 }
 
 /*
@@ -527,7 +550,7 @@ lifeguard_recent_events_1_0(PG_FUNCTION_ARGS)
 		Datum		values[8];
 		bool		nulls[8];
 
-		if (e->seq < from)
+		if (lg_ring_entry_lost(e->seq, from, i))
 			continue;
 		memset(nulls, 0, sizeof(nulls));
 		values[0] = Int64GetDatum((int64) e->seq);
@@ -568,7 +591,7 @@ lifeguard_recent_samples_1_0(PG_FUNCTION_ARGS)
 		Datum		values[10];
 		bool		nulls[10];
 
-		if (s->seq < from)
+		if (lg_ring_entry_lost(s->seq, from, i))
 			continue;
 		memset(nulls, 0, sizeof(nulls));
 		values[0] = TimestampTzGetDatum(s->at);
@@ -607,7 +630,7 @@ lifeguard_alerts_1_0(PG_FUNCTION_ARGS)
 
 	lg_require_shmem();
 	InitMaterializedSRF(fcinfo, 0);
-	rows = palloc(sizeof(AlertRow) * (lg_max_applications + 1));
+	rows = palloc(sizeof(AlertRow) * (lg_app_capacity() + 1));
 
 	LWLockAcquire(lg_shared->lock, LW_SHARED);
 	if (lg_shared->alert_active)
@@ -620,7 +643,7 @@ lifeguard_alerts_1_0(PG_FUNCTION_ARGS)
 	hash_seq_init(&seq, lg_apps);
 	while ((app = hash_seq_search(&seq)) != NULL)
 	{
-		if (!app->alert_active || n > lg_max_applications)
+		if (!app->alert_active || n > lg_app_capacity())
 			continue;
 		rows[n].server = false;
 		memcpy(rows[n].app, app->name, NAMEDATALEN);

@@ -28,7 +28,8 @@ typedef enum LifeguardEventKind
 	LG_EV_SOFT_WARNING,
 	LG_EV_WOULD_REJECT,
 	LG_EV_ALERT_RAISED,
-	LG_EV_ALERT_CLEARED
+	LG_EV_ALERT_CLEARED,
+	LG_EV_APP_TABLE_FULL
 } LifeguardEventKind;
 
 extern const char *lg_event_kind_name(int kind);
@@ -40,7 +41,9 @@ extern void lg_event_add_locked(int kind, const char *app, int pid,
 extern void lg_sample_add_locked(const LifeguardApp *app, TimestampTz at);
 
 /* worker, inside a transaction, on a primary */
-extern void lg_persist_rings(bool prune);
+extern void lg_persist_rings(bool prune, uint64 *events_upto,
+							 uint64 *samples_upto);
+extern void lg_rings_mark_persisted(uint64 events_upto, uint64 samples_upto);
 
 /* worker, once per cycle: raise and clear alerts (see events.c) */
 typedef struct LgAlertChange

@@ -26,7 +26,11 @@
  * FATAL and PANIC never reach a catch block (they end the process), so
  * termination needs no entry here.
  *
- * Owns: the re-throw list.  Must not: keep state between calls (the
+ * It also holds lg_pin_search_path(), which every query pg_lifeguard
+ * writes itself runs under, so that no operator or function a user put
+ * in a schema on the search path can stand in for pg_catalog's.
+ *
+ * Owns: the re-throw list and the safe search_path.  Must not: keep state between calls (the
  * function it runs may itself call lg_run_guarded, nested to any depth).
  *
  * src/guard.c
@@ -37,6 +41,7 @@
 
 #include "access/xact.h"
 #include "utils/elog.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
@@ -125,4 +130,28 @@ lg_run_guarded(LgGuardedFn fn, void *arg, int flags)
 	if (edata != NULL && !lg_error_is_finding(edata))
 		ReThrowError(edata);
 	return edata;
+}
+
+/*
+ * Make search_path "pg_catalog, pg_temp" until lg_unpin_search_path(),
+ * as PostgreSQL's own maintenance commands do, for a query pg_lifeguard
+ * wrote itself (never for a user's own SQL).  Returns the GUC nest level
+ * to pass to lg_unpin_search_path; an error in between is undone by the
+ * transaction's abort.
+ */
+int
+lg_pin_search_path(void)
+{
+	int			level = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return level;
+}
+
+void
+lg_unpin_search_path(int level)
+{
+	AtEOXact_GUC(true, level);
 }

@@ -22,4 +22,7 @@ typedef void (*LgGuardedFn) (void *arg);
 extern ErrorData *lg_run_guarded(LgGuardedFn fn, void *arg, int flags);
 extern bool lg_error_is_finding(const ErrorData *edata);
 
+extern int	lg_pin_search_path(void);
+extern void lg_unpin_search_path(int level);
+
 #endif							/* PG_LIFEGUARD_GUARD_H */

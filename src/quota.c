@@ -12,8 +12,9 @@
  *
  * How a change reaches the copy: every statement that changes the table
  * (lifeguard.set_quota, lifeguard.drop_quota, or a direct INSERT, UPDATE,
- * DELETE or TRUNCATE) fires a statement trigger that takes a
- * self-conflicting lock on the table and calls lifeguard._quotas_changed().
+ * DELETE or TRUNCATE) fires a statement trigger that calls
+ * lifeguard._quotas_changed(), which takes a self-conflicting lock on
+ * itself (held to the end of the transaction).
  * That marks the transaction.  At PRE_COMMIT the backend reads the whole
  * table with the latest snapshot (the lock guarantees no other writer is
  * between its read and its commit) and writes the file under a temporary
@@ -33,18 +34,22 @@
 #include <unistd.h>
 
 #include "access/xact.h"
+#include "catalog/pg_proc.h"
 #include "commands/dbcommands.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 
 #include "compat.h"
+#include "guard.h"
 #include "pg_lifeguard.h"
 #include "quota.h"
 #include "shmem.h"
@@ -131,11 +136,48 @@ lg_in_rules_database(void)
 }
 
 /*
+ * A quota time limit in milliseconds: -1 for NULL, else clamped to
+ * [1, LG_MAX_TIME_LIMIT_MS].  The table's validation trigger refuses
+ * values outside that range; the clamp keeps rows written before it
+ * existed from overflowing a deadline.  Computed here, with PostgreSQL's
+ * own epoch of an interval, rather than by an operator in SQL.
+ */
+static int64
+lg_interval_ms(Datum value, bool isnull)
+{
+	double		secs;
+
+	if (isnull)
+		return -1;
+	secs = DatumGetFloat8(DirectFunctionCall2(interval_part,
+											  CStringGetTextDatum("epoch"),
+											  value));
+	if (!(secs * 1000.0 >= 1.0))
+		return 1;
+	if (secs * 1000.0 >= (double) LG_MAX_TIME_LIMIT_MS)
+		return LG_MAX_TIME_LIMIT_MS;
+	return (int64) (secs * 1000.0);
+}
+
+/* A text or name column as a C string, '' for NULL. */
+static void
+lg_column_name(HeapTuple tup, TupleDesc desc, int col, char *dst)
+{
+	bool		isnull;
+	char	   *v = SPI_getvalue(tup, desc, col);
+
+	(void) SPI_getbinval(tup, desc, col, &isnull);
+	strlcpy(dst, (isnull || v == NULL) ? "" : v, NAMEDATALEN);
+}
+
+/*
  * Read every row of lifeguard.quotas into a palloc'd array (in the
  * current memory context) and return the count.  Uses the latest
  * snapshot, not the transaction's, so a repeatable-read caller still sees
- * every committed rule.  Caller must be in a transaction; SPI is
- * connected and finished here.
+ * every committed rule.  The query names only columns (no operator, no
+ * function) and runs with a pinned search_path, because it also runs in
+ * the worker and in an administrator's commit.  Caller must be in a
+ * transaction; SPI is connected and finished here.
  */
 int
 lg_rules_read_table(LifeguardRule **rules)
@@ -144,19 +186,17 @@ lg_rules_read_table(LifeguardRule **rules)
 	LifeguardRule *out;
 	int			n;
 	int			ret;
+	int			level;
 
+	level = lg_pin_search_path();
 	SPI_connect();
 	PushActiveSnapshot(GetLatestSnapshot());
 	ret = SPI_execute(
-		"SELECT application_name, coalesce(role::text, ''), "
-		"coalesce(database::text, ''), soft_limit, hard_limit, reserved, "
-		"min_idle, "
-		"coalesce((extract(epoch FROM max_age) * 1000)::int8, -1), "
-		"coalesce((extract(epoch FROM idle_timeout) * 1000)::int8, -1), "
-		"coalesce((extract(epoch FROM idle_in_transaction_timeout) * 1000)::int8, -1), "
-		"CASE mode WHEN 'off' THEN 0 WHEN 'warn' THEN 1 ELSE 2 END "
-		"FROM lifeguard.quotas "
-		"ORDER BY application_name, role NULLS FIRST, database NULLS FIRST",
+		"SELECT q.application_name, q.role, q.database, q.soft_limit, "
+		"q.hard_limit, q.reserved, q.min_idle, q.max_age, q.idle_timeout, "
+		"q.idle_in_transaction_timeout, q.mode "
+		"FROM lifeguard.quotas q "
+		"ORDER BY 1, 2 NULLS FIRST, 3 NULLS FIRST",
 		true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read lifeguard.quotas: %s",
@@ -169,22 +209,30 @@ lg_rules_read_table(LifeguardRule **rules)
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		LifeguardRule *r = &out[i];
+		char		mode[NAMEDATALEN];
 		bool		isnull;
+		Datum		d;
 
-		strlcpy(r->app, TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull)), NAMEDATALEN);
-		strlcpy(r->role, TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull)), NAMEDATALEN);
-		strlcpy(r->db, TextDatumGetCString(SPI_getbinval(tup, desc, 3, &isnull)), NAMEDATALEN);
+		lg_column_name(tup, desc, 1, r->app);
+		lg_column_name(tup, desc, 2, r->role);
+		lg_column_name(tup, desc, 3, r->db);
 		r->soft_limit = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
 		r->hard_limit = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
 		r->reserved = DatumGetInt32(SPI_getbinval(tup, desc, 6, &isnull));
 		r->min_idle = DatumGetInt32(SPI_getbinval(tup, desc, 7, &isnull));
-		r->max_age_ms = DatumGetInt64(SPI_getbinval(tup, desc, 8, &isnull));
-		r->idle_timeout_ms = DatumGetInt64(SPI_getbinval(tup, desc, 9, &isnull));
-		r->idle_xact_timeout_ms = DatumGetInt64(SPI_getbinval(tup, desc, 10, &isnull));
-		r->mode = DatumGetInt32(SPI_getbinval(tup, desc, 11, &isnull));
+		d = SPI_getbinval(tup, desc, 8, &isnull);
+		r->max_age_ms = lg_interval_ms(d, isnull);
+		d = SPI_getbinval(tup, desc, 9, &isnull);
+		r->idle_timeout_ms = lg_interval_ms(d, isnull);
+		d = SPI_getbinval(tup, desc, 10, &isnull);
+		r->idle_xact_timeout_ms = lg_interval_ms(d, isnull);
+		lg_column_name(tup, desc, 11, mode);
+		r->mode = strcmp(mode, "off") == 0 ? LG_MODE_OFF :
+			strcmp(mode, "warn") == 0 ? LG_MODE_WARN : LG_MODE_ENFORCE;
 	}
 	PopActiveSnapshot();
 	SPI_finish();
+	lg_unpin_search_path(level);
 
 	if (n > lg_max_quotas)
 		ereport(WARNING,
@@ -230,17 +278,40 @@ lg_rules_file_write_to(const char *path, const LifeguardRule *rules,
 }
 
 /*
- * Save the rules so the postmaster can load them before the first login
- * after a restart.  Used by the worker; failures are logged, not raised.
+ * Put a written rules file in place, unless a file of a newer generation
+ * of rules is already there (then remove it).  The rename is ordered by
+ * lg_shared->file_lock (see shmem.c).  Never throws.
+ */
+static void
+lg_rules_file_publish(const char *tmp, uint64 generation)
+{
+	bool		done = false;
+
+	LWLockAcquire(lg_shared->file_lock, LW_EXCLUSIVE);
+	if (generation > lg_shared->file_generation &&
+		durable_rename(tmp, LG_RULES_FILE, LOG) == 0)
+	{
+		lg_shared->file_generation = generation;
+		done = true;
+	}
+	LWLockRelease(lg_shared->file_lock);
+	if (!done)
+		(void) unlink(tmp);
+}
+
+/*
+ * Save the rules of generation "generation" so the postmaster can load
+ * them before the first login after a restart.  Used by the worker;
+ * failures are logged, not raised.
  */
 void
-lg_rules_file_write(const LifeguardRule *rules, int nrules)
+lg_rules_file_write(const LifeguardRule *rules, int nrules, uint64 generation)
 {
 	char		tmp[MAXPGPATH];
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", LG_RULES_FILE, (int) MyProcPid);
 	if (lg_rules_file_write_to(tmp, rules, nrules, LOG))
-		(void) durable_rename(tmp, LG_RULES_FILE, LOG);
+		lg_rules_file_publish(tmp, generation);
 }
 
 /*
@@ -319,11 +390,14 @@ lg_quota_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_COMMIT:
 			if (pending_rules && pending_nrules >= 0)
 			{
-				lg_install_rules(pending_rules, pending_nrules);
-				/* a file that could not be renamed into place is removed */
-				if (pending_tmpfile[0] &&
-					durable_rename(pending_tmpfile, LG_RULES_FILE, LOG) == 0)
+				uint64		gen = lg_install_rules(pending_rules, pending_nrules);
+
+				/* unchanged rules need no new file: reset removes it */
+				if (gen != 0 && pending_tmpfile[0])
+				{
+					lg_rules_file_publish(pending_tmpfile, gen);
 					pending_tmpfile[0] = '\0';
+				}
 			}
 			lg_quota_pending_reset();
 			break;
@@ -373,6 +447,17 @@ lifeguard_quotas_changed(PG_FUNCTION_ARGS)
 				 errdetail("lifeguard.database names the database whose lifeguard.quotas the server enforces; this is \"%s\".",
 						   get_database_name(MyDatabaseId)),
 				 errhint("Connect to database \"%s\" and run the command there.", lg_database)));
+
+	/*
+	 * One changing transaction at a time, so that each commit reads and
+	 * publishes a complete set (see the file header).  The lock is on this
+	 * function, not on the table: the statement firing the trigger already
+	 * holds ROW EXCLUSIVE on the table, and upgrading that to a stronger
+	 * table lock deadlocks two plain-DML writers.  Nobody else takes a
+	 * lock on this object.
+	 */
+	LockDatabaseObject(ProcedureRelationId, fcinfo->flinfo->fn_oid, 0,
+					   ExclusiveLock);
 
 	if (!xact_callback_registered)
 	{

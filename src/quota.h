@@ -20,7 +20,11 @@ extern bool lg_rule_covers(const LifeguardRule *rule, const char *app,
 extern int	lg_effective_mode(const LifeguardRule *rule);
 extern int	lg_rules_read_table(LifeguardRule **rules);
 extern void lg_rules_file_load(void);
-extern void lg_rules_file_write(const LifeguardRule *rules, int nrules);
+extern void lg_rules_file_write(const LifeguardRule *rules, int nrules,
+								uint64 generation);
+
+/* Quota time limits are at most 100 years (in ms; validated in SQL too). */
+#define LG_MAX_TIME_LIMIT_MS	INT64CONST(3155760000000)
 extern bool lg_in_rules_database(void);
 
 #endif							/* PG_LIFEGUARD_QUOTA_H */

@@ -7,9 +7,15 @@
  *
  *	- LifeguardShared: totals, the overflow bucket, the quota rules the
  *	  connect path checks, and the worker's status;
- *	- a dynahash of LifeguardApp entries keyed by application name, with at
- *	  most lifeguard.max_applications entries (then the overflow bucket
- *	  takes the rest, and the log says so once);
+ *	- a dynahash of LifeguardApp entries keyed by application name: every
+ *	  name a quota rule names has an entry reserved for it when the rules
+ *	  are installed (room for lifeguard.max_quotas of them), and at most
+ *	  lifeguard.max_applications other names are kept.  When those are
+ *	  all taken, a new name evicts an entry that has no connection and no
+ *	  rule, and only when there is none does it count under the overflow
+ *	  entry (which the '*' rule then limits as one application).  So a
+ *	  flood of junk names can neither push out a named application nor
+ *	  loosen any limit;
  *	- an array of LifeguardSlot, one per possible backend, indexed by the
  *	  backend's PGPROC number, recording which application each live client
  *	  backend counts under.
@@ -33,6 +39,13 @@
  *
  * lg_shared->mutex (a spinlock) guards only the worker status block and
  * the reload_rules flag: a few straight-line assignments, never a call.
+ *
+ * lg_shared->file_lock orders the writers of the rules file (a commit that
+ * changed lifeguard.quotas, and the worker): it is held around the rename
+ * that puts a file in place, together with file_generation, so that a file
+ * holding an older rule set never replaces a newer one.  It is taken
+ * without holding lock, and nothing else is taken while holding it; the
+ * connect path never takes it.
  *
  * The recycling mailbox in each slot (recycle_request and friends) is
  * written by the requester while holding the LWLock exclusive and read by
@@ -112,7 +125,17 @@ static Size
 lg_shmem_size(void)
 {
 	return add_size(lg_struct_size(),
-					hash_estimate_size(lg_max_applications, sizeof(LifeguardApp)));
+					hash_estimate_size(lg_app_capacity(), sizeof(LifeguardApp)));
+}
+
+/*
+ * Entries the application table can hold: max_applications names without
+ * a rule plus one reserved for every possible rule.
+ */
+int
+lg_app_capacity(void)
+{
+	return lg_max_applications + lg_max_quotas;
 }
 
 /*
@@ -123,7 +146,7 @@ void
 lg_shmem_request(void)
 {
 	RequestAddinShmemSpace(lg_shmem_size());
-	RequestNamedLWLockTranche(LG_TRANCHE, 1);
+	RequestNamedLWLockTranche(LG_TRANCHE, 2);
 }
 
 /*
@@ -148,7 +171,8 @@ lg_shmem_startup(void)
 	if (!found)
 	{
 		memset(lg_shared, 0, lg_struct_size());
-		lg_shared->lock = &(GetNamedLWLockTranche(LG_TRANCHE))->lock;
+		lg_shared->lock = &(GetNamedLWLockTranche(LG_TRANCHE))[0].lock;
+		lg_shared->file_lock = &(GetNamedLWLockTranche(LG_TRANCHE))[1].lock;
 		SpinLockInit(&lg_shared->mutex);
 		lg_shared->nslots = lg_max_backends();
 		lg_shared->stats_reset = GetCurrentTimestamp();
@@ -177,7 +201,7 @@ lg_shmem_startup(void)
 	info.keysize = NAMEDATALEN;
 	info.entrysize = sizeof(LifeguardApp);
 	lg_apps = lg_ShmemInitHash("pg_lifeguard applications",
-							   lg_max_applications, &info,
+							   lg_app_capacity(), &info,
 							   HASH_ELEM | HASH_STRINGS);
 
 	LWLockRelease(AddinShmemInitLock);
@@ -212,10 +236,59 @@ lg_app_name_key(const char *raw, char *key)
 }
 
 /*
- * Find (or, with create, add) an application's entry.  When the table
- * already holds max_applications entries a new name gets the overflow
- * bucket and *overflowed is set on the first such miss so the caller can
- * log it once, after releasing the lock.
+ * Does a quota rule name this application exactly?  ('*' rules do not.)
+ * Caller holds lg_shared->lock.
+ */
+static bool
+lg_app_has_rule(const char *key)
+{
+	for (int i = 0; i < lg_shared->nrules; i++)
+		if (strcmp(lg_shared->rules[i].app, key) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * An entry a new name may take the place of: no rule names it, no
+ * connection counts under it and no alert is raised for it; the one
+ * whose last login or logout is oldest.  NULL if there is none.
+ * Caller holds lg_shared->lock exclusively.
+ */
+static LifeguardApp *
+lg_app_evictable(void)
+{
+	HASH_SEQ_STATUS seq;
+	LifeguardApp *app;
+	LifeguardApp *best = NULL;
+
+	hash_seq_init(&seq, lg_apps);
+	while ((app = hash_seq_search(&seq)) != NULL)
+	{
+		if (app->ruled || app->connections > 0 || app->alert_active)
+			continue;
+		if (best == NULL || app->last_active < best->last_active)
+			best = app;
+	}
+	return best;
+}
+
+/*
+ * Remove an entry from the table.  No slot may point at it.
+ * Caller holds lg_shared->lock exclusively.
+ */
+void
+lg_app_forget(LifeguardApp *app)
+{
+	if (!app->ruled)
+		lg_shared->napps_unruled--;
+	(void) hash_search(lg_apps, app->name, HASH_REMOVE, NULL);
+}
+
+/*
+ * Find (or, with create, add) an application's entry; see the file header
+ * for which names get one.  When a name gets the overflow entry for the
+ * first time since the last reset, *overflowed is set so the caller can
+ * report it once, after releasing the lock.
  *
  * Caller must hold lg_shared->lock: exclusive when create is true.
  */
@@ -225,6 +298,7 @@ lg_app_lookup(const char *name, bool create, bool *overflowed)
 	char		key[NAMEDATALEN];
 	LifeguardApp *app;
 	bool		found;
+	bool		ruled;
 
 	if (overflowed)
 		*overflowed = false;
@@ -233,15 +307,22 @@ lg_app_lookup(const char *name, bool create, bool *overflowed)
 	if (app || !create)
 		return app;
 
-	if (hash_get_num_entries(lg_apps) >= lg_max_applications)
+	ruled = lg_app_has_rule(key);
+	if (!ruled && lg_shared->napps_unruled >= lg_max_applications)
 	{
-		if (!lg_shared->overflow_logged)
+		LifeguardApp *victim = lg_app_evictable();
+
+		if (victim == NULL)
 		{
-			lg_shared->overflow_logged = true;
-			if (overflowed)
-				*overflowed = true;
+			if (!lg_shared->overflow_logged)
+			{
+				lg_shared->overflow_logged = true;
+				if (overflowed)
+					*overflowed = true;
+			}
+			return &lg_shared->overflow;
 		}
-		return &lg_shared->overflow;
+		lg_app_forget(victim);
 	}
 
 	app = hash_search(lg_apps, key, HASH_ENTER_NULL, &found);
@@ -251,8 +332,52 @@ lg_app_lookup(const char *name, bool create, bool *overflowed)
 	{
 		memset((char *) app + NAMEDATALEN, 0, sizeof(LifeguardApp) - NAMEDATALEN);
 		app->first_seen = GetCurrentTimestamp();
+		app->last_active = app->first_seen;
+		app->ruled = ruled;
+		if (!ruled)
+			lg_shared->napps_unruled++;
 	}
 	return app;
+}
+
+/*
+ * Mark the entries the installed rules name as ruled, creating those that
+ * do not exist yet (their room is reserved: see lg_app_capacity).
+ * Caller holds lg_shared->lock exclusively.
+ */
+static void
+lg_apps_reserve_for_rules(void)
+{
+	HASH_SEQ_STATUS seq;
+	LifeguardApp *app;
+	int			unruled = 0;
+
+	hash_seq_init(&seq, lg_apps);
+	while ((app = hash_seq_search(&seq)) != NULL)
+		app->ruled = false;
+	for (int i = 0; i < lg_shared->nrules; i++)
+	{
+		const char *name = lg_shared->rules[i].app;
+		bool		found;
+
+		if (strcmp(name, "*") == 0)
+			continue;
+		app = hash_search(lg_apps, name, HASH_ENTER_NULL, &found);
+		if (app == NULL)
+			continue;			/* cannot happen: the room is reserved */
+		if (!found)
+		{
+			memset((char *) app + NAMEDATALEN, 0, sizeof(LifeguardApp) - NAMEDATALEN);
+			app->first_seen = GetCurrentTimestamp();
+			app->last_active = app->first_seen;
+		}
+		app->ruled = true;
+	}
+	hash_seq_init(&seq, lg_apps);
+	while ((app = hash_seq_search(&seq)) != NULL)
+		if (!app->ruled)
+			unruled++;
+	lg_shared->napps_unruled = unruled;
 }
 
 /*
@@ -279,12 +404,13 @@ lg_my_slot(void)
 
 /*
  * Replace the rules the connect path checks.  Never throws: it is called
- * from a commit callback.
+ * from a commit callback.  Returns the new generation, or 0 when the
+ * rules were already exactly these (see lg_install_rules_if).
  */
-void
+uint64
 lg_install_rules(const LifeguardRule *rules, int nrules)
 {
-	(void) lg_install_rules_if(rules, nrules, 0);
+	return lg_install_rules_if(rules, nrules, 0);
 }
 
 /*
@@ -306,28 +432,35 @@ lg_rules_generation(void)
  * "expected" was read (0: install regardless).  The worker reads the
  * table with a snapshot that may predate a commit whose backend installs
  * its rules meanwhile; without this check the worker could put the older
- * set back.  Returns whether the rules were installed.
+ * set back.  Returns the generation the install made, or 0 when nothing
+ * was installed: a newer install came first, or the rules in place are
+ * already exactly these (then nobody needs to rewrite the rules file).
  */
-bool
+uint64
 lg_install_rules_if(const LifeguardRule *rules, int nrules, uint64 expected)
 {
-	bool		done = false;
+	uint64		done = 0;
 
 	if (!lg_shared)
-		return false;
+		return 0;
 	if (nrules > lg_max_quotas)
 		nrules = lg_max_quotas;
 
 	LWLockAcquire(lg_shared->lock, LW_EXCLUSIVE);
-	if (expected == 0 || lg_shared->rules_generation == expected)
+	if (lg_shared->rules_loaded && lg_shared->nrules == nrules &&
+		(nrules == 0 ||
+		 memcmp(lg_shared->rules, rules, sizeof(LifeguardRule) * nrules) == 0))
+		done = 0;				/* unchanged */
+	else if (expected == 0 || lg_shared->rules_generation == expected)
 	{
 		if (nrules > 0)
 			memcpy(lg_shared->rules, rules, sizeof(LifeguardRule) * nrules);
 		lg_shared->nrules = nrules;
-		lg_shared->rules_loaded = true;
+		lg_apps_reserve_for_rules();
 		lg_shared->rules_generation++;
-		done = true;
+		done = lg_shared->rules_generation;
 	}
+	lg_shared->rules_loaded = true;
 	LWLockRelease(lg_shared->lock);
 	return done;
 }
@@ -343,6 +476,32 @@ lg_request_rules_reload(void)
 	SpinLockAcquire(&lg_shared->mutex);
 	lg_shared->reload_rules = true;
 	SpinLockRelease(&lg_shared->mutex);
+}
+
+/*
+ * Give back the place a backend's slot holds: its application's live
+ * count and the total, with its session summed into the closed counters.
+ * Used by the exit callback and to reclaim the slot of a backend that
+ * vanished without running it.  Caller holds lg_shared->lock exclusively.
+ */
+void
+lg_slot_release_locked(LifeguardSlot *slot, TimestampTz now)
+{
+	if (slot->pid == 0)
+		return;
+	if (slot->app)
+	{
+		LifeguardApp *app = slot->app;
+
+		app->connections--;
+		app->closed++;
+		app->last_active = now;
+		app->session_ms_closed += (now - slot->connected_at) / 1000;
+		app->xacts_closed += pg_atomic_read_u64(&slot->xacts);
+		app->xact_us_closed += pg_atomic_read_u64(&slot->xact_us);
+	}
+	lg_shared->total_connections--;
+	lg_slot_clear(slot);
 }
 
 /*

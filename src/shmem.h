@@ -64,6 +64,10 @@ typedef struct LifeguardApp
 	int64		xacts;			/* all transactions, closed + live */
 	int64		xact_us;		/* their summed duration */
 
+	/* table management (see lg_app_lookup) */
+	bool		ruled;			/* a quota rule names it: never evicted */
+	TimestampTz last_active;	/* last login or logout counted */
+
 	/* worker state */
 	double		recycle_tokens; /* age-recycling allowance (token bucket) */
 	TimestampTz tokens_at;
@@ -170,6 +174,9 @@ typedef struct LifeguardWorkerInfo
 typedef struct LifeguardShared
 {
 	LWLock	   *lock;			/* see "Locking" in shmem.c */
+	LWLock	   *file_lock;		/* orders writes of the rules file */
+	uint64		file_generation;	/* rules generation the file holds
+									 * (under file_lock) */
 
 	/* protected by lock */
 	int			nslots;			/* size of slots[] */
@@ -177,6 +184,7 @@ typedef struct LifeguardShared
 	bool		rules_loaded;	/* rules came from the table or the file */
 	uint64		rules_generation;	/* bumped on every install */
 	bool		overflow_logged;	/* "table full" said once */
+	int32		napps_unruled;	/* entries no rule names (<= max_applications) */
 	int32		total_connections;	/* live counted backends, all apps */
 	int64		total_rejected;
 	LifeguardApp overflow;		/* applications beyond max_applications */
@@ -212,16 +220,19 @@ extern void lg_shmem_request(void);
 extern void lg_shmem_startup(void);
 extern void lg_require_shmem(void);
 
+extern int	lg_app_capacity(void);
 extern LifeguardApp *lg_app_lookup(const char *name, bool create,
 								   bool *overflowed);
+extern void lg_app_forget(LifeguardApp *app);
+extern void lg_slot_release_locked(LifeguardSlot *slot, TimestampTz now);
 extern LifeguardSlot *lg_slot_for_index(int procindex);
 extern LifeguardSlot *lg_my_slot(void);
 extern void lg_app_name_key(const char *raw, char *key);
 extern void lg_slot_clear(LifeguardSlot *slot);
 
-extern void lg_install_rules(const LifeguardRule *rules, int nrules);
-extern bool lg_install_rules_if(const LifeguardRule *rules, int nrules,
-								uint64 expected);
+extern uint64 lg_install_rules(const LifeguardRule *rules, int nrules);
+extern uint64 lg_install_rules_if(const LifeguardRule *rules, int nrules,
+								  uint64 expected);
 extern uint64 lg_rules_generation(void);
 extern void lg_request_rules_reload(void);
 

@@ -130,7 +130,7 @@ lifeguard_pool_stats_1_0(PG_FUNCTION_ARGS)
 	LWLockRelease(lg_shared->lock);
 
 	/* allocate outside the lock; the table cannot grow past its cap */
-	cap = Max(cap, lg_max_applications + 1);
+	cap = Max(cap, lg_app_capacity() + 1);
 	rows = palloc(sizeof(PoolRow) * cap);
 
 	LWLockAcquire(lg_shared->lock, LW_SHARED);
@@ -395,8 +395,8 @@ lifeguard_reset_stats(PG_FUNCTION_ARGS)
 	hash_seq_init(&seq, lg_apps);
 	while ((app = hash_seq_search(&seq)) != NULL)
 	{
-		if (app->connections == 0)
-			(void) hash_search(lg_apps, app->name, HASH_REMOVE, NULL);
+		if (app->connections == 0 && !app->ruled)
+			lg_app_forget(app);
 		else
 			lg_reset_app_counters(app, now);
 	}

@@ -27,7 +27,16 @@
  * SIGHUP reloads settings; SIGTERM ends the loop.  The worker exits with
  * status 1 so the postmaster restarts it after bgw_restart_time, also when
  * an administrator terminated it.  An error in the transaction part is
- * logged and kept in worker_status.last_error; the loop goes on.
+ * logged and kept in worker_status.last_error; the loop goes on, and so it
+ * does after any other error, a query cancel included.
+ *
+ * Trust: the worker connects as the bootstrap superuser, which it needs
+ * for the shared state only.  Its own session pins search_path to
+ * "pg_catalog, pg_temp", and every transaction part runs as the owner of
+ * the extension in a security-restricted operation, with short lock and
+ * statement timeouts, so that a table locked by a user delays one cycle's
+ * writes (reported in last_error and retried) and never the recycling and
+ * alerts of the next cycles.
  *
  * src/worker.c
  *
@@ -39,6 +48,11 @@
 
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -47,6 +61,8 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -99,6 +115,9 @@ static void lg_worker_retire(LgCandidate *cand, int ncand, TimestampTz now);
 static void lg_worker_observe(TimestampTz now, TimestampTz *last_sample,
 							  LgAlertChange *changes, int *nchanges);
 static void lg_worker_persist(LgAlertChange *changes, int nchanges, bool prune);
+static void lg_worker_reconcile_slots(void);
+static Oid	lg_extension_owner(void);
+static void lg_worker_as_owner(Oid owner, Oid *save_userid, int *save_sec);
 
 /*
  * Register the worker.  Called from _PG_init while preloading.
@@ -172,6 +191,9 @@ static void
 lg_worker_persist(LgAlertChange *changes, int nchanges, bool prune)
 {
 	MemoryContext cycle = CurrentMemoryContext;
+	uint64		events_upto = 0;
+	uint64		samples_upto = 0;
+	bool		committed = false;
 
 	if (RecoveryInProgress())
 	{
@@ -181,16 +203,27 @@ lg_worker_persist(LgAlertChange *changes, int nchanges, bool prune)
 
 	PG_TRY();
 	{
+		Oid			owner;
+		Oid			save_userid;
+		int			save_sec;
+
 		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING, "pg_lifeguard: writing events and history");
+		owner = lg_extension_owner();
+		if (OidIsValid(owner))
+			lg_worker_as_owner(owner, &save_userid, &save_sec);
 		/* NOTIFY needs no extension objects; the tables do */
 		lg_alerts_report(changes, nchanges, true);
-		if (OidIsValid(get_extension_oid("pg_lifeguard", true)))
-			lg_persist_rings(prune);
+		if (OidIsValid(owner))
+		{
+			lg_persist_rings(prune, &events_upto, &samples_upto);
+			SetUserIdAndSecContext(save_userid, save_sec);
+		}
 		PopActiveSnapshot();
 		CommitTransactionCommand();
+		committed = true;
 		pgstat_report_activity(STATE_IDLE, NULL);
 	}
 	PG_CATCH();
@@ -199,6 +232,80 @@ lg_worker_persist(LgAlertChange *changes, int nchanges, bool prune)
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(cycle);
+	/* only what is committed leaves the rings' unpersisted part */
+	if (committed)
+		lg_rings_mark_persisted(events_upto, samples_upto);
+}
+
+/*
+ * The owner of the extension, or InvalidOid when it is not installed.
+ * Caller is in a transaction.
+ */
+static Oid
+lg_extension_owner(void)
+{
+	Oid			extoid = get_extension_oid("pg_lifeguard", true);
+	Oid			owner = InvalidOid;
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	if (!OidIsValid(extoid))
+		return InvalidOid;
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return owner;
+}
+
+/*
+ * Become the extension's owner in a security-restricted operation for the
+ * SQL of a transaction part; the caller restores the saved identity (an
+ * abort restores it too).
+ */
+static void
+lg_worker_as_owner(Oid owner, Oid *save_userid, int *save_sec)
+{
+	GetUserIdAndSecContext(save_userid, save_sec);
+	SetUserIdAndSecContext(owner, *save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+}
+
+/*
+ * Give back the slots of backends that are gone without having released
+ * them (their PGPROC now has another pid, or none).  The exit callback is
+ * registered before a slot is claimed, so this finds nothing unless
+ * something went badly wrong; it keeps a leak from lasting.
+ */
+static void
+lg_worker_reconcile_slots(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	int			released = 0;
+
+	LWLockAcquire(lg_shared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < lg_shared->nslots; i++)
+	{
+		LifeguardSlot *slot = &lg_shared->slots[i];
+
+		if (slot->pid != 0 && LG_PROC_BY_INDEX(i)->pid != slot->pid)
+		{
+			lg_slot_release_locked(slot, now);
+			released++;
+		}
+	}
+	LWLockRelease(lg_shared->lock);
+	if (released > 0)
+		ereport(LOG,
+				(errmsg("pg_lifeguard released %d connection slots of backends that ended without releasing them",
+						released)));
 }
 
 /*
@@ -244,8 +351,10 @@ lg_worker_db_tick(void)
 			/* an unlocked look is enough: only this process empties them */
 			if (lg_shared->nrules > 0)
 			{
-				lg_install_rules(NULL, 0);
-				lg_rules_file_write(NULL, 0);
+				uint64		g = lg_install_rules(NULL, 0);
+
+				if (g != 0)
+					lg_rules_file_write(NULL, 0, g);
 				ereport(LOG,
 						(errmsg("pg_lifeguard quota rules are no longer enforced: the extension is not installed in database \"%s\"",
 								lg_database)));
@@ -256,6 +365,9 @@ lg_worker_db_tick(void)
 			LifeguardRule *rules;
 			int			n;
 			uint64		gen;
+			uint64		installed;
+			Oid			save_userid;
+			int			save_sec;
 
 			if (extension_missing_logged)
 				ereport(LOG,
@@ -265,11 +377,14 @@ lg_worker_db_tick(void)
 
 			gen = lg_rules_generation();
 			debug_query_string = "pg_lifeguard: SELECT FROM lifeguard.quotas";
+			lg_worker_as_owner(lg_extension_owner(), &save_userid, &save_sec);
 			n = lg_rules_read_table(&rules);
+			SetUserIdAndSecContext(save_userid, save_sec);
 			debug_query_string = NULL;
 			/* a commit that installed newer rules meanwhile wins */
-			if (lg_install_rules_if(rules, n, gen))
-				lg_rules_file_write(rules, n);
+			installed = lg_install_rules_if(rules, n, gen);
+			if (installed != 0)
+				lg_rules_file_write(rules, n, installed);
 		}
 		CommitTransactionCommand();
 		pgstat_report_activity(STATE_IDLE, NULL);
@@ -543,6 +658,7 @@ void
 lifeguard_worker_main(Datum main_arg)
 {
 	MemoryContext cycle_context;
+	sigjmp_buf	local_sigjmp_buf;
 	TimestampTz last_db_tick = 0;
 	TimestampTz last_sample = 0;
 	TimestampTz last_persist = 0;
@@ -559,6 +675,11 @@ lifeguard_worker_main(Datum main_arg)
 
 	BackgroundWorkerInitializeConnection(lg_database, NULL, 0);
 
+	/* see "Trust" in the file header */
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("lock_timeout", "500", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("statement_timeout", "10000", PGC_SUSET, PGC_S_OVERRIDE);
+
 	SpinLockAcquire(&lg_shared->mutex);
 	lg_shared->worker.pid = MyProcPid;
 	lg_shared->worker.started_at = GetCurrentTimestamp();
@@ -574,6 +695,35 @@ lifeguard_worker_main(Datum main_arg)
 	cycle_context = AllocSetContextCreate(TopMemoryContext,
 										  "pg_lifeguard worker cycle",
 										  ALLOCSET_DEFAULT_SIZES);
+
+	/*
+	 * An error outside the guarded transaction parts (a query cancel seen
+	 * by CHECK_FOR_INTERRUPTS, say) comes back here: report it, keep it in
+	 * last_error, clean up and go on with the next cycle.
+	 */
+	if (sigsetjmp(local_sigjmp_buf, 1) != 0)
+	{
+		ErrorData  *edata;
+
+		error_context_stack = NULL;
+		HOLD_INTERRUPTS();
+		MemoryContextSwitchTo(TopMemoryContext);
+		edata = CopyErrorData();
+		EmitErrorReport();
+		AbortOutOfAnyTransaction();
+		LWLockReleaseAll();
+		FlushErrorState();
+		lg_worker_set_error(edata->message);
+		FreeErrorData(edata);
+		MemoryContextReset(cycle_context);
+		debug_query_string = NULL;
+		RESUME_INTERRUPTS();
+		/* do not spin on a persistent error */
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 lg_naptime_ms, lg_worker_wait_event());
+		ResetLatch(MyLatch);
+	}
+	PG_exception_stack = &local_sigjmp_buf;
 
 	while (!ShutdownRequestPending)
 	{
@@ -607,6 +757,7 @@ lifeguard_worker_main(Datum main_arg)
 			last_db_tick = start;
 		}
 
+		lg_worker_reconcile_slots();
 		cand = palloc(sizeof(LgCandidate) * Max(lg_shared->nslots, 1));
 		ncand = lg_worker_refresh(cand, start);
 		if (ncand > 0)

@@ -11,13 +11,15 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
-    IF since IS NULL OR since <= interval '0' THEN
-        RAISE EXCEPTION 'chart period must be a positive interval'
-            USING ERRCODE = 'invalid_parameter_value';
+    IF since IS NULL OR since <= interval '0' OR since > interval '100 years' THEN
+        RAISE EXCEPTION 'since must be a positive interval of at most 100 years'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('since is %s.', coalesce(since::text, 'NULL'));
     END IF;
     IF width IS NULL OR width < 1 OR width > 1000 THEN
-        RAISE EXCEPTION 'chart width must be between 1 and 1000 characters'
-            USING ERRCODE = 'invalid_parameter_value';
+        RAISE EXCEPTION 'width must be between 1 and 1000 characters'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('width is %s.', coalesce(width::text, 'NULL'));
     END IF;
     RETURN QUERY
     WITH b AS (
