@@ -22,14 +22,28 @@
  *	   is dropped, and the set is kept only when it saves at least
  *	   lifeguard.advice_min_improvement of the total cost.
  *
+ * Before any costing, the privileges the query needs are checked on every
+ * query level as the executor checks them: no costs (which would show the
+ * statistics of a table) and no advice on what the caller may not read.
+ *
  * Candidates are injected by a chained planner hook (get_relation_info_hook,
  * or build_simple_rel_hook from PostgreSQL 19; see compat.h) that is a no-op
- * unless this function is running.  All of the work happens inside a
- * subtransaction that is always rolled back, so the locks parse analysis
- * takes are released and nothing is left behind; any error (several
- * statements, DDL, an unknown table, a parameter of unknown type) is
- * reported in the errors column instead of being raised.  Nothing is
- * written, so it works on a hot standby.
+ * unless a call is planning, and then only for the query that call plans.
+ * Calls nest (a function the planner folds may call advise_indexes): each
+ * keeps its state in its own LgAdviseCall.  All of the work happens inside
+ * a subtransaction that is always rolled back, so the locks parse analysis
+ * takes are released and nothing is left behind; an error of the statement
+ * (several statements, DDL, an unknown table, a parameter of unknown type,
+ * permission denied, an error of a function the planner folds) is reported
+ * in the errors column instead of being raised, while cancel, timeouts and
+ * resource errors end the call (guard.c).  Nothing is written, so it works
+ * on a hot standby.
+ *
+ * Whose rights: advise_indexes plans the caller's own text as the caller.
+ * lifeguard._advise_sampled, which index_advice uses, plans a statement
+ * the workload sampler kept (workload.c) only as the role that ran it, in
+ * a security-restricted operation with the search_path it ran with, never
+ * as the reader; the reader must be allowed to read its text and tables.
  *
  * src/index_advisor.c
  *
