@@ -81,6 +81,96 @@ BEGIN TRANSACTION READ ONLY;
 SELECT * FROM advise('SELECT * FROM noidx WHERE id = 42');
 COMMIT;
 
+-- privileges are checked as the executor checks them, before any costing:
+-- no costs and no advice on what the caller may not read
+CREATE ROLE wl_nopriv;
+GRANT USAGE ON SCHEMA wl TO wl_nopriv;
+GRANT SELECT (id) ON noidx TO wl_nopriv;
+CREATE VIEW noidx_ids AS SELECT id FROM noidx WHERE id > 0;
+GRANT SELECT ON noidx_ids TO wl_nopriv;
+SET ROLE wl_nopriv;
+SELECT * FROM lifeguard.advise_indexes('SELECT * FROM post WHERE user_id = $1');
+SELECT * FROM lifeguard.advise_indexes('SELECT v FROM noidx WHERE id = 42');
+SELECT * FROM lifeguard.advise_indexes('UPDATE noidx SET id = 1 WHERE id = 42');
+SELECT * FROM lifeguard.advise_indexes('SELECT id FROM noidx WHERE id IN (SELECT user_id FROM post)');
+SELECT * FROM lifeguard.advise_indexes('WITH p AS (SELECT * FROM post) SELECT noidx.id FROM noidx, p WHERE noidx.id = p.user_id');
+-- the granted column, and the table through a view its owner may read
+SELECT * FROM advise('SELECT id FROM noidx WHERE id = 42');
+SELECT * FROM advise('SELECT id FROM noidx_ids WHERE id = 42');
+RESET ROLE;
+DROP VIEW noidx_ids;
+REVOKE ALL ON noidx FROM wl_nopriv;
+
+-- cancel and timeouts end the call; they are not findings (wl.slow makes
+-- the function the planner folds slow)
+CREATE FUNCTION slow_one() RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('wl.slow', true) = 'on' THEN
+        PERFORM pg_sleep(10);
+    END IF;
+    RETURN 1;
+END
+$$;
+SET wl.slow = on;
+SET statement_timeout = '200ms';
+SELECT * FROM lifeguard.advise_indexes('SELECT * FROM noidx WHERE id = wl.slow_one()');
+RESET statement_timeout;
+RESET wl.slow;
+-- a lock it waits for, with lock_timeout
+SELECT dblink_connect('wl_locker', 'dbname=contrib_regression');
+SELECT dblink_exec('wl_locker', 'BEGIN');
+SELECT dblink_exec('wl_locker', 'LOCK wl.noidx IN ACCESS EXCLUSIVE MODE');
+SET lock_timeout = '200ms';
+SELECT * FROM lifeguard.advise_indexes('SELECT * FROM noidx WHERE id = 42');
+RESET lock_timeout;
+SELECT dblink_exec('wl_locker', 'ROLLBACK');
+SELECT dblink_disconnect('wl_locker');
+
+-- nested calls: a function the planner folds while costing may itself
+-- call advise_indexes; each call keeps its own candidates
+CREATE FUNCTION pg_temp.nested() RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN cardinality(index_statements)
+      FROM lifeguard.advise_indexes('SELECT * FROM wl.post WHERE blog_id = 7');
+END
+$$;
+SELECT index_statements, errors
+  FROM lifeguard.advise_indexes('SELECT * FROM noidx WHERE id = pg_temp.nested()');
+-- an inner call that fails, and one that is cancelled and caught
+CREATE FUNCTION pg_temp.nested_bad() RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN cardinality(errors) FROM lifeguard.advise_indexes('SELECT * FROM wl.no_such_table');
+END
+$$;
+SELECT index_statements, errors
+  FROM lifeguard.advise_indexes('SELECT * FROM noidx WHERE id = pg_temp.nested_bad()');
+CREATE FUNCTION pg_temp.nested_cancelled() RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM * FROM lifeguard.advise_indexes('SELECT * FROM wl.post WHERE blog_id = wl.slow_one()');
+    RETURN 0;
+EXCEPTION WHEN query_canceled THEN
+    PERFORM set_config('wl.slow', 'off', false);
+    RETURN 2;
+END
+$$;
+SET wl.slow = on;
+SET statement_timeout = '200ms';
+SELECT index_statements, errors
+  FROM lifeguard.advise_indexes('SELECT * FROM noidx WHERE id = pg_temp.nested_cancelled()');
+RESET statement_timeout;
+RESET wl.slow;
+-- the server is still up, and this session still plans as before
+SELECT * FROM advise('SELECT * FROM noidx WHERE id = 42');
+-- the candidates of a call are only for the planning it asked for, not
+-- for a query a folded function plans and runs meanwhile
+CREATE FUNCTION pg_temp.count_posts(b int) RETURNS bigint IMMUTABLE LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN count(*) FROM wl.post WHERE blog_id = b;
+END
+$$;
+SELECT index_statements, errors
+  FROM lifeguard.advise_indexes('SELECT * FROM post WHERE blog_id = 7 AND id < pg_temp.count_posts(7)');
+
 --
 -- sampled predicates
 --
@@ -113,6 +203,15 @@ SELECT lifeguard.reset_predicate_stats();
 SET lifeguard.predicate_sample_rate = 0;
 SELECT count(*) FROM noidx WHERE v = 'v8';
 SELECT count(*) AS predicates FROM lifeguard.predicate_stats;
+-- statements of a DO block are not the client's: not sampled either
+SET lifeguard.predicate_sample_rate = 1;
+DO $$
+BEGIN
+    PERFORM count(*) FROM wl.noidx WHERE v = 'v8';
+END
+$$;
+RESET lifeguard.predicate_sample_rate;
+SELECT count(*) AS predicates FROM lifeguard.predicate_stats;
 
 -- index_advice: every finding in one place, with workload candidates
 SET lifeguard.predicate_sample_rate = 1;
@@ -122,6 +221,56 @@ SELECT kind, table_name, estimated_benefit > 0.5 AS worth_it, statement
   FROM lifeguard.index_advice
  WHERE table_name IN ('noidx', 'book', 'review', 'wl.noidx', 'wl.book', 'wl.review')
  ORDER BY 1, 2, 4;
+
+-- a sampled statement is planned as the role that ran it, in a
+-- security-restricted operation, with the search_path it ran with: never
+-- as whoever reads index_advice
+CREATE ROLE wl_author;
+CREATE SCHEMA wl_author AUTHORIZATION wl_author;
+SET ROLE wl_author;
+CREATE TABLE wl_author.items AS SELECT g AS id, g % 100 AS v FROM generate_series(1, 20000) g;
+ANALYZE wl_author.items;
+CREATE FUNCTION wl_author.looks_harmless() RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE NOTICE 'looks_harmless() runs as its author: %', current_user = 'wl_author';
+    IF current_setting('wl.slow', true) = 'on' THEN
+        PERFORM pg_sleep(10);
+    END IF;
+    RETURN 1;
+END
+$$;
+RESET ROLE;
+SELECT lifeguard.reset_predicate_stats();
+SET lifeguard.predicate_sample_rate = 1;
+SET search_path = wl_author, public;
+SET ROLE wl_author;
+SELECT count(*) FROM items WHERE v = 5 AND looks_harmless() = 1;
+SELECT count(*) FROM wl_author.items WHERE v = 5 AND id > 0 AND wl_author.looks_harmless() = 1;
+RESET ROLE;
+SET search_path = wl, public;
+RESET lifeguard.predicate_sample_rate;
+SELECT r.rolname, w.query
+  FROM lifeguard._workload_queries() w JOIN pg_roles r ON r.oid = w.userid ORDER BY w.query;
+SELECT kind, table_name, statement FROM lifeguard.index_advice WHERE kind = 'workload';
+-- the reader must be allowed to read the tables too
+CREATE ROLE wl_monitor IN ROLE pg_monitor;
+SET ROLE wl_monitor;
+SELECT count(*) AS workload_rows FROM lifeguard.index_advice WHERE kind = 'workload';
+SELECT w.query, a.index_statements, a.errors
+  FROM lifeguard._workload_queries() w, lifeguard._advise_sampled(w.userid, w.queryid) a
+ ORDER BY w.query;
+RESET ROLE;
+-- and only pg_monitor and lifeguard_admin may call it; the text is never the caller's
+SET ROLE wl_author;
+SELECT errors FROM lifeguard._advise_sampled(0, 0);
+RESET ROLE;
+SELECT errors FROM lifeguard._advise_sampled(0, 0);
+-- planning it slowly ends with the timeout, not with less advice
+SET wl.slow = on;
+SET statement_timeout = '200ms';
+SELECT count(*) FROM lifeguard.index_advice;
+RESET statement_timeout;
+RESET wl.slow;
 
 --
 -- N+1: one statement run 25 times in one transaction
@@ -193,6 +342,33 @@ SELECT count(*) AS c FROM users WHERE id = 7 \gset
 SELECT count(*) AS c FROM users WHERE id = 8 \gset
 SELECT count(*) AS c FROM users WHERE id = 9 \gset
 COMMIT;
+-- statements a DO block, a procedure or a function folded at plan time
+-- runs are not the client's: not N+1, however often they run
+BEGIN;
+DO $$
+BEGIN
+    FOR i IN 1..25 LOOP
+        PERFORM count(*) FROM wl.author WHERE id = i;
+    END LOOP;
+END
+$$;
+COMMIT;
+CREATE PROCEDURE loop_books() LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1..25 LOOP
+        PERFORM count(*) FROM wl.book WHERE id = i;
+    END LOOP;
+END
+$$;
+CALL loop_books();
+CREATE FUNCTION folded_count(i int) RETURNS bigint IMMUTABLE LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN count(*) FROM wl.users WHERE id = i;
+END
+$$;
+SELECT wl.folded_count(1) + wl.folded_count(2) + wl.folded_count(3) + wl.folded_count(4)
+     + wl.folded_count(5) + wl.folded_count(6) + wl.folded_count(7) + wl.folded_count(8)
+     + wl.folded_count(9) + wl.folded_count(10) + wl.folded_count(11) + wl.folded_count(12) AS c \gset
 SELECT application_name, role_name, transactions, calls, worst_per_transaction, query
   FROM lifeguard.n_plus_one ORDER BY query;
 -- a rolled-back transaction counts too (the round trips happened)
@@ -249,5 +425,9 @@ SET lifeguard.n_plus_one_threshold = -1;
 SET lifeguard.advice_min_improvement = -0.1;
 
 DROP SCHEMA wl CASCADE;
+DROP SCHEMA wl_author CASCADE;
 DROP ROLE wl_reader;
+DROP ROLE wl_nopriv;
+DROP ROLE wl_author;
+DROP ROLE wl_monitor;
 RESET search_path;

@@ -298,4 +298,36 @@ typedef Instrumentation lg_node_instrumentation;
 #define lg_cluster_params(n)		(((ClusterStmt *) (n))->params)
 #endif
 
+
+/*
+ * Security issue, items 3 and 12: permission checks as the executor does
+ * them, and the planner hook's signature.
+ *
+ * lg_check_query_permissions(q): may the current user run one query level
+ * of q?  ERROR 42501 when not.  16 moved the required permissions from the
+ * range table entries to Query.rteperminfos.
+ */
+#include "executor/executor.h"
+#if PG_VERSION_NUM >= 160000
+#define lg_check_query_permissions(q) \
+	ExecCheckPermissions((q)->rtable, (q)->rteperminfos, true)
+#else
+#define lg_check_query_permissions(q) \
+	ExecCheckRTPerms((q)->rtable, true)
+#endif
+
+/* planner_hook and standard_planner gained a trailing ExplainState in 19. */
+#include "optimizer/planner.h"
+#if PG_VERSION_NUM >= 190000
+#define LG_PLANNER_HOOK_PARAMS \
+	Query *parse, const char *query_string, int cursorOptions, \
+	ParamListInfo boundParams, ExplainState *es
+#define LG_PLANNER_HOOK_ARGS	parse, query_string, cursorOptions, boundParams, es
+#else
+#define LG_PLANNER_HOOK_PARAMS \
+	Query *parse, const char *query_string, int cursorOptions, \
+	ParamListInfo boundParams
+#define LG_PLANNER_HOOK_ARGS	parse, query_string, cursorOptions, boundParams
+#endif
+
 #endif							/* PG_LIFEGUARD_COMPAT_H */

@@ -22,14 +22,28 @@
  *	   is dropped, and the set is kept only when it saves at least
  *	   lifeguard.advice_min_improvement of the total cost.
  *
+ * Before any costing, the privileges the query needs are checked on every
+ * query level as the executor checks them: no costs (which would show the
+ * statistics of a table) and no advice on what the caller may not read.
+ *
  * Candidates are injected by a chained planner hook (get_relation_info_hook,
  * or build_simple_rel_hook from PostgreSQL 19; see compat.h) that is a no-op
- * unless this function is running.  All of the work happens inside a
- * subtransaction that is always rolled back, so the locks parse analysis
- * takes are released and nothing is left behind; any error (several
- * statements, DDL, an unknown table, a parameter of unknown type) is
- * reported in the errors column instead of being raised.  Nothing is
- * written, so it works on a hot standby.
+ * unless a call is planning, and then only for the query that call plans.
+ * Calls nest (a function the planner folds may call advise_indexes): each
+ * keeps its state in its own LgAdviseCall.  All of the work happens inside
+ * a subtransaction that is always rolled back, so the locks parse analysis
+ * takes are released and nothing is left behind; an error of the statement
+ * (several statements, DDL, an unknown table, a parameter of unknown type,
+ * permission denied, an error of a function the planner folds) is reported
+ * in the errors column instead of being raised, while cancel, timeouts and
+ * resource errors end the call (guard.c).  Nothing is written, so it works
+ * on a hot standby.
+ *
+ * Whose rights: advise_indexes plans the caller's own text as the caller.
+ * lifeguard._advise_sampled, which index_advice uses, plans a statement
+ * the workload sampler kept (workload.c) only as the role that ran it, in
+ * a security-restricted operation with the search_path it ran with, never
+ * as the reader; the reader must be allowed to read its text and tables.
  *
  * src/index_advisor.c
  *
@@ -48,12 +62,14 @@
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_opclass.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
@@ -70,7 +86,9 @@
 #include "utils/syscache.h"
 
 #include "compat.h"
+#include "guard.h"
 #include "index_advisor.h"
+#include "workload.h"
 
 #define LG_MAX_CANDIDATE_COLS	8
 #define LG_MAX_CANDIDATES		64
@@ -106,13 +124,27 @@ typedef struct LgCollect
 
 static double lg_advice_min_improvement = 0.5;
 
+/*
+ * One advise_indexes call in progress.  Calls nest: a function the planner
+ * folds while costing a query may itself call advise_indexes.  Each call
+ * keeps its state in its own LgAdviseCall on its C stack; lg_advising
+ * points to the innermost one and is restored to the outer one however the
+ * inner call ends.
+ */
+typedef struct LgAdviseCall
+{
+	LgCandidate *hypo;			/* candidates, nhypo of them */
+	int			nhypo;
+	Query	   *planning;		/* the query being planned now, or NULL */
+} LgAdviseCall;
+
 static lg_relinfo_hook_type prev_relinfo_hook = NULL;
-static LgCandidate *lg_hypo = NULL;	/* non-NULL only while advising */
-static int	lg_nhypo = 0;
+static LgAdviseCall *lg_advising = NULL;	/* innermost call, NULL outside */
 
 static void lg_relinfo_hook(LG_RELINFO_HOOK_PARAMS);
 
 PG_FUNCTION_INFO_V1(lifeguard_advise_indexes);
+PG_FUNCTION_INFO_V1(lifeguard_advise_sampled);
 
 void
 lg_index_advisor_init(void)
@@ -622,21 +654,33 @@ lg_make_index(RelOptInfo *rel, LgCandidate *c)
 static void
 lg_relinfo_hook(LG_RELINFO_HOOK_PARAMS)
 {
+	LgAdviseCall *call = lg_advising;
+	PlannerInfo *top = root;
 	List	   *ancestors = NIL;
 	bool		ancestors_read = false;
 
 	if (prev_relinfo_hook)
 		prev_relinfo_hook(LG_RELINFO_HOOK_ARGS);
 
-	if (lg_hypo == NULL || LG_RELINFO_INH || !OidIsValid(LG_RELINFO_OID))
+	if (call == NULL || call->planning == NULL || call->hypo == NULL ||
+		LG_RELINFO_INH || !OidIsValid(LG_RELINFO_OID))
 		return;
-	for (int i = 0; i < lg_nhypo; i++)
+
+	/*
+	 * Only the planning that advise_indexes asked for sees the candidates:
+	 * not a query that a function folded meanwhile plans and then runs.
+	 */
+	while (top->parent_root != NULL)
+		top = top->parent_root;
+	if (top->parse != call->planning)
+		return;
+	for (int i = 0; i < call->nhypo; i++)
 	{
-		if (!lg_hypo[i].active)
+		if (!call->hypo[i].active)
 			continue;
-		if (lg_hypo[i].relid == LG_RELINFO_OID)
-			rel->indexlist = lappend(rel->indexlist, lg_make_index(rel, &lg_hypo[i]));
-		else if (lg_hypo[i].partitioned)
+		if (call->hypo[i].relid == LG_RELINFO_OID)
+			rel->indexlist = lappend(rel->indexlist, lg_make_index(rel, &call->hypo[i]));
+		else if (call->hypo[i].partitioned)
 		{
 			/*
 			 * A candidate on a partitioned table is what CREATE INDEX on the
@@ -651,14 +695,14 @@ lg_relinfo_hook(LG_RELINFO_HOOK_PARAMS)
 					ancestors = get_partition_ancestors(LG_RELINFO_OID);
 				ancestors_read = true;
 			}
-			if (!list_member_oid(ancestors, lg_hypo[i].relid))
+			if (!list_member_oid(ancestors, call->hypo[i].relid))
 				continue;
-			part = lg_hypo[i];
+			part = call->hypo[i];
 			part.relid = LG_RELINFO_OID;
 			for (int k = 0; k < part.ncols && ok; k++)
 			{
 				part.cols[k] = get_attnum(LG_RELINFO_OID,
-										  get_attname(lg_hypo[i].relid, lg_hypo[i].cols[k], false));
+										  get_attname(call->hypo[i].relid, call->hypo[i].cols[k], false));
 				ok = (part.cols[k] != InvalidAttrNumber);
 			}
 			if (ok)
@@ -670,7 +714,7 @@ lg_relinfo_hook(LG_RELINFO_HOOK_PARAMS)
 /*---- Planning ----*/
 
 static bool
-lg_mark_used_walker(Plan *plan)
+lg_mark_used_walker(LgAdviseCall *call, Plan *plan)
 {
 	ListCell   *lc;
 	Oid			indexid = InvalidOid;
@@ -683,44 +727,47 @@ lg_mark_used_walker(Plan *plan)
 		indexid = ((IndexOnlyScan *) plan)->indexid;
 	else if (IsA(plan, BitmapIndexScan))
 		indexid = ((BitmapIndexScan *) plan)->indexid;
-	for (int i = 0; OidIsValid(indexid) && i < lg_nhypo; i++)
-		if (lg_hypo[i].fakeoid == indexid)
-			lg_hypo[i].used = true;
+	for (int i = 0; OidIsValid(indexid) && i < call->nhypo; i++)
+		if (call->hypo[i].fakeoid == indexid)
+			call->hypo[i].used = true;
 
-	lg_mark_used_walker(plan->lefttree);
-	lg_mark_used_walker(plan->righttree);
+	lg_mark_used_walker(call, plan->lefttree);
+	lg_mark_used_walker(call, plan->righttree);
 	if (IsA(plan, Append))
 		foreach(lc, ((Append *) plan)->appendplans)
-			lg_mark_used_walker(lfirst(lc));
+			lg_mark_used_walker(call, lfirst(lc));
 	if (IsA(plan, MergeAppend))
 		foreach(lc, ((MergeAppend *) plan)->mergeplans)
-			lg_mark_used_walker(lfirst(lc));
+			lg_mark_used_walker(call, lfirst(lc));
 	if (IsA(plan, BitmapAnd))
 		foreach(lc, ((BitmapAnd *) plan)->bitmapplans)
-			lg_mark_used_walker(lfirst(lc));
+			lg_mark_used_walker(call, lfirst(lc));
 	if (IsA(plan, BitmapOr))
 		foreach(lc, ((BitmapOr *) plan)->bitmapplans)
-			lg_mark_used_walker(lfirst(lc));
+			lg_mark_used_walker(call, lfirst(lc));
 	if (IsA(plan, SubqueryScan))
-		lg_mark_used_walker(((SubqueryScan *) plan)->subplan);
+		lg_mark_used_walker(call, ((SubqueryScan *) plan)->subplan);
 	return false;
 }
 
 /* Plan a copy of the query with the active candidates; mark the used ones. */
 static void
-lg_plan_cost(Query *query, const char *text, Cost *startup, Cost *total)
+lg_plan_cost(LgAdviseCall *call, Query *query, const char *text,
+			 Cost *startup, Cost *total)
 {
 	PlannedStmt *ps;
 	ListCell   *lc;
 
-	for (int i = 0; i < lg_nhypo; i++)
-		lg_hypo[i].used = false;
-	ps = lg_plan_query(copyObject(query), text, CURSOR_OPT_PARALLEL_OK, NULL);
+	for (int i = 0; i < call->nhypo; i++)
+		call->hypo[i].used = false;
+	call->planning = copyObject(query);
+	ps = lg_plan_query(call->planning, text, CURSOR_OPT_PARALLEL_OK, NULL);
+	call->planning = NULL;
 	*startup = ps->planTree->startup_cost;
 	*total = ps->planTree->total_cost;
-	lg_mark_used_walker(ps->planTree);
+	lg_mark_used_walker(call, ps->planTree);
 	foreach(lc, ps->subplans)
-		lg_mark_used_walker(lfirst(lc));
+		lg_mark_used_walker(call, lfirst(lc));
 }
 
 static char *
@@ -751,13 +798,50 @@ typedef struct LgAdvice
 	List	   *errors;
 } LgAdvice;
 
+/* One advise_indexes call: what to advise on, as whom, and the answer. */
+typedef struct LgAdviseRun
+{
+	const char *text;
+	Oid			as_user;		/* plan as this role, or InvalidOid: as the caller */
+	const char *search_path;	/* with this search_path (as_user only) */
+	LgAdviseCall *call;
+	LgAdvice   *adv;			/* allocated in result_cxt */
+	MemoryContext result_cxt;
+} LgAdviseRun;
+
 /*
- * The body of advise_indexes, run inside the subtransaction; throws on bad
- * input.  Results are allocated in result_cxt.
+ * May the current user run this query?  Checked the way the executor
+ * checks a plan before running it, on every query level (subqueries, CTEs,
+ * sublinks, views' expansions): no advice, and no costs, on tables the
+ * user could not read or write.  Raises 42501 as the executor would.
+ */
+static bool
+lg_permissions_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		Query	   *q = (Query *) node;
+
+		check_stack_depth();
+		(void) lg_check_query_permissions(q);
+		return query_tree_walker(q, lg_permissions_walker, context, 0);
+	}
+	return expression_tree_walker(node, lg_permissions_walker, context);
+}
+
+/*
+ * The body of advise_indexes, run inside a subtransaction that is always
+ * rolled back; throws on bad input.  Results are allocated in result_cxt.
+ * When run->as_user is set, the caller has already switched to that role.
  */
 static void
-lg_advise(const char *text, LgAdvice *adv, MemoryContext result_cxt)
+lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 {
+	const char *text = run->text;
+	LgAdviseCall *call = run->call;
+	LgAdvice   *adv = run->adv;
 	List	   *raw;
 	RawStmt    *rs;
 	Oid		   *ptypes = NULL;
@@ -801,50 +885,63 @@ lg_advise(const char *text, LgAdvice *adv, MemoryContext result_cxt)
 				 errmsg("advise_indexes cannot advise on a statement that rules rewrite into several")));
 	query = linitial_node(Query, rewritten);
 
+	/*
+	 * Permissions before any costing: the role the query is planned as, and
+	 * also the caller when that is another role, since the caller sees the
+	 * costs.
+	 */
+	(void) lg_permissions_walker((Node *) query, NULL);
+	if (OidIsValid(run->as_user) && run->as_user != caller)
+	{
+		SetUserIdAndSecContext(caller, caller_sec);
+		(void) lg_permissions_walker((Node *) query, NULL);
+		SetUserIdAndSecContext(run->as_user, caller_sec | SECURITY_RESTRICTED_OPERATION);
+	}
+
 	lg_collect_query(&cx, query);
 	cands = lg_candidates(&cx);
 
 	/* plan as it is */
-	lg_hypo = palloc0(sizeof(LgCandidate) * Max(list_length(cands), 1));
-	lg_nhypo = 0;
-	lg_plan_cost(query, text, &s0, &t0);
+	call->hypo = palloc0(sizeof(LgCandidate) * Max(list_length(cands), 1));
+	call->nhypo = 0;
+	lg_plan_cost(call, query, text, &s0, &t0);
 	s1 = s0;
 	t1 = t0;
 
 	i = 0;
 	foreach(lc, cands)
 	{
-		lg_hypo[i] = *(LgCandidate *) lfirst(lc);
-		lg_hypo[i].fakeoid = lg_fake_oid(i);
-		lg_hypo[i].active = true;
-		lg_hypo[i].partitioned = (get_rel_relkind(lg_hypo[i].relid) == RELKIND_PARTITIONED_TABLE);
+		call->hypo[i] = *(LgCandidate *) lfirst(lc);
+		call->hypo[i].fakeoid = lg_fake_oid(i);
+		call->hypo[i].active = true;
+		call->hypo[i].partitioned = (get_rel_relkind(call->hypo[i].relid) == RELKIND_PARTITIONED_TABLE);
 		i++;
 	}
-	lg_nhypo = i;
+	call->nhypo = i;
 
-	if (lg_nhypo > 0)
+	if (call->nhypo > 0)
 	{
 		Cost		s,
 					t;
 		int			nused = 0;
 
 		/* with every candidate, then only the ones that plan used */
-		lg_plan_cost(query, text, &s, &t);
-		for (i = 0; i < lg_nhypo; i++)
+		lg_plan_cost(call, query, text, &s, &t);
+		for (i = 0; i < call->nhypo; i++)
 		{
-			lg_hypo[i].active = lg_hypo[i].used;
-			nused += lg_hypo[i].used;
+			call->hypo[i].active = call->hypo[i].used;
+			nused += call->hypo[i].used;
 		}
 		if (nused > 0)
 		{
-			lg_plan_cost(query, text, &s1, &t1);
+			lg_plan_cost(call, query, text, &s1, &t1);
 			/* drop each index the plan does as well without */
-			for (i = 0; i < lg_nhypo && nused > 1; i++)
+			for (i = 0; i < call->nhypo && nused > 1; i++)
 			{
-				if (!lg_hypo[i].active)
+				if (!call->hypo[i].active)
 					continue;
-				lg_hypo[i].active = false;
-				lg_plan_cost(query, text, &s, &t);
+				call->hypo[i].active = false;
+				lg_plan_cost(call, query, text, &s, &t);
 				if (t <= t1 * 1.001)
 				{
 					s1 = s;
@@ -852,32 +949,32 @@ lg_advise(const char *text, LgAdvice *adv, MemoryContext result_cxt)
 					nused--;
 				}
 				else
-					lg_hypo[i].active = true;
+					call->hypo[i].active = true;
 			}
 			/* the final set, and what it still uses */
-			lg_plan_cost(query, text, &s1, &t1);
-			for (i = 0; i < lg_nhypo; i++)
-				lg_hypo[i].active = lg_hypo[i].active && lg_hypo[i].used;
+			lg_plan_cost(call, query, text, &s1, &t1);
+			for (i = 0; i < call->nhypo; i++)
+				call->hypo[i].active = call->hypo[i].active && call->hypo[i].used;
 
 			if (t0 <= 0 || (t0 - t1) / t0 < lg_advice_min_improvement)
 			{
 				s1 = s0;
 				t1 = t0;
-				for (i = 0; i < lg_nhypo; i++)
-					lg_hypo[i].active = false;
+				for (i = 0; i < call->nhypo; i++)
+					call->hypo[i].active = false;
 			}
 		}
 	}
 
-	old = MemoryContextSwitchTo(result_cxt);
+	old = MemoryContextSwitchTo(run->result_cxt);
 	adv->have_costs = true;
 	adv->startup_before = s0;
 	adv->total_before = t0;
 	adv->startup_after = s1;
 	adv->total_after = t1;
-	for (i = 0; i < lg_nhypo; i++)
-		if (lg_hypo[i].active)
-			adv->statements = lappend(adv->statements, lg_candidate_statement(&lg_hypo[i]));
+	for (i = 0; i < call->nhypo; i++)
+		if (call->hypo[i].active)
+			adv->statements = lappend(adv->statements, lg_candidate_statement(&call->hypo[i]));
 	MemoryContextSwitchTo(old);
 }
 
@@ -894,16 +991,27 @@ lg_text_array(List *strings)
 }
 
 /*
- * lifeguard.advise_indexes(query text) returns one row: costs before and
- * after, the CREATE INDEX statements, and errors.
+ * Run one advise_indexes call, as the caller or (as_user) as the role that
+ * ran a sampled statement, and form its result row.
+ *
+ * Errors of the statement (bad input, an unknown table, permission
+ * denied, an error raised by a function the planner folds) go to the
+ * errors column; cancel, timeouts and resource errors end the call
+ * (lg_run_guarded).  Whatever happens, the subtransaction is rolled back,
+ * which also gives back the caller's user id, security context and
+ * settings if an error left them switched; lg_advising is restored to the
+ * outer call, if any, even when an error passes through.
  */
-Datum
-lifeguard_advise_indexes(PG_FUNCTION_ARGS)
+static void lg_advise_guarded(void *arg);
+
+static Datum
+lg_advise_result(FunctionCallInfo fcinfo, const char *sql, Oid as_user,
+				 const char *search_path, const char *refusal)
 {
-	char	   *sql;
-	MemoryContext caller = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
+	LgAdviseCall call;
+	LgAdviseCall *outer = lg_advising;
 	LgAdvice	adv;
+	LgAdviseRun run;
 	TupleDesc	tupdesc;
 	Datum		values[6];
 	bool		nulls[6] = {0};
@@ -912,43 +1020,38 @@ lifeguard_advise_indexes(PG_FUNCTION_ARGS)
 		elog(ERROR, "return type must be a row type");
 
 	memset(&adv, 0, sizeof(adv));
-	if (PG_ARGISNULL(0))
-	{
-		/* bad input goes to errors, like every other */
-		nulls[0] = nulls[1] = nulls[2] = nulls[3] = true;
-		values[4] = lg_text_array(NIL);
-		values[5] = lg_text_array(list_make1("query must not be null"));
-		tupdesc = BlessTupleDesc(tupdesc);
-		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
-	}
-	sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(caller);
-	PG_TRY();
-	{
-		lg_advise(sql, &adv, caller);
-		lg_hypo = NULL;
-		lg_nhypo = 0;
-	}
-	PG_CATCH();
+	if (refusal != NULL)
+		adv.errors = list_make1(pstrdup(refusal));
+	else
 	{
 		ErrorData  *edata;
 
-		lg_hypo = NULL;
-		lg_nhypo = 0;
-		MemoryContextSwitchTo(caller);
-		edata = CopyErrorData();
-		FlushErrorState();
-		adv.have_costs = false;
-		adv.statements = NIL;
-		adv.errors = lappend(adv.errors, edata->message);
+		memset(&call, 0, sizeof(call));
+		run.text = sql;
+		run.as_user = as_user;
+		run.search_path = search_path;
+		run.call = &call;
+		run.adv = &adv;
+		run.result_cxt = CurrentMemoryContext;
+
+		lg_advising = &call;
+		PG_TRY();
+		{
+			edata = lg_run_guarded(lg_advise_guarded, &run, LG_GUARD_SUBXACT);
+		}
+		PG_FINALLY();
+		{
+			lg_advising = outer;
+		}
+		PG_END_TRY();
+
+		if (edata != NULL)
+		{
+			adv.have_costs = false;
+			adv.statements = NIL;
+			adv.errors = lappend(adv.errors, edata->message);
+		}
 	}
-	PG_END_TRY();
-	/* always undone: locks, caches, anything the planner touched */
-	RollbackAndReleaseCurrentSubTransaction();
-	MemoryContextSwitchTo(caller);
-	CurrentResourceOwner = owner;
 
 	if (adv.have_costs)
 	{
@@ -964,4 +1067,114 @@ lifeguard_advise_indexes(PG_FUNCTION_ARGS)
 
 	tupdesc = BlessTupleDesc(tupdesc);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * Inside the subtransaction: switch to the statement's role when asked,
+ * in a security-restricted operation with the statement's own search_path
+ * at a GUC nesting level of its own, and advise.  On error the
+ * subtransaction's rollback restores user, security context and settings.
+ */
+static void
+lg_advise_guarded(void *arg)
+{
+	LgAdviseRun *run = (LgAdviseRun *) arg;
+	Oid			caller;
+	int			caller_sec;
+	int			nestlevel = -1;
+
+	GetUserIdAndSecContext(&caller, &caller_sec);
+	if (OidIsValid(run->as_user))
+	{
+		SetUserIdAndSecContext(run->as_user, caller_sec | SECURITY_RESTRICTED_OPERATION);
+		nestlevel = NewGUCNestLevel();
+		(void) set_config_option("search_path", run->search_path,
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
+
+	lg_advise(run, caller, caller_sec);
+
+	if (OidIsValid(run->as_user))
+	{
+		AtEOXact_GUC(false, nestlevel);
+		SetUserIdAndSecContext(caller, caller_sec);
+	}
+}
+
+/*
+ * lifeguard.advise_indexes(query text) returns one row: costs before and
+ * after, the CREATE INDEX statements, and errors.  The query is the
+ * caller's own text, planned as the caller.
+ */
+Datum
+lifeguard_advise_indexes(PG_FUNCTION_ARGS)
+{
+	/* bad input goes to errors, like every other */
+	if (PG_ARGISNULL(0))
+		return lg_advise_result(fcinfo, NULL, InvalidOid, NULL,
+								"query must not be null");
+	return lg_advise_result(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)),
+							InvalidOid, NULL, NULL);
+}
+
+/*
+ * The search_path setting that gives a sampled statement the schemas it
+ * was run with: the recorded schemas that still exist, then pg_temp, so
+ * that the reader's temporary tables never take the place of the
+ * statement's tables (functions are never looked up in pg_temp without
+ * it being named).
+ */
+static char *
+lg_search_path_setting(const LgSampledStatement *st)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	for (int i = 0; i < st->npath; i++)
+	{
+		char	   *name = get_namespace_name(st->path[i]);
+
+		if (name == NULL || isAnyTempNamespace(st->path[i]))
+			continue;
+		appendStringInfo(&s, "%s, ", quote_identifier(name));
+	}
+	appendStringInfoString(&s, "pg_temp");
+	return s.data;
+}
+
+/*
+ * lifeguard._advise_sampled(userid oid, queryid bigint): advise_indexes on
+ * a statement sampled in this database, planned as the role that ran it
+ * (in a security-restricted operation, with the search_path it ran with),
+ * never as the caller.  Functions the planner evaluates (constant folding,
+ * selectivity estimation) thus run with the privileges of the role that
+ * wrote them, as when it ran the statement itself.  The caller must be
+ * allowed to read the statement's text (pg_stat_statements' rule) and the
+ * tables it uses; the text is taken from shared memory, never from the
+ * caller.
+ */
+Datum
+lifeguard_advise_sampled(PG_FUNCTION_ARGS)
+{
+	Oid			userid = PG_GETARG_OID(0);
+	int64		queryid = PG_GETARG_INT64(1);
+	LgSampledStatement *st = palloc(sizeof(LgSampledStatement));
+
+	switch (lg_workload_statement(userid, queryid, st))
+	{
+		case LG_SAMPLED_HIDDEN:
+			return lg_advise_result(fcinfo, NULL, InvalidOid, NULL,
+									"permission denied to read the sampled statement");
+		case LG_SAMPLED_GONE:
+			return lg_advise_result(fcinfo, NULL, InvalidOid, NULL,
+									"no such sampled statement");
+		case LG_SAMPLED_FOUND:
+			break;
+	}
+	if (!SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(userid)))
+		return lg_advise_result(fcinfo, NULL, InvalidOid, NULL,
+								"the role that ran the sampled statement no longer exists");
+	return lg_advise_result(fcinfo, st->text, userid,
+							lg_search_path_setting(st), NULL);
 }

@@ -4,7 +4,12 @@
  *		Workload observation: sampled predicates and N+1 detection.
  *
  * Two things are learnt from the executor, for client statements only
- * (top level of a client backend):
+ * (top level of a client backend):  a statement run by a function, a
+ * procedure, a DO block, a trigger, another utility command or a function
+ * the planner folds is not one.  The nesting depth counts the executor's
+ * run and finish phases, planning, and every utility command but EXECUTE
+ * and PREPARE (whose statement is the client's own); it is saved and
+ * restored around each, so an error leaves it as it was.
  *
  *	- Predicates.  A fraction lifeguard.predicate_sample_rate of statements
  *	  run with row instrumentation.  When a sampled statement ends, its plan
@@ -13,7 +18,9 @@
  *	  (database, table, column, operator): how often it ran, rows scanned,
  *	  rows its filter removed, whether an index served it, whether it was a
  *	  join clause.  Statements whose filters removed rows are also kept
- *	  (text normalised to $n placeholders) so index_advice can cost them.
+ *	  (text normalised to $n placeholders, with the role that ran them and
+ *	  the schemas of its search_path) so index_advice can cost them, as
+ *	  that role (see index_advisor.c).
  *
  *	- Chatty access (N+1).  Every statement's query identifier (enabled
  *	  with EnableQueryId, so pg_stat_statements is not needed) is counted
@@ -44,6 +51,7 @@
 
 #include "access/parallel.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
 #include "executor/executor.h"
 #include "executor/instrument.h"
@@ -59,6 +67,7 @@
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -68,6 +77,7 @@
 #include "utils/tuplestore.h"
 
 #include "compat.h"
+#include "guard.h"
 #include "pg_lifeguard.h"
 #include "shmem.h"
 #include "workload.h"
@@ -110,6 +120,8 @@ typedef struct LgQueryEntry
 	double		rows_scanned;
 	double		rows_filtered;
 	TimestampTz last_seen;
+	int			npath;			/* the search_path it first ran with */
+	Oid			path[LG_SEARCH_PATH_MAX];
 	char		text[LG_QUERY_TEXT_MAX];
 } LgQueryEntry;
 
@@ -154,7 +166,7 @@ static HTAB *lg_query_hash = NULL;
 static HTAB *lg_npo_hash = NULL;
 
 /*---- Backend-local state ----*/
-static int	lg_nesting = 0;		/* executor nesting depth */
+static int	lg_nesting = 0;		/* statement nesting depth (see top) */
 static List *lg_sampled = NIL;	/* QueryDescs running with instrumentation */
 
 typedef struct LgXactCount
@@ -172,6 +184,8 @@ static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 static ExecutorRun_hook_type prev_ExecutorRun = NULL;
 static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
 static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+static planner_hook_type prev_planner = NULL;
 
 /*---- Function declarations ----*/
 static void lg_ExecutorStart(QueryDesc *queryDesc, int eflags);
@@ -179,6 +193,11 @@ static void lg_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
 						   uint64 count LG_EXECUTOR_RUN_EXTRA_PARAM);
 static void lg_ExecutorFinish(QueryDesc *queryDesc);
 static void lg_ExecutorEnd(QueryDesc *queryDesc);
+static void lg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+							  bool readOnlyTree, ProcessUtilityContext context,
+							  ParamListInfo params, QueryEnvironment *queryEnv,
+							  DestReceiver *dest, QueryCompletion *qc);
+static PlannedStmt *lg_planner(LG_PLANNER_HOOK_PARAMS);
 static void lg_workload_xact_callback(XactEvent event, void *arg);
 static void lg_count_statement(QueryDesc *queryDesc);
 static void lg_flush_xact_counts(bool record);
@@ -238,6 +257,10 @@ lg_workload_init(void)
 	ExecutorFinish_hook = lg_ExecutorFinish;
 	prev_ExecutorEnd = ExecutorEnd_hook;
 	ExecutorEnd_hook = lg_ExecutorEnd;
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = lg_ProcessUtility;
+	prev_planner = planner_hook;
+	planner_hook = lg_planner;
 
 	RegisterXactCallback(lg_workload_xact_callback, NULL);
 }
@@ -382,6 +405,8 @@ static void
 lg_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
 			   uint64 count LG_EXECUTOR_RUN_EXTRA_PARAM)
 {
+	int			save_nesting = lg_nesting;
+
 	lg_nesting++;
 	PG_TRY();
 	{
@@ -392,7 +417,7 @@ lg_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
 	}
 	PG_FINALLY();
 	{
-		lg_nesting--;
+		lg_nesting = save_nesting;
 	}
 	PG_END_TRY();
 }
@@ -400,6 +425,8 @@ lg_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
 static void
 lg_ExecutorFinish(QueryDesc *queryDesc)
 {
+	int			save_nesting = lg_nesting;
+
 	lg_nesting++;
 	PG_TRY();
 	{
@@ -410,7 +437,7 @@ lg_ExecutorFinish(QueryDesc *queryDesc)
 	}
 	PG_FINALLY();
 	{
-		lg_nesting--;
+		lg_nesting = save_nesting;
 	}
 	PG_END_TRY();
 }
@@ -428,6 +455,62 @@ lg_ExecutorEnd(QueryDesc *queryDesc)
 		prev_ExecutorEnd(queryDesc);
 	else
 		standard_ExecutorEnd(queryDesc);
+}
+
+/*
+ * Utility commands: everything they run (a DO block's or a procedure's
+ * statements, triggers fired by COPY, functions of an index expression)
+ * is nested.  EXECUTE and PREPARE are left at the client's level: the
+ * prepared statement EXECUTE runs is the client's statement.
+ */
+static void
+lg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+				  bool readOnlyTree, ProcessUtilityContext context,
+				  ParamListInfo params, QueryEnvironment *queryEnv,
+				  DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+	int			save_nesting = lg_nesting;
+
+	if (!IsA(parsetree, ExecuteStmt) && !IsA(parsetree, PrepareStmt))
+		lg_nesting++;
+	PG_TRY();
+	{
+		if (prev_ProcessUtility)
+			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+									params, queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		lg_nesting = save_nesting;
+	}
+	PG_END_TRY();
+}
+
+/* Planning: statements a function folded at plan time runs are nested. */
+static PlannedStmt *
+lg_planner(LG_PLANNER_HOOK_PARAMS)
+{
+	PlannedStmt *result;
+	int			save_nesting = lg_nesting;
+
+	lg_nesting++;
+	PG_TRY();
+	{
+		if (prev_planner)
+			result = prev_planner(LG_PLANNER_HOOK_ARGS);
+		else
+			result = standard_planner(LG_PLANNER_HOOK_ARGS);
+	}
+	PG_FINALLY();
+	{
+		lg_nesting = save_nesting;
+	}
+	PG_END_TRY();
+	return result;
 }
 
 /*---- N+1: per-transaction counts ----*/
@@ -549,7 +632,7 @@ lg_workload_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_ABORT:
 			lg_flush_xact_counts(true);
 			lg_sampled = NIL;
-			lg_nesting = 0;
+			/* lg_nesting is restored by the frames that raised it */
 			break;
 		default:
 			break;
@@ -782,6 +865,8 @@ lg_record_predicates(QueryDesc *queryDesc)
 	ListCell   *lc;
 	TimestampTz now;
 	char	   *text = NULL;
+	Oid			path[LG_SEARCH_PATH_MAX];
+	int			npath = 0;
 	MemoryContext cxt,
 				old;
 
@@ -798,9 +883,14 @@ lg_record_predicates(QueryDesc *queryDesc)
 
 	if (cx.rows_filtered > 0 && queryDesc->plannedstmt->queryId != 0 &&
 		queryDesc->sourceText != NULL)
+	{
 		text = lg_normalize_statement(queryDesc->sourceText,
 									  queryDesc->plannedstmt->stmt_location,
 									  queryDesc->plannedstmt->stmt_len);
+		/* the schemas it resolved names in, to plan it the same way */
+		npath = Min(fetch_search_path_array(path, LG_SEARCH_PATH_MAX),
+					LG_SEARCH_PATH_MAX);
+	}
 
 	if (cx.hits != NIL || text != NULL)
 	{
@@ -847,6 +937,8 @@ lg_record_predicates(QueryDesc *queryDesc)
 					q->samples = 0;
 					q->rows_scanned = q->rows_filtered = 0;
 					lg_copy_text(q->text, text);
+					q->npath = npath;
+					memcpy(q->path, path, sizeof(Oid) * npath);
 				}
 				q->samples++;
 				q->rows_scanned += cx.rows_scanned;
@@ -930,14 +1022,96 @@ lg_cmp_int(const ListCell *a, const ListCell *b)
 	return (x > y) - (x < y);
 }
 
+/* One statement to normalise, and its result buffer. */
+typedef struct LgNormalize
+{
+	const char *stmt;
+	int			len;
+	char	   *result;			/* LG_QUERY_TEXT_MAX bytes */
+} LgNormalize;
+
+/*
+ * Literal locations from the raw parse tree (no catalog access), then
+ * each literal's extent from the scanner: from its first token (a minus
+ * sign makes two) to the start of the next token, less blanks.
+ */
+static void
+lg_normalize(void *arg)
+{
+	LgNormalize *norm = (LgNormalize *) arg;
+	const char *stmt = norm->stmt;
+	int			len = norm->len;
+	List	   *raw;
+	LgConstScan cs = {NIL, 0, NIL, NIL};
+	core_yyscan_t scanner;
+	core_yy_extra_type extra;
+	core_YYSTYPE yylval;
+	YYLTYPE		yylloc;
+	StringInfoData out;
+	ListCell   *lc;
+	int			copied = 0;
+	int			n;
+	int			tok;
+
+	raw = raw_parser(stmt, RAW_PARSE_DEFAULT);
+	foreach(lc, raw)
+		(void) raw_expression_tree_walker(lfirst_node(RawStmt, lc)->stmt,
+										  lg_const_walker, &cs);
+	list_sort(cs.locations, lg_cmp_int);
+
+	initStringInfo(&out);
+	n = cs.max_param;
+	scanner = scanner_init(stmt, &extra, &ScanKeywords, ScanKeywordTokens);
+	tok = core_yylex(&yylval, &yylloc, scanner);
+	foreach(lc, cs.locations)
+	{
+		int			loc = lfirst_int(lc);
+		int			end;
+
+		while (tok != 0 && yylloc < loc)
+			tok = core_yylex(&yylval, &yylloc, scanner);
+		if (tok == 0 || yylloc != loc || loc < copied)
+			continue;
+		if (tok == '-')
+			(void) core_yylex(&yylval, &yylloc, scanner);
+		tok = core_yylex(&yylval, &yylloc, scanner);
+		end = (tok == 0) ? len : yylloc;
+		while (end > loc && scanner_isspace(stmt[end - 1]))
+			end--;
+		{
+			int			tstart = loc;
+			ListCell   *tl,
+					   *tn;
+
+			forboth(tl, cs.typed_literals, tn, cs.typed_names)
+				if (lfirst_int(tl) == loc)
+					tstart = lfirst_int(tn);
+
+			if (tstart < copied)
+				tstart = loc;
+			appendBinaryStringInfo(&out, stmt + copied, tstart - copied);
+			appendStringInfo(&out, "$%d", ++n);
+			if (tstart < loc)
+			{
+				int			tend = loc;
+
+				while (tend > tstart && scanner_isspace(stmt[tend - 1]))
+					tend--;
+				appendStringInfoString(&out, "::");
+				appendBinaryStringInfo(&out, stmt + tstart, tend - tstart);
+			}
+		}
+		copied = end;
+	}
+	scanner_finish(scanner);
+	appendStringInfoString(&out, stmt + copied);
+	lg_copy_text(norm->result, out.data);
+}
+
 char *
 lg_normalize_statement(const char *source, int location, int len)
 {
-	char	   *stmt;
-	char	   *result = palloc(LG_QUERY_TEXT_MAX);
-	List	   *raw;
-	LgConstScan cs = {NIL, 0, NIL, NIL};
-	MemoryContext old = CurrentMemoryContext;
+	LgNormalize n;
 	int			srclen = strlen(source);
 
 	if (location < 0 || location > srclen)
@@ -947,89 +1121,18 @@ lg_normalize_statement(const char *source, int location, int len)
 	}
 	if (len <= 0 || len > srclen - location)
 		len = srclen - location;
-	stmt = pnstrdup(source + location, len);
+	n.stmt = pnstrdup(source + location, len);
+	n.len = len;
+	n.result = palloc(LG_QUERY_TEXT_MAX);
 
 	/*
-	 * Literal locations from the raw parse tree (no catalog access), then
-	 * each literal's extent from the scanner: from its first token (a minus
-	 * sign makes two) to the start of the next token, less blanks.
+	 * Raw parsing only, so no subtransaction.  Text this parser does not
+	 * read is kept as given; cancel and resource errors still end the
+	 * statement.
 	 */
-	PG_TRY();
-	{
-		core_yyscan_t scanner;
-		core_yy_extra_type extra;
-		core_YYSTYPE yylval;
-		YYLTYPE		yylloc;
-		StringInfoData out;
-		ListCell   *lc;
-		int			copied = 0;
-		int			n;
-		int			tok;
-
-		raw = raw_parser(stmt, RAW_PARSE_DEFAULT);
-		foreach(lc, raw)
-			(void) raw_expression_tree_walker(lfirst_node(RawStmt, lc)->stmt,
-											  lg_const_walker, &cs);
-		list_sort(cs.locations, lg_cmp_int);
-
-		initStringInfo(&out);
-		n = cs.max_param;
-		scanner = scanner_init(stmt, &extra, &ScanKeywords, ScanKeywordTokens);
-		tok = core_yylex(&yylval, &yylloc, scanner);
-		foreach(lc, cs.locations)
-		{
-			int			loc = lfirst_int(lc);
-			int			end;
-
-			while (tok != 0 && yylloc < loc)
-				tok = core_yylex(&yylval, &yylloc, scanner);
-			if (tok == 0 || yylloc != loc || loc < copied)
-				continue;
-			if (tok == '-')
-				(void) core_yylex(&yylval, &yylloc, scanner);
-			tok = core_yylex(&yylval, &yylloc, scanner);
-			end = (tok == 0) ? len : yylloc;
-			while (end > loc && scanner_isspace(stmt[end - 1]))
-				end--;
-			{
-				int			tstart = loc;
-				ListCell   *tl,
-						   *tn;
-
-				forboth(tl, cs.typed_literals, tn, cs.typed_names)
-					if (lfirst_int(tl) == loc)
-						tstart = lfirst_int(tn);
-
-				if (tstart < copied)
-					tstart = loc;
-				appendBinaryStringInfo(&out, stmt + copied, tstart - copied);
-				appendStringInfo(&out, "$%d", ++n);
-				if (tstart < loc)
-				{
-					int			tend = loc;
-
-					while (tend > tstart && scanner_isspace(stmt[tend - 1]))
-						tend--;
-					appendStringInfoString(&out, "::");
-					appendBinaryStringInfo(&out, stmt + tstart, tend - tstart);
-				}
-			}
-			copied = end;
-		}
-		scanner_finish(scanner);
-		appendStringInfoString(&out, stmt + copied);
-		lg_copy_text(result, out.data);
-	}
-	PG_CATCH();
-	{
-		/* not parseable here: keep the text as given */
-		MemoryContextSwitchTo(old);
-		FlushErrorState();
-		lg_copy_text(result, stmt);
-	}
-	PG_END_TRY();
-
-	return result;
+	if (lg_run_guarded(lg_normalize, &n, 0) != NULL)
+		lg_copy_text(n.result, n.stmt);
+	return n.result;
 }
 
 /*---- SQL-callable functions ----*/
@@ -1050,6 +1153,34 @@ lg_check_workload_ready(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("pg_lifeguard must be loaded via shared_preload_libraries")));
+}
+
+LgSampledLookup
+lg_workload_statement(Oid userid, int64 queryid, LgSampledStatement *out)
+{
+	LgQueryKey	key;
+	LgQueryEntry *e;
+	bool		found = false;
+
+	lg_check_workload_ready();
+	if (!lg_may_read_text(userid))
+		return LG_SAMPLED_HIDDEN;
+
+	memset(&key, 0, sizeof(key));
+	key.dbid = MyDatabaseId;
+	key.userid = userid;
+	key.queryid = (lg_queryid) queryid;
+	LWLockAcquire(lg_wl->lock, LW_SHARED);
+	e = hash_search(lg_query_hash, &key, HASH_FIND, NULL);
+	if (e != NULL)
+	{
+		found = true;
+		memcpy(out->text, e->text, LG_QUERY_TEXT_MAX);
+		out->npath = e->npath;
+		memcpy(out->path, e->path, sizeof(Oid) * LG_SEARCH_PATH_MAX);
+	}
+	LWLockRelease(lg_wl->lock);
+	return found ? LG_SAMPLED_FOUND : LG_SAMPLED_GONE;
 }
 
 /*

@@ -16,6 +16,32 @@
 /* longest statement text kept per sampled query or N+1 entry, in bytes */
 #define LG_QUERY_TEXT_MAX 1024
 
+/* schemas of a sampled statement's search_path kept with it */
+#define LG_SEARCH_PATH_MAX 8
+
+/* A sampled statement, as it ran. */
+typedef struct LgSampledStatement
+{
+	char		text[LG_QUERY_TEXT_MAX];	/* normalised: $n placeholders */
+	int			npath;
+	Oid			path[LG_SEARCH_PATH_MAX];	/* its search_path, pg_catalog
+											 * included, pg_temp not */
+} LgSampledStatement;
+
+typedef enum LgSampledLookup
+{
+	LG_SAMPLED_FOUND,
+	LG_SAMPLED_GONE,			/* not (or no longer) sampled */
+	LG_SAMPLED_HIDDEN			/* the current user may not read its text */
+} LgSampledLookup;
+
+/*
+ * The statement sampled in this database for (userid, queryid), copied
+ * into *out when the current user may read its text.
+ */
+extern LgSampledLookup lg_workload_statement(Oid userid, int64 queryid,
+											 LgSampledStatement *out);
+
 /* called from _PG_init (settings, hooks) */
 extern void lg_workload_init(void);
 /* called from the shared memory request and startup hooks */

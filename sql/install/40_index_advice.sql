@@ -199,10 +199,22 @@ LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 COMMENT ON FUNCTION lifeguard.advise_indexes(text) IS
     'Plan one statement ($1..$n allowed) with and without hypothetical btree indexes built from its own predicates, joins and ORDER BY; return the costs and the CREATE INDEX statements worth running. Bad input is reported in errors; nothing is left behind.';
 
+-- advise_indexes on a sampled statement, planned as the role that ran it
+-- (in a security-restricted operation, with the search_path it ran with),
+-- never as the caller; the text comes from shared memory, not from the
+-- caller, who must be allowed to read it.
+CREATE FUNCTION lifeguard._advise_sampled(userid oid, queryid bigint,
+    OUT startup_cost_before float8, OUT total_cost_before float8,
+    OUT startup_cost_after float8, OUT total_cost_after float8,
+    OUT index_statements text[], OUT errors text[])
+RETURNS record
+AS 'MODULE_PATHNAME', 'lifeguard_advise_sampled'
+LANGUAGE C STRICT VOLATILE;
+
 -- Workload candidates: the sampled statements of this database whose
--- filters removed the most rows, each costed by advise_indexes.  No
--- pinned search_path here: the sampled texts name tables as the
--- application did, so they are planned with the caller's search_path.
+-- filters removed the most rows, each costed by _advise_sampled as the
+-- role that ran it, with the search_path it ran with (set there), so the
+-- caller's search_path plays no part in planning them.
 CREATE FUNCTION lifeguard._workload_advice(max_statements integer DEFAULT 50)
 RETURNS TABLE (statement text, table_name regclass, statements_helped bigint,
                estimated_benefit numeric, rows_filtered bigint, example_query text)
@@ -211,7 +223,7 @@ AS $$
     -- every function and operator is schema-qualified: the body must not
     -- pick up same-named objects from the caller's search_path
     WITH q AS (
-        SELECT w.query, w.rows_filtered
+        SELECT w.userid, w.queryid, w.query, w.rows_filtered
           FROM lifeguard._workload_queries() w
          WHERE w.dbid OPERATOR(pg_catalog.=)
                (SELECT d.oid FROM pg_catalog.pg_database d
@@ -221,7 +233,7 @@ AS $$
          LIMIT max_statements
     ), advice AS (
         SELECT q.query, q.rows_filtered, a.*
-          FROM q CROSS JOIN LATERAL lifeguard.advise_indexes(q.query) a
+          FROM q CROSS JOIN LATERAL lifeguard._advise_sampled(q.userid, q.queryid) a
          WHERE pg_catalog.cardinality(a.index_statements) OPERATOR(pg_catalog.>) 0
     )
     SELECT s.stmt,
@@ -276,7 +288,9 @@ SELECT 'unused_index',
 COMMENT ON VIEW lifeguard.index_advice IS
     'Every index finding in one place: unindexed foreign keys, indexes that would help sampled statements (costed with hypothetical indexes; estimated_benefit is the fraction of cost saved), duplicate and unused indexes, each with the statement to run.';
 
-REVOKE ALL ON FUNCTION lifeguard._workload_advice(integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION lifeguard._workload_advice(integer) TO pg_monitor, lifeguard_admin;
+REVOKE ALL ON FUNCTION lifeguard._workload_advice(integer),
+    lifeguard._advise_sampled(oid, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION lifeguard._workload_advice(integer),
+    lifeguard._advise_sampled(oid, bigint) TO pg_monitor, lifeguard_admin;
 GRANT EXECUTE ON FUNCTION lifeguard.advise_indexes(text) TO PUBLIC;
 GRANT SELECT ON lifeguard.index_advice TO pg_monitor, lifeguard_admin;

@@ -97,6 +97,61 @@ is($node->safe_psql('postgres', q{
 	 WHERE table_name = 't_3'::regclass AND column_name = 'name'}),
 	'1 false', 'sampled predicate recorded');
 
+# a statement sampled from a role's own connection is planned as that role
+# when a superuser reads index_advice; the function it calls reports who
+# runs it
+$node->safe_psql('postgres', q{
+	CREATE ROLE app_author LOGIN;
+	CREATE SCHEMA app AUTHORIZATION app_author;
+	ALTER ROLE app_author SET search_path = app;
+	ALTER SYSTEM SET lifeguard.predicate_sample_rate = 1;
+	SELECT pg_reload_conf();
+	SELECT lifeguard.reset_predicate_stats();
+});
+{
+	local $ENV{PGUSER} = 'app_author';
+	$node->safe_psql('postgres', q{
+		CREATE TABLE orders (id int, status int);
+		INSERT INTO orders SELECT g, g % 50 FROM generate_series(1, 50000) g;
+		ANALYZE orders;
+		CREATE FUNCTION whoami() RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$
+		BEGIN
+			RAISE NOTICE 'whoami: current_user %, session_user %', current_user, session_user;
+			RETURN 1;
+		END
+		$$;
+	});
+	$node->safe_psql('postgres',
+		'SELECT count(*) FROM orders WHERE status = 7 AND whoami() = 1');
+}
+$node->safe_psql('postgres', q{
+	ALTER SYSTEM RESET lifeguard.predicate_sample_rate;
+	SELECT pg_reload_conf();
+});
+my ($stdout, $stderr) = ('', '');
+$node->psql('postgres',
+	"SELECT statement FROM lifeguard.index_advice WHERE kind = 'workload'",
+	stdout => \$stdout, stderr => \$stderr);
+is($stdout, 'CREATE INDEX CONCURRENTLY ON app.orders USING btree (status)',
+	"the author's statement is advised on, with the author's search_path");
+like($stderr, qr/whoami: current_user app_author, session_user postgres/,
+	'its function runs as its author');
+unlike($stderr, qr/whoami: current_user postgres/, 'never as the reader');
+
+# a nested advise_indexes (a folded function calling it) leaves the server up
+my ($rc, $out, $err) = $node->psql('postgres', q{
+	CREATE FUNCTION pg_temp.nested() RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$
+	BEGIN
+		RETURN cardinality(index_statements)
+		  FROM lifeguard.advise_indexes('SELECT * FROM t_3 WHERE name = ''x''');
+	END
+	$$;
+	SELECT index_statements FROM lifeguard.advise_indexes(
+		'SELECT * FROM t_2 WHERE name = ''y'' AND id > pg_temp.nested()');
+});
+is($rc, 0, 'nested advise_indexes answers') or diag($err);
+is($node->safe_psql('postgres', 'SELECT 1'), '1', 'server still up');
+
 ok(!$node->log_contains('TRAP|\(PID \d+\) was terminated by signal'), 'no crash');
 $node->stop;
 done_testing();
