@@ -128,7 +128,13 @@ lg_run_guarded(LgGuardedFn fn, void *arg, int flags)
 	}
 
 	if (edata != NULL && !lg_error_is_finding(edata))
+	{
+		/* a position in the inner text means nothing in the caller's */
+		edata->cursorpos = 0;
+		edata->internalpos = 0;
+		edata->internalquery = NULL;
 		ReThrowError(edata);
+	}
 	return edata;
 }
 
