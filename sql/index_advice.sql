@@ -61,7 +61,11 @@ SELECT index_name, backs_foreign_key
   FROM lifeguard.unused_indexes
  WHERE schema_name = 'ia' AND table_name IN ('c_ba', 'd')
  ORDER BY 1;
-SELECT unused_since IS NOT NULL AS has_since FROM lifeguard.unused_indexes LIMIT 1;
+-- unused since the database's statistics were reset (or the server started)
+SELECT bool_and(unused_since = coalesce((SELECT stats_reset FROM pg_stat_database
+                                          WHERE datname = current_database()),
+                                        pg_postmaster_start_time())) AS since_last_reset
+  FROM lifeguard.unused_indexes WHERE schema_name = 'ia';
 
 DROP SCHEMA ia CASCADE;
 RESET search_path;

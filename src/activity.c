@@ -1,14 +1,14 @@
 /*-------------------------------------------------------------------------
  *
  * activity.c
- *		Reading backend status: the one place that knows how the status
- *		array is fetched on each PostgreSQL version.
+ *		Reading one backend's status entry and wait state: the one place
+ *		that knows the status entry's fields on each PostgreSQL version.
  *
- * The worker and the views take one local snapshot of the status array
- * (pgstat_read_current_status copies it with the change-count protocol),
- * keep only client backends that finished starting, sort them by pid and
- * look entries up by binary search.  The snapshot is cleared right after,
- * so each caller sees fresh data.
+ * Each counted backend's slot points at its own status entry.  The worker
+ * and the views read just those entries, one at a time, with the change-
+ * count protocol the server's own readers use: no local snapshot of the
+ * whole array is taken (pg_stat_activity's copies every query text).  The
+ * wait state comes from the PGPROC with the same index.
  *
  * src/activity.c
  *

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * activity.h
- *		One read of every client backend's status.
+ *		Reading one counted backend's status entry and wait state.
  *
  * src/activity.h
  *
