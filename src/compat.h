@@ -36,13 +36,6 @@
 #define LG_PROC_BY_INDEX(i)		(&ProcGlobal->allProcs[(i)])
 #endif
 
-/* Local copy of a backend status entry, by 1-based index. */
-#if PG_VERSION_NUM >= 160000
-#define lg_local_beentry(i)		pgstat_get_local_beentry_by_index(i)
-#else
-#define lg_local_beentry(i)		pgstat_fetch_stat_local_beentry(i)
-#endif
-
 /* 18 shows connecting backends in the status array with STATE_STARTING. */
 #if PG_VERSION_NUM >= 180000
 #define LG_STATE_IS_STARTING(st)	((st) == STATE_STARTING)
@@ -76,13 +69,6 @@
 #define MAT_SRF_USE_EXPECTED_DESC	0x01
 #define MAT_SRF_BLESS				0x02
 extern void InitMaterializedSRF(FunctionCallInfo fcinfo, bits32 flags);
-#endif
-
-/* Main-loop interrupt processing for background processes. */
-#if PG_VERSION_NUM >= 180000
-#define lg_main_loop_interrupts()	ProcessMainLoopInterrupts()
-#else
-#define lg_main_loop_interrupts()	HandleMainLoopInterrupts()
 #endif
 
 /*

@@ -11,8 +11,6 @@
 #ifndef PG_LIFEGUARD_WORKLOAD_H
 #define PG_LIFEGUARD_WORKLOAD_H
 
-#include "postgres.h"
-
 /* longest statement text kept per sampled query or N+1 entry, in bytes */
 #define LG_QUERY_TEXT_MAX 1024
 
