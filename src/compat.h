@@ -298,4 +298,16 @@ typedef Instrumentation lg_node_instrumentation;
 #define lg_cluster_params(n)		(((ClusterStmt *) (n))->params)
 #endif
 
+/*
+ * Security issue, item 13 (session state a migration script leaves
+ * behind): does this backend hold the lock in exactly this mode?  17 added
+ * the orstronger argument (storage/lock.h).
+ */
+#include "storage/lock.h"
+#if PG_VERSION_NUM >= 170000
+#define lg_lock_held_by_me(tag, mode)	LockHeldByMe((tag), (mode), false)
+#else
+#define lg_lock_held_by_me(tag, mode)	LockHeldByMe((tag), (mode))
+#endif
+
 #endif							/* PG_LIFEGUARD_COMPAT_H */
