@@ -84,9 +84,28 @@ SELECT lifeguard.migration_is_reversible('CREATE TABLE audit (id int)', '');
 
 -- statements that cannot run in a transaction block: reported, nothing runs
 SELECT * FROM findings('SELECT nextval(''ticket_seq''); CREATE INDEX CONCURRENTLY ON entry (account_id)', '');
-SELECT * FROM findings('SELECT 1', 'BEGIN; DROP TABLE entry; COMMIT');
+SELECT * FROM findings('SELECT 1', 'DROP TABLE entry; COMMIT');
 SELECT * FROM findings('VACUUM entry', 'ALTER SYSTEM SET work_mem = ''1MB''');
 SELECT last_value, is_called FROM ticket_seq;   -- nextval above never ran
+-- migration tools write offline SQL inside BEGIN; ... COMMIT; (Alembic
+-- --sql, Django sqlmigrate): one outer pair is left out, and said so;
+-- statement numbers stay those of the script
+SELECT * FROM findings(
+    E'BEGIN;\n\nCREATE TABLE alembic_version (\n    version_num VARCHAR(32) NOT NULL, \n' ||
+    E'    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)\n);\n\n' ||
+    E'-- Running upgrade  -> 0001\n\nCREATE TABLE users (\n    id SERIAL NOT NULL, \n' ||
+    E'    email VARCHAR(255) NOT NULL, \n    PRIMARY KEY (id)\n);\n\n' ||
+    E'INSERT INTO alembic_version (version_num) VALUES (''0001'') RETURNING alembic_version.version_num;\n\n' ||
+    E'COMMIT;\n\n',
+    E'BEGIN;\n\n-- Running downgrade 0001 -> \n\nDROP TABLE users;\n\n' ||
+    E'DELETE FROM alembic_version WHERE alembic_version.version_num = ''0001'';\n\n' ||
+    E'DROP TABLE alembic_version;\n\nCOMMIT;\n\n');
+SELECT * FROM findings('START TRANSACTION; CREATE TABLE audit (id int); END', 'BEGIN WORK; DROP TABLE audit; COMMIT WORK');
+-- only one pair, first and last, without options: the rest is refused
+SELECT * FROM findings('BEGIN; CREATE TABLE audit (id int); COMMIT; BEGIN; SELECT 1; COMMIT', 'DROP TABLE audit');
+SELECT * FROM findings('BEGIN ISOLATION LEVEL SERIALIZABLE; CREATE TABLE audit (id int); COMMIT', 'DROP TABLE audit');
+SELECT * FROM findings('BEGIN; CREATE TABLE audit (id int); COMMIT AND CHAIN', 'DROP TABLE audit');
+SELECT * FROM findings('BEGIN; CREATE TABLE audit (id int)', 'DROP TABLE audit; COMMIT');
 -- CLUSTER runs a partitioned table, or every clustered table, one
 -- transaction per table; one plain table is fine
 CREATE TABLE reading (at date, v int) PARTITION BY RANGE (at);
@@ -137,6 +156,102 @@ SELECT severity, kind, object_name FROM lifeguard.check_migration(
 SELECT * FROM lifeguard.check_migration(NULL, '');
 SELECT * FROM lifeguard.check_migration('SELECT 1', NULL);
 SELECT lifeguard.migration_is_reversible(NULL, NULL);
+
+SELECT * FROM lifeguard.check_migration('SELECT 1', '', '{}');
+SELECT * FROM lifeguard.check_migration('SELECT 1', '', '{{mig}}');
+-- an unknown schema is reported as a finding, like any failing step
+SELECT step, kind, detail FROM lifeguard.check_migration('SELECT 1', '', ARRAY['no_such_schema']);
+
+-- a cancel, statement_timeout or lock_timeout ends the call with its own
+-- error: it is not a finding of the script
+\set VERBOSITY terse
+SET statement_timeout = '300ms';
+SELECT * FROM lifeguard.check_migration('DO $$BEGIN LOOP END LOOP; END$$', 'SELECT 1');
+RESET statement_timeout;
+-- (a table the snapshot reads without locking it: no default, no index;
+-- the wait is the script's ALTER TABLE)
+CREATE TABLE lock_target (id int);
+SELECT dblink_connect('mig_locker', 'dbname=contrib_regression');
+SELECT dblink_exec('mig_locker', 'BEGIN; LOCK TABLE mig.lock_target IN ACCESS EXCLUSIVE MODE');
+SET lock_timeout = '200ms';
+SELECT * FROM lifeguard.check_migration('ALTER TABLE lock_target ADD COLUMN memo text',
+                                        'ALTER TABLE lock_target DROP COLUMN memo', ARRAY['mig']);
+RESET lock_timeout;
+SELECT dblink_exec('mig_locker', 'ROLLBACK');
+SELECT dblink_disconnect('mig_locker');
+DROP TABLE lock_target;
+-- the session is as it was: the up script prepared a statement and took
+-- an advisory lock before the timeout
+SET statement_timeout = '300ms';
+SELECT * FROM lifeguard.check_migration('PREPARE before_cancel AS SELECT 1; SELECT pg_advisory_lock(43); DO $$BEGIN LOOP END LOOP; END$$', '');
+RESET statement_timeout;
+\set VERBOSITY default
+SELECT count(*) AS prepared FROM pg_prepared_statements WHERE name = 'before_cancel';
+SELECT count(*) AS advisory FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid();
+
+-- nothing the scripts do to the session survives: prepared statements,
+-- cursors (WITH HOLD too) and settings are undone after each step, so the
+-- second up does not trip over the first; session-level advisory locks
+-- after the call.  What the caller had stays.
+SELECT pg_advisory_lock(7);
+PREPARE caller_p AS SELECT 1;
+SELECT * FROM findings($up$PREPARE p AS SELECT 1; SELECT pg_advisory_lock(42); SELECT pg_advisory_lock(1, 2);
+                         DECLARE c CURSOR WITH HOLD FOR SELECT 1; DECLARE d CURSOR FOR SELECT 2;
+                         SET work_mem = '1MB'$up$,
+                       $down$DO $$BEGIN
+                           IF current_setting('work_mem') = '1MB' THEN RAISE 'up''s SET is still in effect'; END IF;
+                       END$$$down$);
+SELECT name FROM pg_prepared_statements ORDER BY name;
+SELECT count(*) AS cursors FROM pg_cursors;
+SELECT classid, objid, objsubid, mode FROM pg_locks
+ WHERE locktype = 'advisory' AND pid = pg_backend_pid() ORDER BY 1, 2, 3;
+-- what a script takes from the caller is reported; an advisory lock is taken again
+SELECT * FROM findings('DEALLOCATE caller_p; SELECT pg_advisory_unlock(7)', '');
+SELECT classid, objid, objsubid, mode FROM pg_locks
+ WHERE locktype = 'advisory' AND pid = pg_backend_pid() ORDER BY 1, 2, 3;
+SELECT pg_advisory_unlock(7);
+-- inside the caller's transaction: no lock and no transaction ID left
+-- behind (sequence positions are read without locking every sequence)
+BEGIN;
+SELECT count(*) FROM lifeguard.check_migration('SELECT 1', 'SELECT 1', ARRAY['mig']);
+SELECT count(*) AS relation_locks FROM pg_locks
+ WHERE pid = pg_backend_pid() AND locktype = 'relation' AND relation <> 'pg_catalog.pg_locks'::regclass;
+SELECT count(*) AS sequence_locks FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+ WHERE l.pid = pg_backend_pid() AND c.relkind = 'S';
+SELECT pg_current_xact_id_if_assigned() IS NULL AS no_xid;
+ROLLBACK;
+
+-- nesting: a script may call check_migration or schema_snapshot itself,
+-- or through a function the planner folds; each call keeps its own state
+-- and undoes only what its own scripts did
+SELECT * FROM findings($$PREPARE outer_p AS SELECT 1;
+                         SELECT count(*) FROM lifeguard.check_migration('PREPARE inner_p AS SELECT 2; CREATE TABLE inner_t (a int)', '', ARRAY['mig']);
+                         EXECUTE outer_p$$, '');
+SELECT * FROM findings('CREATE TABLE snap_copy AS SELECT lifeguard.schema_snapshot(ARRAY[''mig'']) AS s', 'DROP TABLE snap_copy');
+CREATE FUNCTION nested_check() RETURNS bigint IMMUTABLE LANGUAGE sql
+AS $$SELECT count(*) FROM lifeguard.check_migration('CREATE TABLE folded (a int)', '', ARRAY['mig'])$$;
+CREATE FUNCTION nested_snapshot() RETURNS bigint IMMUTABLE LANGUAGE sql
+AS $$SELECT count(*) FROM jsonb_object_keys(lifeguard.schema_snapshot(ARRAY['mig']) -> 'objects')$$;
+SELECT * FROM findings('CREATE TABLE folded_t AS SELECT mig.nested_check() AS n, mig.nested_snapshot() AS k',
+                       'DROP TABLE folded_t');
+SELECT nested_check() > 0 AS checked, nested_snapshot() > 0 AS described;
+DROP FUNCTION nested_check(), nested_snapshot();
+
+-- the check's own queries pin search_path: operators a caller's
+-- search_path puts before pg_catalog do not change what it finds
+CREATE FUNCTION never(text, text) RETURNS boolean LANGUAGE sql AS 'SELECT false';
+CREATE FUNCTION never_has(jsonb, text) RETURNS boolean LANGUAGE sql AS 'SELECT false';
+CREATE OPERATOR mig.= (LEFTARG = text, RIGHTARG = text, FUNCTION = mig.never);
+CREATE OPERATOR mig.? (LEFTARG = jsonb, RIGHTARG = text, FUNCTION = mig.never_has);
+SET search_path = mig, pg_catalog;
+SELECT step, statement_no, severity, kind, object_name
+  FROM lifeguard.check_migration('ALTER TABLE entry ADD COLUMN memo text; SELECT nextval(''ticket_seq'')',
+                                 'ALTER TABLE entry DROP COLUMN memo', ARRAY['mig'])
+ WHERE kind OPERATOR(pg_catalog.<>) 'not_reversible';
+SET search_path = mig, public;
+DROP OPERATOR mig.= (text, text);
+DROP OPERATOR mig.? (jsonb, text);
+DROP FUNCTION never(text, text), never_has(jsonb, text);
 
 -- snapshots are by name: a dropped column's gap and a grant revoked back
 -- to the default leave no trace
@@ -226,6 +341,8 @@ SELECT * FROM lifeguard.schema_diff(NULL, '{"format": 1, "objects": {}}');
 SELECT * FROM lifeguard.schema_diff('[]', '{"format": 1, "objects": {}}');
 SELECT * FROM lifeguard.schema_diff('{"format": 1}', '{"format": 1, "objects": {}}');
 SELECT * FROM lifeguard.schema_diff('{"format": 2, "objects": {}}', '{"format": 1, "objects": {}}');
+SELECT * FROM lifeguard.schema_diff('{"format": 1, "objects": {"table x": 1}}', '{"format": 1, "objects": {"table x": 2}}');
+SELECT * FROM lifeguard.schema_diff('{"format": 1, "objects": {}}', '{"format": 1, "objects": []}');
 SELECT * FROM lifeguard.schema_snapshot(ARRAY['no_such_schema']);
 
 -- nothing any call did survives

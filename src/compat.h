@@ -284,10 +284,9 @@ typedef Instrumentation lg_node_instrumentation;
 #define lg_cluster_params(n)		(((ClusterStmt *) (n))->params)
 #endif
 
-
 /*
- * Security issue, items 3 and 12: permission checks as the executor does
- * them, and the planner hook's signature.
+ * Permission checks as the executor does them, and the planner hook's
+ * signature.
  *
  * lg_check_query_permissions(q): may the current user run one query level
  * of q?  ERROR 42501 when not.  16 moved the required permissions from the
@@ -314,6 +313,18 @@ typedef Instrumentation lg_node_instrumentation;
 	Query *parse, const char *query_string, int cursorOptions, \
 	ParamListInfo boundParams
 #define LG_PLANNER_HOOK_ARGS	parse, query_string, cursorOptions, boundParams
+#endif
+
+/*
+ * Does this backend hold the lock in exactly this mode (to tell the
+ * advisory locks a migration script took from the caller's)?  17 added the
+ * orstronger argument (storage/lock.h).
+ */
+#include "storage/lock.h"
+#if PG_VERSION_NUM >= 170000
+#define lg_lock_held_by_me(tag, mode)	LockHeldByMe((tag), (mode), false)
+#else
+#define lg_lock_held_by_me(tag, mode)	LockHeldByMe((tag), (mode))
 #endif
 
 #endif							/* PG_LIFEGUARD_COMPAT_H */

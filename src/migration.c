@@ -6,10 +6,13 @@
  * lifeguard.check_migration(up, down, schemas) answers "does down really
  * undo up?" inside the caller's session:
  *
- *	1. Both scripts are split with PostgreSQL's own parser.  A statement
- *	   that cannot run in a transaction block (CREATE INDEX CONCURRENTLY,
- *	   VACUUM, transaction control, ALTER SYSTEM, ...) is reported as
- *	   not_transactional and nothing runs.
+ *	1. Both scripts are split with PostgreSQL's own parser.  One outer
+ *	   BEGIN/START TRANSACTION ... COMMIT/END pair around a whole script
+ *	   (offline SQL from Alembic or Django) is left out, with an info
+ *	   finding.  Any other statement that cannot run in a transaction
+ *	   block (CREATE INDEX CONCURRENTLY, VACUUM, transaction control,
+ *	   ALTER SYSTEM, ...) is reported as not_transactional and nothing
+ *	   runs.
  *	2. Inside a subtransaction that is always rolled back: snapshot, run
  *	   up, run down, snapshot, run up again (the "stairway").  Each
  *	   statement runs in a subtransaction of its own so a failure is
@@ -23,10 +26,29 @@
  *	   existed before, and warnings for sequence values consumed (nextval
  *	   is not undone by a rollback).
  *
- * The snapshot (snapshot.c) and the diff (30_migration.sql) are called
- * through SPI.  Nothing the scripts did survives: the outer subtransaction
- * is rolled back on success and on error, and the scripts run with the
- * caller's privileges.
+ * Only the scripts' own errors become findings: a cancel, statement or
+ * lock timeout, or a resource error ends the call as it would end any
+ * statement (lg_run_guarded, guard.c).
+ *
+ * Nothing the scripts did survives: the outer subtransaction is rolled
+ * back on success and on error, and what a rollback does not undo in the
+ * session is undone by hand: settings after each step, prepared
+ * statements and cursors the scripts made after each step and after the
+ * call, session-level advisory locks they took after the call.  Values
+ * taken from sequences are reported instead.  Outside that subtransaction
+ * the check itself takes no lock that outlives it and assigns no
+ * transaction ID (scripts that write do get one: a subtransaction's ID
+ * needs its parent's).
+ *
+ * The scripts run as the calling role, with the caller's search_path and
+ * settings (this is no SECURITY DEFINER function).  The snapshot
+ * (snapshot.c), the diff (30_migration.sql) and every other query of this
+ * file run through lg_spi(), with search_path pinned to pg_catalog.
+ *
+ * All state lives in the call's LgCheck, none in file-level variables: a
+ * script may call check_migration or schema_snapshot again, directly or
+ * through a function the planner folds, and each call checks and undoes
+ * only its own scripts.
  *
  * src/migration.c
  *
@@ -34,13 +56,19 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_attrdef.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_sequence.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
+#include "commands/prepare.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -50,15 +78,21 @@
 #include "parser/parser.h"
 #include "parser/scansup.h"
 #include "parser/parse_type.h"
+#include "storage/lock.h"
 #include "tcop/utility.h"
+#include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
+#include "utils/portal.h"
+#include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
 #include "compat.h"
+#include "guard.h"
 #include "migration.h"
 
 /* One parsed statement of a script. */
@@ -91,6 +125,9 @@ typedef struct LgCheck
 	Oid		   *table_oids;
 	Oid		   *table_nodes;
 	char	  **table_names;
+	/* the session's own state before the call, in result_cxt */
+	List	   *prepared;		/* names of prepared statements */
+	List	   *cursors;		/* names of open cursors */
 } LgCheck;
 
 PG_FUNCTION_INFO_V1(lifeguard_check_migration);
@@ -131,6 +168,32 @@ lg_find(LgCheck *c, const char *step, int no, const char *severity,
 	MemoryContextSwitchTo(old);
 }
 
+/*---- This file's own queries ----*/
+
+/*
+ * Run one of this file's own queries through SPI (never a script's).
+ * search_path is pinned to pg_catalog, pg_temp while it runs, so neither
+ * the caller's setting nor a script's SET search_path or CREATE OPERATOR
+ * can put other functions or operators under the names it uses; the
+ * queries name their operators by schema besides.  read_only = false makes
+ * SPI take a fresh snapshot, so the query sees what the statements just
+ * did.  An error unwinds the pinned setting with the (sub)transaction.
+ */
+static int
+lg_spi(const char *query, int nargs, Oid *argtypes, Datum *values,
+	   const char *nulls, long tcount)
+{
+	int			nest = NewGUCNestLevel();
+	int			rc;
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	rc = SPI_execute_with_args(query, nargs, argtypes, values, nulls, false, tcount);
+	AtEOXact_GUC(true, nest);
+	return rc;
+}
+
 /*---- Splitting ----*/
 
 static List *
@@ -158,31 +221,85 @@ lg_split(const char *script)
 	return out;
 }
 
+typedef struct LgSplitArg
+{
+	const char *script;
+	List	   *stmts;
+} LgSplitArg;
+
+static void
+lg_split_guarded(void *arg)
+{
+	LgSplitArg *a = (LgSplitArg *) arg;
+
+	a->stmts = lg_split(a->script);
+}
+
 /* Split a script; a syntax error is reported against its step. */
 static bool
 lg_split_script(LgCheck *c, const char *step, const char *script, List **stmts)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	bool		ok = true;
+	LgSplitArg	a = {script, NIL};
+	ErrorData  *edata;
 
-	/* raw parsing takes no lock and no buffer: catching its error is safe */
-	PG_TRY();
+	/* raw parsing takes no lock and no buffer: no subtransaction needed */
+	edata = lg_run_guarded(lg_split_guarded, &a, 0);
+	if (edata != NULL)
 	{
-		*stmts = lg_split(script);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
 		lg_find(c, step, 0, "error", "error", NULL, "%s (SQLSTATE %s)",
 				edata->message, unpack_sql_state(edata->sqlerrcode));
-		ok = false;
+		FreeErrorData(edata);
+		return false;
 	}
-	PG_END_TRY();
-	return ok;
+	*stmts = a.stmts;
+	return true;
+}
+
+/*
+ * Offline SQL from migration tools (Alembic --sql, Django sqlmigrate) is
+ * wrapped in BEGIN; ... COMMIT;.  One plain BEGIN or START TRANSACTION
+ * first and one plain COMMIT or END last are left out, with an info
+ * finding; transaction control anywhere else is still refused.  Options
+ * (isolation level, read only) and COMMIT AND CHAIN are not plain: the
+ * check could not honour them.
+ */
+static bool
+lg_is_plain_begin(Node *n)
+{
+	TransactionStmt *t = (TransactionStmt *) n;
+
+	return IsA(n, TransactionStmt) && t->options == NIL &&
+		(t->kind == TRANS_STMT_BEGIN || t->kind == TRANS_STMT_START);
+}
+
+static bool
+lg_is_plain_commit(Node *n)
+{
+	TransactionStmt *t = (TransactionStmt *) n;
+
+	return IsA(n, TransactionStmt) && t->kind == TRANS_STMT_COMMIT && !t->chain;
+}
+
+static List *
+lg_strip_outer_transaction(LgCheck *c, const char *step, List *stmts)
+{
+	LgStmt	   *first,
+			   *last;
+
+	if (list_length(stmts) < 2)
+		return stmts;
+	first = linitial(stmts);
+	last = llast(stmts);
+	if (!lg_is_plain_begin(first->parsetree) || !lg_is_plain_commit(last->parsetree))
+		return stmts;
+	lg_find(c, step, 0, "info", "outer_transaction_stripped", NULL,
+			"the script's own %s (statement %d) and COMMIT (statement %d) were left out: "
+			"the statements between them run in a subtransaction that is always rolled back",
+			((TransactionStmt *) first->parsetree)->kind == TRANS_STMT_START ?
+			"START TRANSACTION" : "BEGIN",
+			first->no, last->no);
+	stmts = list_delete_first(stmts);
+	return list_delete_last(stmts);
 }
 
 static bool
@@ -297,13 +414,16 @@ lg_preexisting(LgCheck *c, RangeVar *rv)
 static bool
 lg_has_not_null_check(Oid relid, const char *col)
 {
-	char	   *want = psprintf("CHECK ((%s IS NOT NULL))", quote_identifier(col));
-	char	   *q = psprintf("SELECT 1 FROM pg_catalog.pg_constraint "
-							 "WHERE conrelid = %u AND contype = 'c' AND convalidated "
-							 "AND pg_catalog.pg_get_constraintdef(oid) = %s",
-							 relid, quote_literal_cstr(want));
+	Oid			argtypes[2] = {OIDOID, TEXTOID};
+	Datum		values[2];
 
-	return SPI_execute(q, false, 1) == SPI_OK_SELECT && SPI_processed > 0;
+	values[0] = ObjectIdGetDatum(relid);
+	values[1] = CStringGetTextDatum(psprintf("CHECK ((%s IS NOT NULL))", quote_identifier(col)));
+	return lg_spi("SELECT 1 FROM pg_catalog.pg_constraint "
+				  "WHERE conrelid OPERATOR(pg_catalog.=) $1 "
+				  "AND contype OPERATOR(pg_catalog.=) 'c' AND convalidated "
+				  "AND pg_catalog.pg_get_constraintdef(oid) OPERATOR(pg_catalog.=) $2",
+				  2, argtypes, values, NULL, 1) == SPI_OK_SELECT && SPI_processed > 0;
 }
 
 /*
@@ -465,11 +585,6 @@ lg_static_findings(LgCheck *c, const char *step, LgStmt *s)
 
 /*---- Snapshots, locks, rewrites through SPI ----*/
 
-/*
- * Every SPI read below passes read_only = false: only then does SPI take a
- * fresh snapshot, so the query sees what the statements just did.
- */
-
 static Datum
 lg_snapshot(LgCheck *c)
 {
@@ -479,8 +594,8 @@ lg_snapshot(LgCheck *c)
 	bool		isnull;
 	Datum		d;
 
-	if (SPI_execute_with_args("SELECT lifeguard.schema_snapshot($1)", 1, argtypes,
-							  values, nulls, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+	if (lg_spi("SELECT lifeguard.schema_snapshot($1)", 1, argtypes,
+			   values, nulls, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "schema_snapshot returned no row");
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	return SPI_datumTransfer(d, false, -1);
@@ -491,15 +606,15 @@ static void
 lg_load_tables(LgCheck *c)
 {
 	const char *q =
-		"SELECT c.oid, c.relfilenode, c.oid::pg_catalog.regclass::text "
-		"FROM pg_catalog.pg_class c "
-		"WHERE c.relkind IN ('r', 'm', 'p') "
-		"AND c.relnamespace <> 'pg_catalog'::pg_catalog.regnamespace "
-		"AND c.relnamespace <> 'information_schema'::pg_catalog.regnamespace "
-		"AND c.relnamespace <> 'pg_toast'::pg_catalog.regnamespace "
-		"AND c.relpersistence <> 't' ORDER BY c.oid";
+		"SELECT c.oid, c.relfilenode, pg_catalog.format('%I.%I', n.nspname, c.relname) "
+		"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+		"ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
+		"WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{r,m,p}'::pg_catalog.\"char\"[]) "
+		"AND n.nspname OPERATOR(pg_catalog.<>) ALL "
+		"('{pg_catalog,information_schema,pg_toast}'::pg_catalog.name[]) "
+		"AND c.relpersistence OPERATOR(pg_catalog.<>) 't' ORDER BY c.oid";
 
-	if (SPI_execute(q, false, 0) != SPI_OK_SELECT)
+	if (lg_spi(q, 0, NULL, NULL, NULL, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not list tables");
 	c->ntables = SPI_processed;
 	c->table_oids = palloc(sizeof(Oid) * (c->ntables + 1));
@@ -522,9 +637,10 @@ lg_held_locks(LgCheck *c)
 {
 	List	   *out = NIL;
 
-	if (SPI_execute("SELECT relation, mode FROM pg_catalog.pg_locks "
-					"WHERE pid = pg_catalog.pg_backend_pid() AND locktype = 'relation' "
-					"AND granted ORDER BY 1, 2", false, 0) != SPI_OK_SELECT)
+	if (lg_spi("SELECT relation, mode FROM pg_catalog.pg_locks "
+			   "WHERE pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid() "
+			   "AND locktype OPERATOR(pg_catalog.=) 'relation' "
+			   "AND granted ORDER BY 1, 2", 0, NULL, NULL, NULL, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read pg_locks");
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
@@ -615,13 +731,18 @@ static void
 lg_volatile_default(LgCheck *c, const char *step, LgStmt *s, AlterTableStmt *at,
 					Oid relid, ColumnDef *def)
 {
-	char	   *q = psprintf("SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid), "
-							 "d.adbin::text FROM pg_catalog.pg_attrdef d "
-							 "JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
-							 "WHERE d.adrelid = %u AND a.attname = %s",
-							 relid, quote_literal_cstr(def->colname));
+	Oid			argtypes[2] = {OIDOID, TEXTOID};
+	Datum		values[2];
 
-	if (SPI_execute(q, false, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	values[0] = ObjectIdGetDatum(relid);
+	values[1] = CStringGetTextDatum(def->colname);
+	if (lg_spi("SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid), "
+			   "d.adbin::pg_catalog.text FROM pg_catalog.pg_attrdef d "
+			   "JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) d.adrelid "
+			   "AND a.attnum OPERATOR(pg_catalog.=) d.adnum "
+			   "WHERE d.adrelid OPERATOR(pg_catalog.=) $1 "
+			   "AND a.attname OPERATOR(pg_catalog.=) $2",
+			   2, argtypes, values, NULL, 1) == SPI_OK_SELECT && SPI_processed == 1)
 	{
 		char	   *expr = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 		char	   *bin = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
@@ -668,27 +789,372 @@ lg_run_lints(LgCheck *c, const char *step, LgStmt *s, List *rewritten)
 	}
 }
 
-/* Sequence positions, as a jsonb {name: last_value}. */
-static Datum
-lg_sequence_state(void)
-{
-	bool		isnull;
-	Datum		d;
+/*---- Sequences: what a rollback does not undo ----*/
 
-	if (SPI_execute("SELECT coalesce(pg_catalog.jsonb_object_agg("
-					"pg_catalog.format('%I.%I', schemaname, sequencename), last_value), '{}') "
-					"FROM pg_catalog.pg_sequences", false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read pg_sequences");
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	return SPI_datumTransfer(d, false, -1);
+typedef struct LgSeqPos
+{
+	Oid			relid;
+	bool		called;			/* false: no value handed out yet */
+	int64		last_value;
+	char	   *name;			/* for a finding */
+} LgSeqPos;
+
+static int
+lg_seq_cmp(const ListCell *a, const ListCell *b)
+{
+	Oid			x = ((LgSeqPos *) lfirst(a))->relid;
+	Oid			y = ((LgSeqPos *) lfirst(b))->relid;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/*
+ * The position of every sequence the caller may read (SELECT or USAGE, the
+ * sequences pg_sequences shows a value for), sorted by OID.  Taken outside
+ * the subtransaction the scripts run in, so it must leave nothing behind:
+ * pg_sequences calls pg_sequence_last_value, which keeps RowExclusiveLock
+ * on every sequence until the caller's transaction ends.  Here each
+ * sequence is opened with AccessShareLock, its one row read, and the lock
+ * released at once (a lock the caller already held stays held).
+ */
+static List *
+lg_sequence_positions(void)
+{
+	Relation	catalog;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *relids = NIL;
+	List	   *out = NIL;
+	ListCell   *lc;
+
+	catalog = table_open(SequenceRelationId, AccessShareLock);
+	scan = systable_beginscan(catalog, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		relids = lappend_oid(relids, ((Form_pg_sequence) GETSTRUCT(tup))->seqrelid);
+	systable_endscan(scan);
+	table_close(catalog, AccessShareLock);
+
+	foreach(lc, relids)
+	{
+		Oid			relid = lfirst_oid(lc);
+		Relation	seq;
+
+		CHECK_FOR_INTERRUPTS();
+		seq = try_relation_open(relid, AccessShareLock);
+		if (seq == NULL)
+			continue;			/* dropped meanwhile */
+		if (seq->rd_rel->relkind == RELKIND_SEQUENCE &&
+			!RELATION_IS_OTHER_TEMP(seq) &&
+			!(seq->rd_rel->relpersistence == RELPERSISTENCE_UNLOGGED && RecoveryInProgress()) &&
+			pg_class_aclcheck(relid, GetUserId(), ACL_SELECT | ACL_USAGE) == ACLCHECK_OK)
+		{
+			/* a sequence is read like a heap of one row, as SELECT * FROM it does */
+			SysScanDesc ts = systable_beginscan(seq, InvalidOid, false, NULL, 0, NULL);
+			HeapTuple	row = systable_getnext(ts);
+
+			if (HeapTupleIsValid(row))
+			{
+				TupleDesc	desc = RelationGetDescr(seq);
+				LgSeqPos   *p = palloc0(sizeof(LgSeqPos));
+				bool		isnull;
+
+				/* its columns: last_value, log_cnt, is_called */
+				p->relid = relid;
+				p->last_value = DatumGetInt64(heap_getattr(row, 1, desc, &isnull));
+				p->called = DatumGetBool(heap_getattr(row, 3, desc, &isnull));
+				p->name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(seq)),
+													 RelationGetRelationName(seq));
+				out = lappend(out, p);
+			}
+			systable_endscan(ts);
+		}
+		relation_close(seq, AccessShareLock);
+	}
+	list_sort(out, lg_seq_cmp);
+	return out;
+}
+
+typedef struct LgSeqMove
+{
+	char	   *name;
+	char	   *detail;
+} LgSeqMove;
+
+static int
+lg_seq_move_cmp(const ListCell *a, const ListCell *b)
+{
+	return strcmp(((LgSeqMove *) lfirst(a))->name, ((LgSeqMove *) lfirst(b))->name);
+}
+
+/* Sequences that moved between before and after (both sorted by OID). */
+static void
+lg_report_sequences(LgCheck *c, List *before, List *after)
+{
+	List	   *moved = NIL;
+	ListCell   *lb = list_head(before);
+	ListCell   *lc;
+
+	foreach(lc, after)
+	{
+		LgSeqPos   *a = lfirst(lc);
+		LgSeqPos   *b = NULL;
+		LgSeqMove  *m;
+
+		while (lb != NULL && ((LgSeqPos *) lfirst(lb))->relid < a->relid)
+			lb = lnext(before, lb);
+		if (lb != NULL && ((LgSeqPos *) lfirst(lb))->relid == a->relid)
+			b = lfirst(lb);
+		/* new since: not the scripts' (theirs were rolled back) */
+		if (b == NULL || !a->called || (b->called && b->last_value == a->last_value))
+			continue;
+		m = palloc(sizeof(LgSeqMove));
+		m->name = a->name;
+		m->detail = psprintf("the migration moved the sequence from %s to " INT64_FORMAT
+							 ", and the rollback does not undo that",
+							 b->called ? psprintf(INT64_FORMAT, b->last_value) : "its start",
+							 a->last_value);
+		moved = lappend(moved, m);
+	}
+	list_sort(moved, lg_seq_move_cmp);
+	foreach(lc, moved)
+	{
+		LgSeqMove  *m = lfirst(lc);
+
+		lg_find(c, NULL, 0, "warning", "sequence_consumed", m->name, "%s", m->detail);
+	}
+}
+
+/*---- Session state the scripts may leave behind ----*/
+
+/*
+ * The rollback undoes what the scripts did to the database, not all they
+ * did to the session.  Settings (SET, SET ROLE, set_config) are restored
+ * after each step (lg_run_script).  Prepared statements and cursors are
+ * not transactional, or not undone before the next step: those the scripts
+ * made are dropped after each step, so the second up finds the session as
+ * the first did, and once more after the call (a step cut short by an
+ * error did not get to it).  Session-level advisory locks the scripts took
+ * are released after the call (lg_restore_advisory_locks).  What the
+ * caller had before is kept; what a script took from it is reported.
+ *
+ * The lists are read through functions, not the views over them, so
+ * reading them locks no relation.
+ */
+#define LG_PREPARED_NAMES	"SELECT name FROM pg_catalog.pg_prepared_statement()"
+#define LG_CURSOR_NAMES		"SELECT name FROM pg_catalog.pg_cursor()"
+
+/* Names a query returns, in cxt.  SPI must be connected. */
+static List *
+lg_names(const char *query, MemoryContext cxt)
+{
+	List	   *out = NIL;
+	MemoryContext old;
+
+	if (lg_spi(query, 0, NULL, NULL, NULL, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not list the session's prepared statements or cursors");
+	old = MemoryContextSwitchTo(cxt);
+	for (uint64 i = 0; i < SPI_processed; i++)
+		out = lappend(out, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+	MemoryContextSwitchTo(old);
+	return out;
+}
+
+static bool
+lg_has_name(List *names, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, names)
+		if (strcmp(lfirst(lc), name) == 0)
+			return true;
+	return false;
+}
+
+/* Prepared statements and cursors before the call.  SPI must be connected. */
+static void
+lg_session_baseline(LgCheck *c)
+{
+	c->prepared = lg_names(LG_PREPARED_NAMES, c->result_cxt);
+	c->cursors = lg_names(LG_CURSOR_NAMES, c->result_cxt);
+}
+
+/*
+ * Drop the prepared statements and cursors that were not there before the
+ * call; report the caller's own that a script removed (DEALLOCATE and
+ * CLOSE cannot be undone), once.  SPI must be connected.
+ */
+static void
+lg_undo_session(LgCheck *c, const char *step)
+{
+	List	   *prepared = lg_names(LG_PREPARED_NAMES, CurrentMemoryContext);
+	List	   *cursors = lg_names(LG_CURSOR_NAMES, CurrentMemoryContext);
+	ListCell   *lc;
+
+	foreach(lc, prepared)
+		if (!lg_has_name(c->prepared, lfirst(lc)))
+			DropPreparedStatement(lfirst(lc), false);
+	foreach(lc, cursors)
+	{
+		Portal		portal;
+
+		if (lg_has_name(c->cursors, lfirst(lc)))
+			continue;
+		portal = GetPortalByName(lfirst(lc));
+		if (PortalIsValid(portal))
+			PortalDrop(portal, false);
+	}
+
+	foreach(lc, c->prepared)
+	{
+		char	   *name = lfirst(lc);
+
+		if (lg_has_name(prepared, name))
+			continue;
+		lg_find(c, step, 0, "error", "session_state", name,
+				"a script deallocated the caller's prepared statement \"%s\", and the check cannot prepare it again",
+				name);
+		c->prepared = foreach_delete_current(c->prepared, lc);
+	}
+	foreach(lc, c->cursors)
+	{
+		char	   *name = lfirst(lc);
+
+		if (lg_has_name(cursors, name))
+			continue;
+		lg_find(c, step, 0, "error", "session_state", name,
+				"a script closed the caller's cursor \"%s\", and the check cannot open it again",
+				name);
+		c->cursors = foreach_delete_current(c->cursors, lc);
+	}
+}
+
+/* One advisory lock this backend holds, in one mode. */
+typedef struct LgAdvisoryLock
+{
+	LOCKTAG		tag;
+	LOCKMODE	mode;
+} LgAdvisoryLock;
+
+/*
+ * The advisory locks this backend holds, whatever their level, from the
+ * lock manager (what pg_locks shows, without reading the view).
+ */
+static List *
+lg_advisory_locks(void)
+{
+	LockData   *data = GetLockStatusData();
+	List	   *out = NIL;
+
+	for (int i = 0; i < data->nelements; i++)
+	{
+		LockInstanceData *inst = &data->locks[i];
+
+		if (inst->pid != MyProcPid || inst->locktag.locktag_type != LOCKTAG_ADVISORY)
+			continue;
+		for (LOCKMODE mode = 1; mode < MAX_LOCKMODES; mode++)
+			if (inst->holdMask & LOCKBIT_ON(mode))
+			{
+				LgAdvisoryLock *a = palloc(sizeof(LgAdvisoryLock));
+
+				a->tag = inst->locktag;
+				a->mode = mode;
+				out = lappend(out, a);
+			}
+	}
+	return out;
+}
+
+static bool
+lg_advisory_member(List *locks, const LgAdvisoryLock *a)
+{
+	ListCell   *lc;
+
+	foreach(lc, locks)
+	{
+		LgAdvisoryLock *b = lfirst(lc);
+
+		if (b->mode == a->mode && memcmp(&b->tag, &a->tag, sizeof(LOCKTAG)) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* As the SQL functions take it: one bigint key, or two integer keys. */
+static char *
+lg_advisory_name(const LgAdvisoryLock *a)
+{
+	const char *mode = GetLockmodeName(a->tag.locktag_lockmethodid, a->mode);
+
+	if (a->tag.locktag_field4 == 2)
+		return psprintf("advisory lock (%d, %d) %s", (int32) a->tag.locktag_field2,
+						(int32) a->tag.locktag_field3, mode);
+	return psprintf("advisory lock " INT64_FORMAT " %s",
+					(int64) (((uint64) a->tag.locktag_field2 << 32) | a->tag.locktag_field3),
+					mode);
+}
+
+/*
+ * After the call, with the scripts' subtransaction rolled back: their
+ * transaction-level advisory locks went with it, so an advisory lock held
+ * now that was not held before the call was taken at session level by a
+ * script (pg_advisory_lock and friends), once per call: release it until
+ * it is no longer held.  Every lock held before stays held; one a script
+ * released (pg_advisory_unlock, pg_advisory_unlock_all) is taken again
+ * without waiting, and reported.  A script's extra session-level hold on
+ * a lock the caller already held cannot be told from the caller's own and
+ * stays.
+ */
+static void
+lg_restore_advisory_locks(LgCheck *c, List *before)
+{
+	List	   *after = lg_advisory_locks();
+	ListCell   *lc;
+
+	foreach(lc, after)
+	{
+		LgAdvisoryLock *a = lfirst(lc);
+
+		if (lg_advisory_member(before, a))
+			continue;
+		while (lg_lock_held_by_me(&a->tag, a->mode))
+			if (!LockRelease(&a->tag, a->mode, true))
+				break;
+	}
+	foreach(lc, before)
+	{
+		LgAdvisoryLock *b = lfirst(lc);
+
+		if (lg_advisory_member(after, b))
+			continue;
+		if (LockAcquire(&b->tag, b->mode, true, true) == LOCKACQUIRE_NOT_AVAIL)
+			lg_find(c, NULL, 0, "error", "session_state", lg_advisory_name(b),
+					"a script released the caller's advisory lock, and another session has taken it since");
+		else
+			lg_find(c, NULL, 0, "warning", "session_state", lg_advisory_name(b),
+					"a script released the caller's advisory lock; the check took it again");
+	}
 }
 
 /*---- Running the steps ----*/
 
+static void
+lg_exec_guarded(void *arg)
+{
+	int			rc = SPI_execute((const char *) arg, false, 0);
+
+	if (rc < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("SPI_execute failed: %s", SPI_result_code_string(rc))));
+}
+
 /*
  * Run one script; returns false at the first failing statement (reported
  * as error_kind).  static_findings: report lint and data loss (not for the
- * second up, which would repeat them).
+ * second up, which would repeat them).  Each statement runs in a
+ * subtransaction of its own, kept when it succeeds; its error is a
+ * finding, but a cancel, timeout or resource error ends the whole call
+ * (lg_run_guarded).
  */
 static bool
 lg_run_step(LgCheck *c, const char *step, List *stmts, const char *error_kind,
@@ -699,59 +1165,48 @@ lg_run_step(LgCheck *c, const char *step, List *stmts, const char *error_kind,
 	foreach(lc, stmts)
 	{
 		LgStmt	   *s = lfirst(lc);
-		MemoryContext cxt = CurrentMemoryContext;
-		ResourceOwner owner = CurrentResourceOwner;
 		List	   *locks_before;
 		List	   *rewritten;
-		bool		ok = true;
+		ErrorData  *edata;
 
 		if (static_findings)
 			lg_static_findings(c, step, s);
 		locks_before = lg_held_locks(c);
 
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(cxt);
-		PG_TRY();
+		edata = lg_run_guarded(lg_exec_guarded, s->sql, LG_GUARD_SUBXACT | LG_GUARD_KEEP);
+		if (edata != NULL)
 		{
-			int			rc = SPI_execute(s->sql, false, 0);
-
-			if (rc < 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INTERNAL_ERROR),
-						 errmsg("SPI_execute failed: %s", SPI_result_code_string(rc))));
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(cxt);
-			CurrentResourceOwner = owner;
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(cxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(cxt);
-			CurrentResourceOwner = owner;
 			lg_find(c, step, s->no, "error", error_kind, NULL, "%s: %s (SQLSTATE %s) in: %s",
 					strcmp(error_kind, "stairway_failed") == 0 ?
 					"up failed after down" : "statement failed",
 					edata->message, unpack_sql_state(edata->sqlerrcode), s->sql);
 			FreeErrorData(edata);
-			ok = false;
-		}
-		PG_END_TRY();
-		if (!ok)
 			return false;
+		}
 
 		lg_report_locks(c, step, s->no, locks_before, lg_held_locks(c));
 		rewritten = lg_report_rewrites(c, step, s->no);
 		if (static_findings)
-		{
 			lg_run_lints(c, step, s, rewritten);
-		}
 	}
 	return true;
+}
+
+/*
+ * One step, as if in a session of its own: the settings it changes (SET,
+ * SET ROLE, set_config) are back to the caller's after it, and the
+ * prepared statements and cursors it made are gone.
+ */
+static bool
+lg_run_script(LgCheck *c, const char *step, List *stmts, const char *error_kind,
+			  bool static_findings)
+{
+	int			nest = NewGUCNestLevel();
+	bool		ok = lg_run_step(c, step, stmts, error_kind, static_findings);
+
+	AtEOXact_GUC(false, nest);
+	lg_undo_session(c, step);
+	return ok;
 }
 
 static void
@@ -760,9 +1215,9 @@ lg_report_diff(LgCheck *c, Datum before, Datum after)
 	Oid			argtypes[2] = {JSONBOID, JSONBOID};
 	Datum		values[2] = {before, after};
 
-	if (SPI_execute_with_args("SELECT object_type, object_name, attribute, "
-							  "before::text, after::text FROM lifeguard.schema_diff($1, $2)",
-							  2, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+	if (lg_spi("SELECT object_type, object_name, attribute, before::pg_catalog.text, "
+			   "after::pg_catalog.text FROM lifeguard.schema_diff($1, $2)",
+			   2, argtypes, values, NULL, 0) != SPI_OK_SELECT)
 		elog(ERROR, "schema_diff failed");
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
@@ -783,28 +1238,6 @@ lg_report_diff(LgCheck *c, Datum before, Datum after)
 			lg_find(c, "down", 0, "error", "not_reversible", obj,
 					"%s: before up %s, after down %s", attr,
 					b ? b : "(none)", a ? a : "(none)");
-	}
-}
-
-static void
-lg_report_sequences(LgCheck *c, Datum before, Datum after)
-{
-	Oid			argtypes[2] = {JSONBOID, JSONBOID};
-	Datum		values[2] = {before, after};
-
-	if (SPI_execute_with_args("SELECT key, $1 -> key, value FROM pg_catalog.jsonb_each($2) "
-							  "WHERE $1 ? key AND ($1 -> key) IS DISTINCT FROM value "
-							  "AND value <> 'null' ORDER BY key",
-							  2, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not compare sequences");
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	t = SPI_tuptable->vals[i];
-		TupleDesc	d = SPI_tuptable->tupdesc;
-
-		lg_find(c, NULL, 0, "warning", "sequence_consumed", SPI_getvalue(t, d, 1),
-				"the migration moved the sequence from %s to %s, and the rollback does not undo that",
-				SPI_getvalue(t, d, 2), SPI_getvalue(t, d, 3));
 	}
 }
 
@@ -846,6 +1279,8 @@ lg_check(LgCheck *c, const char *up, const char *down)
 	if (!lg_split_script(c, "up", up, &up_stmts) ||
 		!lg_split_script(c, "down", down, &down_stmts))
 		return;
+	up_stmts = lg_strip_outer_transaction(c, "up", up_stmts);
+	down_stmts = lg_strip_outer_transaction(c, "down", down_stmts);
 
 	refused = lg_refuse_not_transactional(c, "up", up_stmts);
 	refused |= lg_refuse_not_transactional(c, "down", down_stmts);
@@ -857,38 +1292,99 @@ lg_check(LgCheck *c, const char *up, const char *down)
 	lg_load_tables(c);
 	snap0 = lg_snapshot(c);
 
-	if (lg_run_step(c, "up", up_stmts, "error", true))
+	if (lg_run_script(c, "up", up_stmts, "error", true))
 	{
-		if (lg_run_step(c, "down", down_stmts, "error", true))
+		if (lg_run_script(c, "down", down_stmts, "error", true))
 		{
 			snap2 = lg_snapshot(c);
 			lg_report_diff(c, snap0, snap2);
-			(void) lg_run_step(c, "up_again", up_stmts, "stairway_failed", false);
+			(void) lg_run_script(c, "up_again", up_stmts, "stairway_failed", false);
 		}
 	}
 	SPI_finish();
 }
 
+typedef struct LgCheckArg
+{
+	LgCheck    *c;
+	const char *up;
+	const char *down;
+} LgCheckArg;
+
+static void
+lg_check_guarded(void *arg)
+{
+	LgCheckArg *a = (LgCheckArg *) arg;
+
+	lg_check(a->c, a->up, a->down);
+}
+
+/*
+ * After the call, however it ends: drop what the scripts left in the
+ * session, release their advisory locks.
+ */
+static void
+lg_restore_session(LgCheck *c, List *advisory_before)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	lg_undo_session(c, NULL);
+	SPI_finish();
+	lg_restore_advisory_locks(c, advisory_before);
+}
+
+/*
+ * schemas: NULL compares every schema but lifeguard and extension members
+ * (schema_snapshot's default).  An empty array would compare nothing and
+ * call every migration reversible, so it is refused before anything runs.
+ * Unknown names and nulls are reported by schema_snapshot, as an error
+ * finding.
+ */
+static void
+lg_check_schemas(Datum schemas)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(schemas);
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("schemas must be a one-dimensional array")));
+	if (ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr)) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("schemas must not be an empty array"),
+				 errdetail("An empty array selects no schema, so the check would compare nothing."),
+				 errhint("Pass NULL to compare every schema except lifeguard and extension members, or name the schemas to compare.")));
+}
+
 /*
  * lifeguard.check_migration(up text, down text, schemas text[])
+ *
+ * All state is in this call's LgCheck: a script may call check_migration
+ * or schema_snapshot again (directly, or through a function the planner
+ * folds), and each call checks its own scripts and undoes its own.
  */
 Datum
 lifeguard_check_migration(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext caller = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
+	MemoryContext caller;
 	LgCheck		c;
+	LgCheckArg	arg;
 	ListCell   *lc;
 	char	   *up,
 			   *down;
-	Datum		seq_before;
+	List	   *seq_before;
+	List	   *advisory_before;
+	ErrorData  *edata;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("up and down scripts must not be null"),
 				 errhint("Pass an empty string for a step that does nothing.")));
+	if (!PG_ARGISNULL(2))
+		lg_check_schemas(PG_GETARG_DATUM(2));
 	up = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	down = text_to_cstring(PG_GETARG_TEXT_PP(1));
 
@@ -900,39 +1396,51 @@ lifeguard_check_migration(PG_FUNCTION_ARGS)
 	c.schemas_null = PG_ARGISNULL(2);
 	c.schemas = c.schemas_null ? (Datum) 0 : PG_GETARG_DATUM(2);
 
-	/* sequence positions before, to compare with what survives the rollback */
+	/*
+	 * What the session has before: none of these reads keeps a lock or
+	 * assigns a transaction ID.
+	 */
+	seq_before = lg_sequence_positions();
+	advisory_before = lg_advisory_locks();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	seq_before = lg_sequence_state();
+	lg_session_baseline(&c);
 	SPI_finish();
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(caller);
+	/*
+	 * Everything runs in a subtransaction that is rolled back whatever
+	 * happens.  An error of the scripts' making is a finding; a cancel,
+	 * timeout or resource error ends the call, after the session is given
+	 * back as it was.
+	 */
+	arg.c = &c;
+	arg.up = up;
+	arg.down = down;
 	PG_TRY();
 	{
-		lg_check(&c, up, down);
+		edata = lg_run_guarded(lg_check_guarded, &arg, LG_GUARD_SUBXACT);
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
+		ErrorData  *err;
 
 		MemoryContextSwitchTo(caller);
-		edata = CopyErrorData();
+		err = CopyErrorData();
 		FlushErrorState();
-		lg_find(&c, NULL, 0, "error", "error", NULL, "%s (SQLSTATE %s)",
-				edata->message, unpack_sql_state(edata->sqlerrcode));
+		lg_restore_session(&c, advisory_before);
+		ReThrowError(err);
 	}
 	PG_END_TRY();
-	/* whatever happened, nothing the scripts did survives ... */
-	RollbackAndReleaseCurrentSubTransaction();
-	MemoryContextSwitchTo(caller);
-	CurrentResourceOwner = owner;
+	if (edata != NULL)
+	{
+		lg_find(&c, NULL, 0, "error", "error", NULL, "%s (SQLSTATE %s)",
+				edata->message, unpack_sql_state(edata->sqlerrcode));
+		FreeErrorData(edata);
+	}
+	lg_restore_session(&c, advisory_before);
 
-	/* ... except values taken from sequences */
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	lg_report_sequences(&c, seq_before, lg_sequence_state());
-	SPI_finish();
+	/* values taken from sequences survive the rollback */
+	lg_report_sequences(&c, seq_before, lg_sequence_positions());
 
 	foreach(lc, c.findings)
 	{

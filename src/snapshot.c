@@ -25,6 +25,12 @@
  *
  * search_path is pinned to pg_catalog by the SQL declaration, so every
  * name the deparsers print is schema-qualified, as the composed text is.
+ * It runs no query of its own (catalog scans and deparsers only).
+ *
+ * All state is the call's Snap, none is in file-level variables: a call
+ * from inside another (a migration script that takes a snapshot while
+ * check_migration takes its own, or a function the planner folds) is
+ * independent of it.
  *
  * src/snapshot.c
  *

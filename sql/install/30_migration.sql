@@ -37,19 +37,39 @@ RETURNS TABLE (object_type text, object_name text, attribute text, before jsonb,
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    arg text;
+    snap jsonb;
+    bad record;
 BEGIN
     IF old_snapshot IS NULL OR new_snapshot IS NULL THEN
         RAISE EXCEPTION 'snapshots to compare must not be null'
             USING ERRCODE = 'null_value_not_allowed',
                   HINT = 'Pass two values returned by lifeguard.schema_snapshot().';
     END IF;
-    IF jsonb_typeof(old_snapshot) <> 'object' OR jsonb_typeof(new_snapshot) <> 'object'
-       OR jsonb_typeof(old_snapshot -> 'objects') IS DISTINCT FROM 'object'
-       OR jsonb_typeof(new_snapshot -> 'objects') IS DISTINCT FROM 'object' THEN
-        RAISE EXCEPTION 'value is not a schema snapshot'
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Pass two values returned by lifeguard.schema_snapshot().';
-    END IF;
+    -- each argument whole, before any of it is read: an object of objects
+    FOR arg, snap IN VALUES ('old_snapshot', old_snapshot), ('new_snapshot', new_snapshot) LOOP
+        IF jsonb_typeof(snap) <> 'object' OR jsonb_typeof(snap -> 'objects') IS DISTINCT FROM 'object' THEN
+            RAISE EXCEPTION 'value is not a schema snapshot'
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = format('%s is %s; a schema snapshot is a jsonb object {"format": 1, "objects": {...}} whose every value is an object.',
+                                      arg, CASE WHEN jsonb_typeof(snap) = 'object'
+                                                THEN 'an object whose "objects" is missing or not an object'
+                                                ELSE 'a jsonb ' || jsonb_typeof(snap) END),
+                      HINT = 'Pass two values returned by lifeguard.schema_snapshot().';
+        END IF;
+        SELECT o.key, jsonb_typeof(o.value) AS type INTO bad
+          FROM jsonb_each(snap -> 'objects') AS o
+         WHERE jsonb_typeof(o.value) <> 'object'
+         ORDER BY o.key LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'value is not a schema snapshot'
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = format('In %s, "%s" is described by a jsonb %s; a schema snapshot describes every object by a jsonb object.',
+                                      arg, bad.key, bad.type),
+                      HINT = 'Pass two values returned by lifeguard.schema_snapshot().';
+        END IF;
+    END LOOP;
     IF (old_snapshot ->> 'format') IS DISTINCT FROM '1' OR (new_snapshot ->> 'format') IS DISTINCT FROM '1' THEN
         RAISE EXCEPTION 'unsupported schema snapshot format'
             USING ERRCODE = 'invalid_parameter_value',

@@ -50,8 +50,9 @@ FAILING_KINDS = ("not_reversible", "stairway_failed", "error", "not_transactiona
 def alembic_sql(*args):
     """Render a migration step as SQL with Alembic's offline mode.
 
-    env.py renders without BEGIN/COMMIT (transactional_ddl=False), which
-    check_migration would refuse as not_transactional."""
+    env.py renders without BEGIN/COMMIT (transactional_ddl=False).  Alembic's
+    default wraps the script in BEGIN; ... COMMIT;, which check_migration
+    leaves out too (test_outer_transaction_is_stripped)."""
     out = subprocess.run([PYTHON, "-m", "alembic", "-c", INI, *args, "--sql"],
                          capture_output=True, text=True, cwd=PROJECT,
                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
@@ -229,8 +230,46 @@ def test_every_revision_in_order(db):
 
 
 def test_transaction_control_is_refused(db):
+    """Transaction control inside the script is refused, and nothing runs;
+    only one outer BEGIN/COMMIT pair is left out."""
     goto(db, "base")
-    up = "BEGIN;\nCREATE TABLE t_refused (a int);\nCOMMIT;"
-    with pytest.raises(AssertionError, match="not_transactional"):
+    up = "BEGIN;\nCREATE TABLE t_refused (a int);\nCOMMIT;\nBEGIN;\nCREATE INDEX ON t_refused (a);\nCOMMIT;"
+    with pytest.raises(AssertionError, match="not_transactional") as exc:
         assert_reversible(db, up, "DROP TABLE t_refused")
+    assert "statement 3)" in str(exc.value) and "statement 4)" in str(exc.value), str(exc.value)
     assert db.execute("SELECT to_regclass('t_refused')").fetchone()[0] is None
+
+
+def alembic_wrapped(sql):
+    """The script as Alembic writes it with transactional_ddl (its default
+    for PostgreSQL): inside BEGIN; ... COMMIT;."""
+    return "BEGIN;\n\n" + sql + "COMMIT;\n\n"
+
+
+def findings(conn, up_sql, down_sql):
+    return conn.execute(
+        "SELECT step, kind, object_name, detail FROM lifeguard.check_migration(%s, %s)"
+        " ORDER BY 1, 2, 3, 4", (up_sql, down_sql)).fetchall()
+
+
+def test_outer_transaction_is_stripped(db):
+    """Alembic's default offline output, BEGIN; ... COMMIT; around each
+    script, is checked like the bare script: the same findings (statement
+    numbers aside, which count the BEGIN), plus one info row per script
+    saying the pair was left out; the wrong downgrade is still named."""
+    for parent, rev in REVISIONS:
+        goto(db, parent)
+        before = schema_state(db)
+        up = alembic_sql("upgrade", f"{parent}:{rev}")
+        down = alembic_sql("downgrade", f"{rev}:{parent}")
+        bare = findings(db, up, down)
+        wrapped = findings(db, alembic_wrapped(up), alembic_wrapped(down))
+        stripped = [f for f in wrapped if f[1] == "outer_transaction_stripped"]
+        assert [f[0] for f in stripped] == ["down", "up"], wrapped
+        assert [f for f in wrapped if f[1] != "outer_transaction_stripped"] == bare
+        assert db.execute("SELECT lifeguard.migration_is_reversible(%s, %s)",
+                          (alembic_wrapped(up), alembic_wrapped(down))).fetchone()[0] is (rev != WRONG)
+        assert schema_state(db) == before, f"checking {rev} changed the database"
+        if rev == WRONG:
+            with pytest.raises(AssertionError, match=re.escape(f"not_reversible: {WRONG_OBJECT} {WRONG_DETAIL}")):
+                assert_reversible(db, alembic_wrapped(up), alembic_wrapped(down))
