@@ -25,7 +25,8 @@
  *
  *	- at the end of every top-level transaction (main line) the backend
  *	  notes, if libpq's receive buffer is empty, an anchor: the current
- *	  value of a counter;
+ *	  value of a counter (if the next message is already buffered, at the
+ *	  first top of PostgresMain's loop that finds the buffer empty);
  *	- the socket is put in O_ASYNC mode at login, so the kernel sends
  *	  SIGIO whenever data arrives; the SIGIO handler bumps the counter;
  *	- at the read point, an unchanged counter, an empty buffer, an empty
@@ -40,14 +41,13 @@
  *	  backend that just answered a pool's pre-ping is about to receive
  *	  the real query);
  *	- unit end (LG_AT_UNIT_END): right after it answered the end of a
- *	  unit of work: a COMMIT or ROLLBACK that ended a transaction block
- *	  in which a statement ran the executor (an ORM's unit of work, or
- *	  asyncpg's multi-statement reset query on release), or DISCARD ALL
- *	  / RESET ALL (a pooler's reset).  A pool returns the connection
- *	  there and checks it (pre-ping, is_closed()) before its next use.
- *	  A ping's own transaction (BEGIN; ; ROLLBACK) runs no executor and
- *	  does not count.  The transaction end arms the catch-up itself, so
- *	  the check runs at the first read after the answer.
+ *	  unit of work: a COMMIT or ROLLBACK (END, ABORT) that ended a
+ *	  transaction block in which a statement ran the executor, as an
+ *	  ORM's unit of work does.  The pool takes the connection back there
+ *	  and checks it (pre-ping) before its next use.  A ping's own
+ *	  transaction (BEGIN; ; ROLLBACK) runs no executor and does not
+ *	  count.  The transaction end arms the catch-up itself, so the check
+ *	  runs at the first read after the answer.
  *
  * Idle in transaction.  A transaction open in the backend leaves no read
  * point to act at (catch-up then runs no transaction), and ending it is
@@ -112,6 +112,8 @@ static bool anchor_valid = false;
 static bool last_end_unit = false;
 /* The executor ran in the current top-level transaction. */
 static bool xact_did_work = false;
+/* A loop-top hook is armed (see lg_looptop_arm). */
+static bool looptop_armed = false;
 
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 
@@ -126,7 +128,11 @@ static bool lg_port_gss_encrypted(Port *port);
 static bool lg_port_ssl_pending(Port *port);
 static bool lg_recv_buffered(void);
 static bool lg_socket_has_data(void);
-static bool lg_is_session_reset(const char *query);
+static bool lg_recycle_anchor(void);
+static void lg_looptop_arm(void);
+static void lg_looptop_child_callback(void *arg);
+static void lg_looptop_own_callback(void *arg);
+static bool lg_ends_block(const char *query);
 static bool lg_may_signal(Oid roleid, bool target_superuser);
 static bool lg_wait_for_exit(int pid, int timeout_ms);
 
@@ -406,22 +412,36 @@ lg_recycle_cleanup_callback(void *arg)
 
 /*
  * A top-level transaction ended (main line, not while reading a message):
- * set the anchor, note whether a unit of work ended, and if the backend
- * is asked to end at a unit end, arm the check for the first read after
- * the answer.  "block": it ended a transaction block (explicit, or the
- * implicit one of a multi-statement query).
+ * note whether a unit of work ended, then set the anchor, at once if
+ * nothing is buffered, else at the first loop top that finds the buffer
+ * empty.  "block": it ended a transaction block.
  */
 static void
 lg_recycle_transaction_ended(bool block)
 {
+	last_end_unit = block && xact_did_work && lg_ends_block(debug_query_string);
+	xact_did_work = false;
+	if (!lg_recycle_anchor())
+		lg_looptop_arm();
+}
+
+/*
+ * Set the anchor if libpq holds no client data; then, if the backend is
+ * asked to end at a unit end and one just ended, arm the check for the
+ * first read after the answer.  Returns false if data is buffered.
+ */
+static bool
+lg_recycle_anchor(void)
+{
 	LifeguardSlot *slot = my_slot;
 
-	anchor_valid = tracking && !lg_recv_buffered();
+	if (lg_recv_buffered())
+	{
+		anchor_valid = false;
+		return false;
+	}
+	anchor_valid = tracking;
 	anchor_seq = data_seq;
-	last_end_unit = (block && xact_did_work) ||
-		lg_is_session_reset(debug_query_string);
-	xact_did_work = false;
-
 	if (last_end_unit && anchor_valid && slot->pid == MyProcPid &&
 		slot->recycle_request != LG_RECYCLE_NONE &&
 		(slot->recycle_allow_xact & LG_AT_UNIT_END) != 0)
@@ -429,31 +449,83 @@ lg_recycle_transaction_ended(bool block)
 		/* served by the first read: see the file header */
 		catchupInterruptPending = true;
 	}
+	return true;
 }
 
 /*
- * Is the statement text a session reset that a pooler sends when it takes
- * a connection back (DISCARD ALL, or RESET ALL ending asyncpg's reset)?
- * Only the end of the text is looked at.
+ * Loop-top hook.  PostgresMain resets MessageContext at the top of its
+ * loop, after each client message and before ReadyForQuery and the next
+ * read.  A reset callback on a child of MessageContext therefore runs at
+ * the next loop top; it is armed when a transaction ended while the next
+ * message was already buffered (an extended-protocol COMMIT whose Sync
+ * came in the same packet), so that the anchor is set once that is read.
+ */
+static void
+lg_looptop_arm(void)
+{
+	MemoryContext cxt;
+	MemoryContextCallback *cb;
+
+	if (looptop_armed || MessageContext == NULL)
+		return;
+	cxt = AllocSetContextCreate(MessageContext, "pg_lifeguard loop top",
+								ALLOCSET_SMALL_SIZES);
+	cb = MemoryContextAlloc(cxt, sizeof(*cb));
+	cb->func = lg_looptop_child_callback;
+	cb->arg = NULL;
+	MemoryContextRegisterResetCallback(cxt, cb);
+	looptop_armed = true;
+}
+
+/*
+ * At a loop top, while MessageContext deletes its children.  If data is
+ * still buffered, look again at the next loop top: a child made now would
+ * be deleted at once, so register on MessageContext itself, whose own
+ * callbacks run after its children are gone, and arm from there.
+ */
+static void
+lg_looptop_child_callback(void *arg)
+{
+	MemoryContextCallback *cb;
+
+	looptop_armed = false;
+	if (proc_exit_inprogress || lg_recycle_anchor())
+		return;
+	cb = MemoryContextAlloc(MessageContext, sizeof(*cb));
+	cb->func = lg_looptop_own_callback;
+	cb->arg = NULL;
+	MemoryContextRegisterResetCallback(MessageContext, cb);
+}
+
+static void
+lg_looptop_own_callback(void *arg)
+{
+	if (!proc_exit_inprogress)
+		lg_looptop_arm();
+}
+
+/*
+ * Is the statement that ended the transaction a COMMIT, END, ROLLBACK or
+ * ABORT sent by the client (the end of an explicit block)?  The implicit
+ * block of a multi-statement query (asyncpg's reset on release) is not:
+ * its pool hands the connection on at once, before it could see the
+ * connection close.
  */
 static bool
-lg_is_session_reset(const char *query)
+lg_ends_block(const char *query)
 {
-	static const char *const resets[] = {"discard all", "reset all"};
-	int			len;
+	static const char *const ends[] = {"commit", "end", "rollback", "abort"};
 
 	if (query == NULL)
 		return false;
-	len = strlen(query);
-	while (len > 0 && (query[len - 1] == ';' || isspace((unsigned char) query[len - 1])))
-		len--;
-	for (int i = 0; i < lengthof(resets); i++)
+	while (isspace((unsigned char) *query))
+		query++;
+	for (int i = 0; i < lengthof(ends); i++)
 	{
-		int			n = strlen(resets[i]);
+		int			n = strlen(ends[i]);
 
-		if (len >= n && pg_strncasecmp(query + len - n, resets[i], n) == 0 &&
-			(len == n || isspace((unsigned char) query[len - n - 1]) ||
-			 query[len - n - 1] == ';'))
+		if (pg_strncasecmp(query, ends[i], n) == 0 &&
+			!isalnum((unsigned char) query[n]) && query[n] != '_')
 			return true;
 	}
 	return false;
