@@ -60,6 +60,7 @@ int			lg_idle_xact_timeout_ms = 0;
 bool		lg_recycle_superusers = false;
 bool		lg_dry_run = false;
 int			lg_recycle_min_idle_ms = 20;
+int			lg_recycle_at = LG_RECYCLE_AT_AUTO;
 int			lg_event_ring_size = 1024;
 int			lg_event_retention_s = 7 * 86400;
 int			lg_history_ring_size = 4096;
@@ -70,6 +71,13 @@ double		lg_alert_clear_threshold = 0.7;
 double		lg_app_alert_threshold = 0.9;
 
 bool		lg_preloaded = false;
+
+static const struct config_enum_entry recycle_at_options[] = {
+	{"idle", LG_RECYCLE_AT_IDLE, false},
+	{"transaction_end", LG_RECYCLE_AT_TRANSACTION_END, false},
+	{"auto", LG_RECYCLE_AT_AUTO, false},
+	{NULL, 0, false}
+};
 
 static const struct config_enum_entry quota_mode_options[] = {
 	{"off", LG_MODE_OFF, false},
@@ -223,6 +231,16 @@ _PG_init(void)
 							20, 0, 60000,
 							PGC_SIGHUP, GUC_UNIT_MS,
 							NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("lifeguard.recycle_at",
+							 "Sets where a connection past max_age may be ended.",
+							 "idle: only once it has been idle for lifeguard.recycle_min_idle; "
+							 "transaction_end: also right after it answered the end of a transaction block; "
+							 "auto: idle first, the end of a transaction block once it is overdue by a worker cycle.",
+							 &lg_recycle_at,
+							 LG_RECYCLE_AT_AUTO, recycle_at_options,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomIntVariable("lifeguard.event_ring_size",
 							"Sets the number of events kept in shared memory.",

@@ -35,6 +35,15 @@ extern double lg_alert_threshold;
 extern double lg_alert_clear_threshold;
 extern double lg_app_alert_threshold;
 
+/* lifeguard.recycle_at: where a connection past max_age may be ended */
+typedef enum LgRecycleAt
+{
+	LG_RECYCLE_AT_IDLE,			/* only once idle for recycle_min_idle */
+	LG_RECYCLE_AT_TRANSACTION_END,	/* also right after a unit of work */
+	LG_RECYCLE_AT_AUTO			/* idle first, unit end after a cycle */
+} LgRecycleAt;
+extern int	lg_recycle_at;
+
 /* true once _PG_init ran from shared_preload_libraries */
 extern bool lg_preloaded;
 

@@ -1,35 +1,64 @@
 /*-------------------------------------------------------------------------
  *
  * recycle.c
- *		How an idle backend is retired without hurting its client.
+ *		How a backend is retired without hurting its client.
  *
- * A backend killed from outside while it looks idle can still lose a
- * query: the client may have sent it a moment before the signal, and the
- * FATAL then answers that query.  Pool pre-ping cannot hide that.  So the
- * requester (the worker, or lifeguard.recycle()) does not send SIGTERM.
- * It leaves a request in the backend's slot and sends SIGUSR2, which
- * regular backends otherwise ignore.  The backend's handler checks, in
- * the backend itself, that it is at the one safe point:
+ * A backend ended from outside can lose a query: the client may have sent
+ * it a moment before, or be half-way through sending it.  So nobody here
+ * kills a backend.  The requester (the worker, or lifeguard.recycle())
+ * leaves a request in the backend's slot and sends SIGUSR2, which regular
+ * backends otherwise ignore.  The handler only notes the request: it asks
+ * for a sinval catch-up (HandleCatchupInterrupt, the server's own
+ * signal-handler entry point), which sets the latch.  A backend waiting
+ * for its client serves that in its own main line: secure_read() calls
+ * ProcessClientReadInterrupt(), which runs an empty transaction, whose
+ * pre-commit callback is where this file looks at the request and, if
+ * the backend is at a message boundary, ends the session with FATAL and
+ * no message to the client.  Nothing runs in the signal handler but
+ * flag setting.
  *
- *	- its own status says idle (or idle in transaction, where the request
- *	  allows it);
- *	- it is blocked reading the first byte of the next protocol message
- *	  (pq_is_reading_msg() and nothing in libpq's receive buffer);
- *	- nothing is waiting in its socket (a non-blocking MSG_PEEK).
+ * The message boundary.  That callback also runs when the backend waits
+ * for the rest of a message it has begun to read (a large Query arriving
+ * in pieces): the receive buffer is empty and nothing waits in the socket
+ * there too.  What tells the two apart is whether any byte has arrived
+ * since the last transaction ended with nothing buffered:
  *
- * Only then does it call die(), the server's own SIGTERM handler, which
- * ends the session at the top of the read loop as pg_terminate_backend()
- * would, except that the client gets no unsolicited FATAL message: the
- * connection is simply closed, which every pool treats as a dead
- * connection.  Otherwise it declines, counts the
- * refusal in its slot, and the requester tries again in a later cycle.
- * The window left is the few microseconds between the peek and the
- * process's exit; a query arriving inside it gets 57P01, which pool
- * pre-ping and retry logic handle.  (With SSL or GSS encryption, bytes the
- * library already pulled off the socket are not seen by the peek.)
+ *	- at the end of every top-level transaction (main line) the backend
+ *	  notes, if libpq's receive buffer is empty, an anchor: the current
+ *	  value of a counter (if the next message is already buffered, at the
+ *	  first top of PostgresMain's loop that finds the buffer empty);
+ *	- the socket is put in O_ASYNC mode at login, so the kernel sends
+ *	  SIGIO whenever data arrives; the SIGIO handler bumps the counter;
+ *	- at the read point, an unchanged counter, an empty buffer, an empty
+ *	  socket (MSG_PEEK) and the status "idle" (set right before
+ *	  ReadyForQuery) mean: the answer has been sent and no byte of a new
+ *	  message has arrived since.  Only then does the backend end.
  *
- * Everything the handler reads is either its own process's memory or a
- * naturally aligned int in its own slot; recv() is async-signal-safe.
+ * When.  Once a backend is asked to end, it does so at one of two safe
+ * points, as the request's mode allows (see lifeguard.recycle_at):
+ *
+ *	- idle: at the message boundary, once idle for recycle_min_idle (a
+ *	  backend that just answered a pool's pre-ping is about to receive
+ *	  the real query);
+ *	- unit end (LG_AT_UNIT_END): right after it answered the end of a
+ *	  unit of work: a COMMIT or ROLLBACK (END, ABORT) that ended a
+ *	  transaction block in which a statement ran the executor, as an
+ *	  ORM's unit of work does.  The pool takes the connection back there
+ *	  and checks it (pre-ping) before its next use.  A ping's own
+ *	  transaction (BEGIN; ; ROLLBACK) runs no executor and does not
+ *	  count.  The transaction end arms the catch-up itself, so the check
+ *	  runs at the first read after the answer.
+ *
+ * Idle in transaction.  A transaction open in the backend leaves no read
+ * point to act at (catch-up then runs no transaction), and ending it is
+ * the point of idle_in_transaction_timeout anyway: the handler, after the
+ * same buffer and socket checks, sets ProcDiePending as SIGTERM's handler
+ * does, and the backend ends at its next interrupt check with the usual
+ * FATAL message to the client.
+ *
+ * With SSL, data OpenSSL has already decrypted counts as buffered.  GSSAPI
+ * encryption buffers data this file cannot see: such connections are
+ * never ended at the idle or unit-end point.
  *
  * src/recycle.c
  *
@@ -37,18 +66,27 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
 
+#include "access/xact.h"
 #include "catalog/pg_authid.h"
+#include "executor/executor.h"
 #include "fmgr.h"
 #include "libpq/libpq.h"
 #include "libpq/libpq-be.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/sinval.h"
+#include "tcop/dest.h"
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "compat.h"
@@ -57,19 +95,49 @@
 #include "recycle.h"
 #include "shmem.h"
 
-/* Slot of this backend, cached for the signal handler. */
+/* Slot of this backend, cached for the signal handlers. */
 static LifeguardSlot *my_slot = NULL;
 
-/* Set by the handler when it accepted a request: why we are exiting. */
+/* Set when the backend ends at a request: why, for the exit callback. */
 static volatile sig_atomic_t exiting_for = LG_RECYCLE_NONE;
 
+/* Bumped by SIGIO: data arrived on the client socket. */
+static volatile sig_atomic_t data_seq = 0;
+/* The socket signals arrivals (O_ASYNC is on). */
+static bool tracking = false;
+/* Value of data_seq at the last transaction end with nothing buffered. */
+static sig_atomic_t anchor_seq = 0;
+static bool anchor_valid = false;
+/* The last transaction end closed a unit of work. */
+static bool last_end_unit = false;
+/* The executor ran in the current top-level transaction. */
+static bool xact_did_work = false;
+/* A loop-top hook is armed (see lg_looptop_arm). */
+static bool looptop_armed = false;
+
+static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+
 static void lg_recycle_sigusr2(SIGNAL_ARGS);
+static void lg_recycle_sigio(SIGNAL_ARGS);
+static void lg_recycle_ExecutorStart(QueryDesc *queryDesc, int eflags);
+static void lg_recycle_xact_callback(XactEvent event, void *arg);
+static void lg_recycle_cleanup_callback(void *arg);
+static void lg_recycle_transaction_ended(bool block);
+static void lg_recycle_read_point(void);
+static bool lg_port_gss_encrypted(Port *port);
+static bool lg_port_ssl_pending(Port *port);
+static bool lg_recv_buffered(void);
+static bool lg_socket_has_data(void);
+static bool lg_recycle_anchor(void);
+static void lg_looptop_arm(void);
+static void lg_looptop_child_callback(void *arg);
+static void lg_looptop_own_callback(void *arg);
+static bool lg_ends_block(const char *query);
 static bool lg_may_signal(Oid roleid, bool target_superuser);
 static bool lg_wait_for_exit(int pid, int timeout_ms);
 
 PG_FUNCTION_INFO_V1(lifeguard_recycle);
 PG_FUNCTION_INFO_V1(lifeguard_recycle_application);
-static bool lg_backend_at_safe_point(bool allow_xact);
 
 /*
  * Name of a recycle kind, as shown in events and views.
@@ -116,17 +184,27 @@ lg_recycle_limits(const LifeguardRule *rule, LgRecycleLimits *lim)
 }
 
 /*
- * Should this backend be retired now, and why?  Only idle backends are
- * (idle in transaction only under an idle-in-transaction limit); a
- * superuser's only with lifeguard.recycle_superusers.  *eligible_at gets
- * the earliest time a limit is reached given the current state (0: no
- * limit applies), which lifeguard.backends shows as recycle_at.
+ * Should this backend be asked to end now, why, and where may it end?
+ * Returns the kind (LG_RECYCLE_NONE: leave it) and sets *mode to the
+ * LG_AT_* bits of the request.  *eligible_at gets the earliest time a
+ * limit is reached given the current state (0: no limit applies), which
+ * lifeguard.backends shows as recycle_at.
+ *
+ *	- idle in transaction past idle_in_transaction_timeout: end it;
+ *	- past max_age: under lifeguard.recycle_at = idle, only once idle for
+ *	  recycle_min_idle; under transaction_end, in any state, at its next
+ *	  idle point or unit end; under auto, at the idle point first, and
+ *	  also at a unit end once overdue by min(naptime, 1 s), so a busy
+ *	  backend is asked with the unit end allowed by the second cycle;
+ *	- idle past idle_timeout (and recycle_min_idle): end it when idle.
+ *
+ * A superuser's backend only with lifeguard.recycle_superusers.
  */
 int
-lg_recycle_decide(BackendState state, TimestampTz now,
-				  TimestampTz connected_at, TimestampTz state_change,
-				  bool superuser, const LgRecycleLimits *lim,
-				  TimestampTz *eligible_at)
+lg_recycle_plan(BackendState state, TimestampTz now,
+				TimestampTz connected_at, TimestampTz state_change,
+				bool superuser, const LgRecycleLimits *lim,
+				TimestampTz *eligible_at, int *mode)
 {
 	TimestampTz age_at = 0;
 	TimestampTz idle_at = 0;
@@ -134,8 +212,10 @@ lg_recycle_decide(BackendState state, TimestampTz now,
 	bool		idle = (state == STATE_IDLE);
 	bool		in_xact = (state == STATE_IDLEINTRANSACTION ||
 						   state == STATE_IDLEINTRANSACTION_ABORTED);
+	bool		idle_settled;
 
 	*eligible_at = 0;
+	*mode = 0;
 	if (superuser && !lg_recycle_superusers)
 		return LG_RECYCLE_NONE;
 
@@ -152,34 +232,100 @@ lg_recycle_decide(BackendState state, TimestampTz now,
 	if (xact_at && (*eligible_at == 0 || xact_at < *eligible_at))
 		*eligible_at = xact_at;
 
-	if (in_xact)
-		return (xact_at && now >= xact_at) ? LG_RECYCLE_IDLE_XACT : LG_RECYCLE_NONE;
-	if (!idle)
-		return LG_RECYCLE_NONE;
-	/* see lg_backend_at_safe_point: not right after a statement */
-	if (state_change != 0 && now - state_change < (TimestampTz) lg_recycle_min_idle_ms * 1000)
-		return LG_RECYCLE_NONE;
+	if (xact_at && now >= xact_at)
+	{
+		*mode = LG_AT_IDLE_XACT;
+		return LG_RECYCLE_IDLE_XACT;
+	}
+
+	/* see recycle.c's header: not right after a statement */
+	idle_settled = idle &&
+		(state_change == 0 ||
+		 now - state_change >= (TimestampTz) lg_recycle_min_idle_ms * 1000);
+
 	if (age_at && now >= age_at)
-		return LG_RECYCLE_AGE;
-	if (idle_at && now >= idle_at)
+	{
+		int64		grace_us = (int64) Min(lg_naptime_ms, 1000) * 1000;
+
+		switch (lg_recycle_at)
+		{
+			case LG_RECYCLE_AT_TRANSACTION_END:
+				*mode = LG_AT_UNIT_END;
+				return LG_RECYCLE_AGE;
+			case LG_RECYCLE_AT_AUTO:
+				if (now - age_at >= grace_us)
+				{
+					*mode = LG_AT_UNIT_END;
+					return LG_RECYCLE_AGE;
+				}
+				break;
+			default:
+				break;
+		}
+		if (idle_settled)
+			return LG_RECYCLE_AGE;
+	}
+	if (idle_at && now >= idle_at && idle_settled)
 		return LG_RECYCLE_IDLE;
 	return LG_RECYCLE_NONE;
 }
 
 /*
+ * lg_recycle_plan without the mode, for the views.
+ */
+int
+lg_recycle_decide(BackendState state, TimestampTz now,
+				  TimestampTz connected_at, TimestampTz state_change,
+				  bool superuser, const LgRecycleLimits *lim,
+				  TimestampTz *eligible_at)
+{
+	int			mode;
+
+	return lg_recycle_plan(state, now, connected_at, state_change, superuser,
+						   lim, eligible_at, &mode);
+}
+
+/*
  * Called by the connect hook once the backend holds its slot: route
- * SIGUSR2 (ignored by regular backends) to our handler.
+ * SIGUSR2 (ignored by regular backends) and SIGIO (unused by the server)
+ * to our handlers, have the kernel signal data arrivals, and watch
+ * transaction ends and executor starts.  Hooks installed here are
+ * per-process and chained like those of _PG_init.
  */
 void
 lg_recycle_backend_init(void)
 {
 	my_slot = lg_my_slot();
 	pqsignal(SIGUSR2, lg_recycle_sigusr2);
+
+	tracking = false;
+#ifdef O_ASYNC
+	if (MyProcPort != NULL && MyProcPort->sock != PGINVALID_SOCKET &&
+		!lg_port_gss_encrypted(MyProcPort))
+	{
+		int			sock = MyProcPort->sock;
+		int			flags;
+
+		/* the handler first: SIGIO's default action ends the process */
+		pqsignal(SIGIO, lg_recycle_sigio);
+		if (fcntl(sock, F_SETOWN, MyProcPid) == 0 &&
+			(flags = fcntl(sock, F_GETFL)) >= 0 &&
+			fcntl(sock, F_SETFL, flags | O_ASYNC) == 0)
+			tracking = true;
+		else
+			ereport(DEBUG1,
+					(errmsg_internal("pg_lifeguard could not watch the client socket: %m")));
+	}
+#endif
+
+	prev_ExecutorStart = ExecutorStart_hook;
+	ExecutorStart_hook = lg_recycle_ExecutorStart;
+	RegisterXactCallback(lg_recycle_xact_callback, NULL);
 }
 
 /*
- * Why this backend is exiting, if it accepted a recycle request.  Read by
- * the exit callback to count it.
+ * Why this backend is exiting, if it ended at a request.  Read by the
+ * exit callback to count it.
  */
 int
 lg_recycle_exit_kind(void)
@@ -188,45 +334,315 @@ lg_recycle_exit_kind(void)
 }
 
 /*
- * Is the backend waiting for the client's next message with nothing on
- * its way?  Runs in the signal handler: no allocation, no locks.
+ * SIGIO: data (or another event) arrived on the client socket.
  */
-static bool
-lg_backend_at_safe_point(bool allow_xact)
+static void
+lg_recycle_sigio(SIGNAL_ARGS)
 {
-	volatile PgBackendStatus *be = MyBEEntry;
-	BackendState st;
-	char		c;
-	ssize_t		n;
-
-	if (be == NULL || MyProcPort == NULL)
-		return false;
-	st = be->st_state;
-	if (st != STATE_IDLE &&
-		!(allow_xact && (st == STATE_IDLEINTRANSACTION ||
-						 st == STATE_IDLEINTRANSACTION_ABORTED)))
-		return false;
-	if (!pq_is_reading_msg() || lg_pq_buffer_has_data())
-		return false;
-
-	/*
-	 * A backend that went idle a moment ago has most likely just answered a
-	 * statement whose follow-up is on its way (a pool's pre-ping, then the
-	 * real query): leave it alone until it has been idle a little while.
-	 * GetCurrentTimestamp() is async-signal-safe (clock_gettime).
-	 */
-	if (GetCurrentTimestamp() - be->st_state_start_timestamp <
-		(TimestampTz) lg_recycle_min_idle_ms * 1000)
-		return false;
-
-	n = recv(MyProcPort->sock, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (n > 0)
-		return false;			/* the client has sent something */
-	return true;				/* nothing waiting, or the client is gone */
+	data_seq++;
 }
 
 /*
- * SIGUSR2: carry out a pending recycle request if it is safe now.
+ * Note that the executor ran in this transaction: it did real work, so
+ * its end is a unit end (a ping's BEGIN; ; ROLLBACK does not run it).
+ */
+static void
+lg_recycle_ExecutorStart(QueryDesc *queryDesc, int eflags)
+{
+	xact_did_work = true;
+	if (prev_ExecutorStart)
+		prev_ExecutorStart(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+}
+
+/*
+ * Transaction events, all in the backend's main line.
+ *
+ * A transaction that runs while a client message is being read is the
+ * catch-up (or notify) transaction of ProcessClientReadInterrupt: its
+ * pre-commit is the read point.  Every other top-level transaction end is
+ * the end of a statement or block: it sets the anchor.  An abort's end
+ * is only known when the transaction is cleaned up, which for an error
+ * inside a block happens at its ROLLBACK: a reset callback on
+ * TopTransactionContext runs then.
+ */
+static void
+lg_recycle_xact_callback(XactEvent event, void *arg)
+{
+	if (proc_exit_inprogress || my_slot == NULL)
+		return;
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+			if (pq_is_reading_msg())
+				lg_recycle_read_point();
+			break;
+		case XACT_EVENT_COMMIT:
+			if (!pq_is_reading_msg())
+				lg_recycle_transaction_ended(IsTransactionBlock());
+			break;
+		case XACT_EVENT_ABORT:
+			if (!pq_is_reading_msg() && TopTransactionContext != NULL)
+			{
+				MemoryContextCallback *cb;
+
+				cb = MemoryContextAlloc(TopTransactionContext, sizeof(*cb));
+				cb->func = lg_recycle_cleanup_callback;
+				cb->arg = IsTransactionBlock() ? (void *) cb : NULL;
+				MemoryContextRegisterResetCallback(TopTransactionContext, cb);
+			}
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * An aborted transaction was cleaned up; "arg" is not NULL if it was a
+ * transaction block.
+ */
+static void
+lg_recycle_cleanup_callback(void *arg)
+{
+	if (proc_exit_inprogress || my_slot == NULL)
+		return;
+	lg_recycle_transaction_ended(arg != NULL);
+}
+
+/*
+ * A top-level transaction ended (main line, not while reading a message):
+ * note whether a unit of work ended, then set the anchor, at once if
+ * nothing is buffered, else at the first loop top that finds the buffer
+ * empty.  "block": it ended a transaction block.
+ */
+static void
+lg_recycle_transaction_ended(bool block)
+{
+	last_end_unit = block && xact_did_work && lg_ends_block(debug_query_string);
+	xact_did_work = false;
+	if (!lg_recycle_anchor())
+		lg_looptop_arm();
+}
+
+/*
+ * Set the anchor if libpq holds no client data; then, if the backend is
+ * asked to end at a unit end and one just ended, arm the check for the
+ * first read after the answer.  Returns false if data is buffered.
+ */
+static bool
+lg_recycle_anchor(void)
+{
+	LifeguardSlot *slot = my_slot;
+
+	if (lg_recv_buffered())
+	{
+		anchor_valid = false;
+		return false;
+	}
+	anchor_valid = tracking;
+	anchor_seq = data_seq;
+	if (last_end_unit && anchor_valid && slot->pid == MyProcPid &&
+		slot->recycle_request != LG_RECYCLE_NONE &&
+		(slot->recycle_allow_xact & LG_AT_UNIT_END) != 0)
+	{
+		/* served by the first read: see the file header */
+		catchupInterruptPending = true;
+	}
+	return true;
+}
+
+/*
+ * Loop-top hook.  PostgresMain resets MessageContext at the top of its
+ * loop, after each client message and before ReadyForQuery and the next
+ * read.  A reset callback on a child of MessageContext therefore runs at
+ * the next loop top; it is armed when a transaction ended while the next
+ * message was already buffered (an extended-protocol COMMIT whose Sync
+ * came in the same packet), so that the anchor is set once that is read.
+ */
+static void
+lg_looptop_arm(void)
+{
+	MemoryContext cxt;
+	MemoryContextCallback *cb;
+
+	if (looptop_armed || MessageContext == NULL)
+		return;
+	cxt = AllocSetContextCreate(MessageContext, "pg_lifeguard loop top",
+								ALLOCSET_SMALL_SIZES);
+	cb = MemoryContextAlloc(cxt, sizeof(*cb));
+	cb->func = lg_looptop_child_callback;
+	cb->arg = NULL;
+	MemoryContextRegisterResetCallback(cxt, cb);
+	looptop_armed = true;
+}
+
+/*
+ * At a loop top, while MessageContext deletes its children.  If data is
+ * still buffered, look again at the next loop top: a child made now would
+ * be deleted at once, so register on MessageContext itself, whose own
+ * callbacks run after its children are gone, and arm from there.
+ */
+static void
+lg_looptop_child_callback(void *arg)
+{
+	MemoryContextCallback *cb;
+
+	looptop_armed = false;
+	if (proc_exit_inprogress || lg_recycle_anchor())
+		return;
+	cb = MemoryContextAlloc(MessageContext, sizeof(*cb));
+	cb->func = lg_looptop_own_callback;
+	cb->arg = NULL;
+	MemoryContextRegisterResetCallback(MessageContext, cb);
+}
+
+static void
+lg_looptop_own_callback(void *arg)
+{
+	if (!proc_exit_inprogress)
+		lg_looptop_arm();
+}
+
+/*
+ * Is the statement that ended the transaction a COMMIT, END, ROLLBACK or
+ * ABORT sent by the client (the end of an explicit block)?  The implicit
+ * block of a multi-statement query (asyncpg's reset on release) is not:
+ * its pool hands the connection on at once, before it could see the
+ * connection close.
+ */
+static bool
+lg_ends_block(const char *query)
+{
+	static const char *const ends[] = {"commit", "end", "rollback", "abort"};
+
+	if (query == NULL)
+		return false;
+	while (isspace((unsigned char) *query))
+		query++;
+	for (int i = 0; i < lengthof(ends); i++)
+	{
+		int			n = strlen(ends[i]);
+
+		if (pg_strncasecmp(query, ends[i], n) == 0 &&
+			!isalnum((unsigned char) query[n]) && query[n] != '_')
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Does the connection use GSSAPI encryption, whose buffers we cannot see?
+ */
+static bool
+lg_port_gss_encrypted(Port *port)
+{
+#ifdef ENABLE_GSS
+	return port->gss != NULL && port->gss->enc;
+#else
+	return false;
+#endif
+}
+
+/*
+ * Has OpenSSL decrypted client data that libpq has not read yet?
+ */
+static bool
+lg_port_ssl_pending(Port *port)
+{
+#ifdef USE_OPENSSL
+	return port != NULL && port->ssl_in_use && port->ssl != NULL &&
+		SSL_pending(port->ssl) > 0;
+#else
+	return false;
+#endif
+}
+
+/*
+ * Does libpq (or OpenSSL under it) hold client data not yet consumed?
+ */
+static bool
+lg_recv_buffered(void)
+{
+	if (lg_pq_buffer_has_data())
+		return true;
+	return lg_port_ssl_pending(MyProcPort);
+}
+
+/*
+ * Is a byte waiting in the socket?  A closed or failed socket counts as
+ * empty: ending then loses nothing.
+ */
+static bool
+lg_socket_has_data(void)
+{
+	char		c;
+
+	if (MyProcPort == NULL)
+		return false;
+	return recv(MyProcPort->sock, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+/*
+ * The read point: the backend waits for its client, in its main line,
+ * inside the pre-commit of an empty transaction.  End the session if it
+ * is asked to and is at a message boundary (see the file header).
+ */
+static void
+lg_recycle_read_point(void)
+{
+	LifeguardSlot *slot = my_slot;
+	volatile PgBackendStatus *be = MyBEEntry;
+	int			kind;
+	int			mode;
+	bool		boundary;
+
+	if (slot->pid != MyProcPid || exiting_for != LG_RECYCLE_NONE)
+		return;
+	kind = slot->recycle_request;
+	mode = slot->recycle_allow_xact;
+	if (kind == LG_RECYCLE_NONE || kind == LG_RECYCLE_IDLE_XACT)
+		return;
+
+	boundary = tracking && anchor_valid && data_seq == anchor_seq &&
+		be != NULL && be->st_state == STATE_IDLE &&
+		!lg_recv_buffered() && !lg_socket_has_data();
+	if (boundary && !(last_end_unit && (mode & LG_AT_UNIT_END) != 0) &&
+		GetCurrentTimestamp() - be->st_state_start_timestamp <
+		(TimestampTz) lg_recycle_min_idle_ms * 1000)
+		boundary = false;		/* may have just answered a pre-ping */
+
+	if (!boundary)
+	{
+		/* a request to end at a unit end stays until one comes */
+		slot->recycle_deferred++;
+		if ((mode & LG_AT_UNIT_END) == 0)
+			slot->recycle_request = LG_RECYCLE_NONE;
+		return;
+	}
+
+	exiting_for = kind;
+	slot->recycle_request = LG_RECYCLE_NONE;
+
+	/*
+	 * Nothing is in flight: close without an unsolicited error message,
+	 * which a client library that is idle does not expect (asyncpg, for
+	 * one, then fails its next call instead of seeing a closed
+	 * connection).  Shut the socket down first, so that the client sees
+	 * the end at once rather than when the process is gone.  The server
+	 * log still records the termination.
+	 */
+	whereToSendOutput = DestNone;
+	(void) shutdown(MyProcPort->sock, SHUT_RDWR);
+	ereport(FATAL,
+			(errcode(ERRCODE_ADMIN_SHUTDOWN),
+			 errmsg("terminating connection due to connection recycling"),
+			 errdetail("pg_lifeguard ended the connection between two client messages (%s).",
+					   lg_recycle_kind_name(kind))));
+}
+
+/*
+ * SIGUSR2: a request was left in our slot.  Only flags are set here.
  */
 static void
 lg_recycle_sigusr2(SIGNAL_ARGS)
@@ -234,45 +650,54 @@ lg_recycle_sigusr2(SIGNAL_ARGS)
 	int			save_errno = errno;
 	LifeguardSlot *slot = my_slot;
 
-	if (slot != NULL && slot->pid == MyProcPid && slot->recycle_request != 0 &&
+	if (slot != NULL && slot->pid == MyProcPid &&
 		exiting_for == LG_RECYCLE_NONE)
 	{
 		int			kind = slot->recycle_request;
-		bool		allow_xact = slot->recycle_allow_xact != 0;
 
-		slot->recycle_request = 0;
-		if (lg_backend_at_safe_point(allow_xact))
+		if (kind == LG_RECYCLE_IDLE_XACT)
 		{
-			exiting_for = kind;
+			volatile PgBackendStatus *be = MyBEEntry;
+			BackendState st = be != NULL ? be->st_state : STATE_UNDEFINED;
+
 			/*
-			 * Close the connection without an unsolicited error message:
-			 * nothing is in flight, and a client library that is idle does
-			 * not expect one (asyncpg, for one, then fails its next call
-			 * instead of seeing a closed connection).  The server log
-			 * still records the termination.
+			 * End the open transaction as SIGTERM would, but only while
+			 * the backend waits for a message with none on its way.
 			 */
-			whereToSendOutput = DestNone;
-			die(LG_SIGNAL_ARGS);
+			slot->recycle_request = LG_RECYCLE_NONE;
+			if ((st == STATE_IDLEINTRANSACTION ||
+				 st == STATE_IDLEINTRANSACTION_ABORTED) &&
+				MyProcPort != NULL && pq_is_reading_msg() &&
+				!lg_pq_buffer_has_data() && !lg_socket_has_data())
+			{
+				exiting_for = kind;
+				InterruptPending = true;
+				ProcDiePending = true;
+			}
+			else
+				slot->recycle_deferred++;
 		}
-		else
-			slot->recycle_deferred++;
+		else if (kind != LG_RECYCLE_NONE)
+			HandleCatchupInterrupt();
 	}
+	SetLatch(MyLatch);
 	errno = save_errno;
 }
 
 /*
- * Ask the backend in "slot" to end itself at its next safe point.
- * Returns false if the signal could not be sent (the process is gone).
+ * Ask the backend in "slot" to end at its next safe point allowed by
+ * "mode" (LG_AT_* bits).  Returns false if the signal could not be sent
+ * (the process is gone).
  *
  * Caller must hold lg_shared->lock exclusively, so that the slot cannot
  * be reused by another process between the check and the kill().
  */
 bool
-lg_recycle_request_locked(LifeguardSlot *slot, int kind, bool allow_xact)
+lg_recycle_request_locked(LifeguardSlot *slot, int kind, int mode)
 {
 	if (slot->pid == 0)
 		return false;
-	slot->recycle_allow_xact = allow_xact ? 1 : 0;
+	slot->recycle_allow_xact = mode;
 	slot->recycle_request = kind;
 	pg_memory_barrier();
 	if (kill(slot->pid, SIGUSR2) != 0)
@@ -368,10 +793,14 @@ lg_collect_targets(int pid, const char *key, LgTarget *targets)
 
 /*
  * Ask the allowed targets that still hold their slot to end at their next
- * safe point.  Returns how many were asked.
+ * safe point, or, with "terminate", send them SIGTERM as
+ * pg_terminate_backend() does.  The signal is sent under the lock after
+ * checking that the slot still holds the target's pid: a backend frees
+ * its slot under the same lock before it exits, so the pid cannot have
+ * been reused by another process.  Returns how many were signalled.
  */
 static int
-lg_request_targets(LgTarget *targets, int n)
+lg_signal_targets(LgTarget *targets, int n, bool terminate)
 {
 	int			asked = 0;
 
@@ -380,8 +809,10 @@ lg_request_targets(LgTarget *targets, int n)
 	{
 		LifeguardSlot *s = &lg_shared->slots[targets[i].slotno];
 
-		if (targets[i].allowed && s->pid == targets[i].pid &&
-			lg_recycle_request_locked(s, LG_RECYCLE_MANUAL, false))
+		if (!targets[i].allowed || s->pid != targets[i].pid)
+			continue;
+		if (terminate ? kill(s->pid, SIGTERM) == 0 :
+			lg_recycle_request_locked(s, LG_RECYCLE_MANUAL, 0))
 			asked++;
 	}
 	LWLockRelease(lg_shared->lock);
@@ -402,6 +833,7 @@ lifeguard_recycle(PG_FUNCTION_ARGS)
 	int			timeout_ms = PG_GETARG_INT32(1);
 	LgTarget	target;
 	int			n;
+	TimestampTz deadline;
 
 	lg_require_shmem();
 	if (timeout_ms < 0)
@@ -431,15 +863,19 @@ lifeguard_recycle(PG_FUNCTION_ARGS)
 				 errdetail("Only roles with privileges of the role of the backend, of pg_signal_backend or of lifeguard_admin may recycle it; a superuser's backend needs a superuser.")));
 	/*
 	 * Ask again every 10 ms until the timeout: the backend declines while
-	 * it is busy or has only just become idle.
+	 * it is busy or has only just become idle.  The deadline is a time, so
+	 * that no counter overflows for a timeout near INT_MAX.
 	 */
-	for (int waited = 0; waited <= timeout_ms; waited += 10)
+	deadline = GetCurrentTimestamp() + (TimestampTz) timeout_ms * 1000;
+	for (;;)
 	{
 		/* the slot is freed by the backend's exit callback: it has ended */
-		if (lg_request_targets(&target, 1) == 0)
+		if (lg_signal_targets(&target, 1, false) == 0)
 			PG_RETURN_BOOL(true);
-		if (lg_wait_for_exit(pid, 10))
+		if (lg_wait_for_exit(pid, Min(timeout_ms, 10)))
 			PG_RETURN_BOOL(true);
+		if (GetCurrentTimestamp() >= deadline)
+			break;
 	}
 	ereport(NOTICE,
 			(errmsg("process %d did not end because it is not idle", pid),
@@ -473,14 +909,7 @@ lifeguard_recycle_application(PG_FUNCTION_ARGS)
 		if (!targets[i].allowed)
 			denied++;
 
-	if (only_idle)
-		asked = lg_request_targets(targets, n);
-	else
-	{
-		for (int i = 0; i < n; i++)
-			if (targets[i].allowed && kill(targets[i].pid, SIGTERM) == 0)
-				asked++;
-	}
+	asked = lg_signal_targets(targets, n, !only_idle);
 	if (denied > 0)
 		ereport(WARNING,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

@@ -36,19 +36,36 @@ typedef struct LgRecycleLimits
 	int32		min_idle;
 } LgRecycleLimits;
 
-/* policy: pure functions of their inputs */
+/*
+ * Where a backend asked to end may do so, as bits of the request's mode
+ * (the slot's recycle_allow_xact).  Without any bit: only at the idle
+ * safe point, once idle for lifeguard.recycle_min_idle.
+ */
+#define LG_AT_IDLE_XACT		0x01	/* may end an idle transaction */
+#define LG_AT_UNIT_END		0x02	/* right after a unit of work ended */
+
+/*
+ * A backend past max_age by this much is asked to end whatever the
+ * per-cycle cap and the age rate limit say.
+ */
+#define LG_HARD_OVERDUE_MS	1000
+
+/* policy: pure functions of their inputs and the settings */
 extern void lg_recycle_limits(const LifeguardRule *rule, LgRecycleLimits *lim);
 extern int	lg_recycle_decide(BackendState state, TimestampTz now,
 							  TimestampTz connected_at, TimestampTz state_change,
 							  bool superuser, const LgRecycleLimits *lim,
 							  TimestampTz *eligible_at);
+extern int	lg_recycle_plan(BackendState state, TimestampTz now,
+							TimestampTz connected_at, TimestampTz state_change,
+							bool superuser, const LgRecycleLimits *lim,
+							TimestampTz *eligible_at, int *mode);
 
 /* backend side */
 extern void lg_recycle_backend_init(void);
 extern int	lg_recycle_exit_kind(void);
 
 /* requester side; caller must hold lg_shared->lock exclusively */
-extern bool lg_recycle_request_locked(LifeguardSlot *slot, int kind,
-									  bool allow_xact);
+extern bool lg_recycle_request_locked(LifeguardSlot *slot, int kind, int mode);
 
 #endif							/* PG_LIFEGUARD_RECYCLE_H */

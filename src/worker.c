@@ -96,6 +96,8 @@ typedef struct LgCandidate
 	int			slotno;
 	int			pid;
 	int			kind;			/* LifeguardRecycleKind */
+	int			mode;			/* LG_AT_* bits of the request */
+	int64		overdue_us;		/* past max_age by this much (age only) */
 	BackendState state;
 	TimestampTz state_change;
 	TimestampTz sort_key;		/* earlier first within a kind */
@@ -465,6 +467,7 @@ lg_worker_refresh(LgCandidate *cand, TimestampTz now)
 		LgRecycleLimits lim;
 		TimestampTz eligible_at;
 		int			kind;
+		int			mode;
 
 		if (slot->pid == 0 || slot->app == NULL)
 			continue;
@@ -499,13 +502,16 @@ lg_worker_refresh(LgCandidate *cand, TimestampTz now)
 		/* the policy */
 		rule = lg_slot_rule(slot);
 		lg_recycle_limits(rule, &lim);
-		kind = lg_recycle_decide(b->state, now, slot->connected_at, b->state_change,
-								 slot->superuser, &lim, &eligible_at);
+		kind = lg_recycle_plan(b->state, now, slot->connected_at, b->state_change,
+							   slot->superuser, &lim, &eligible_at, &mode);
 		if (kind == LG_RECYCLE_NONE && short_of_slots && b->state == STATE_IDLE &&
 			!slot->exempt && rule != NULL &&
 			lg_effective_mode(rule) == LG_MODE_ENFORCE &&
 			(!slot->superuser || lg_recycle_superusers))
+		{
 			kind = LG_RECYCLE_RECLAIM;
+			mode = 0;
+		}
 		if (kind != LG_RECYCLE_NONE)
 		{
 			LgCandidate *c = &cand[ncand++];
@@ -513,6 +519,9 @@ lg_worker_refresh(LgCandidate *cand, TimestampTz now)
 			c->slotno = i;
 			c->pid = slot->pid;
 			c->kind = kind;
+			c->mode = mode;
+			c->overdue_us = kind == LG_RECYCLE_AGE ?
+				now - (slot->connected_at + lim.max_age_ms * 1000) : 0;
 			c->state = b->state;
 			c->state_change = b->state_change;
 			c->sort_key = kind == LG_RECYCLE_AGE ? slot->connected_at : b->state_change;
@@ -556,10 +565,19 @@ lg_age_allowance(LifeguardApp *app, int64 max_age_ms, TimestampTz now)
 }
 
 /*
- * Phase 2: under the lock, re-read each candidate's status and ask those
- * whose pid, state and state-change time have not moved to end themselves (or, in dry run, record that it would
- * have been asked), within the per-cycle cap, the age rate limit, the
- * min_idle floor and the soft-limit floor of reclaiming.
+ * Phase 2: under the lock, re-read each candidate's status and ask it to
+ * end at its next safe point (or, in dry run, record that it would have
+ * been asked), within the per-cycle cap, the age rate limit, the min_idle
+ * floor and the soft-limit floor of reclaiming.
+ *
+ * A request to end at the idle point is only sent if the backend's pid,
+ * state and state-change time have not moved since phase 1.  A request
+ * that allows a unit end (LG_AT_UNIT_END) is valid in any state: the
+ * backend acts on it at its next unit end.  It stays in the slot until
+ * then, so resending it is not a new retirement and does not count
+ * against the cap.  A backend overdue by LG_HARD_OVERDUE_MS is asked
+ * whatever the cap and the rate limit say, so that every backend past
+ * max_age ends within max_age + naptime + 1 s (plus its transaction).
  */
 static void
 lg_worker_retire(LgCandidate *cand, int ncand, TimestampTz now)
@@ -573,19 +591,29 @@ lg_worker_retire(LgCandidate *cand, int ncand, TimestampTz now)
 	while ((app = hash_seq_search(&seq)) != NULL)
 		app->reclaim_pending = 0;
 
-	for (int c = 0; c < ncand && done < lg_max_recycles_per_cycle; c++)
+	for (int c = 0; c < ncand; c++)
 	{
 		LgCandidate *cd = &cand[c];
 		LifeguardSlot *slot = &lg_shared->slots[cd->slotno];
 		LgBackend	b;
 		const LifeguardRule *rule;
 		LgRecycleLimits lim;
+		bool		at_unit_end = (cd->mode & LG_AT_UNIT_END) != 0;
+		bool		hard = cd->kind == LG_RECYCLE_AGE &&
+			cd->overdue_us >= (int64) LG_HARD_OVERDUE_MS * 1000;
+		bool		pending;
 
-		/* re-read its status right before acting on it */
 		if (slot->pid != cd->pid || slot->app == NULL ||
-			!lg_read_status(slot->be, cd->pid, &b) ||
-			b.state != cd->state || b.state_change != cd->state_change)
+			!lg_read_status(slot->be, cd->pid, &b))
+			continue;			/* gone */
+		/* re-read its status right before acting on it */
+		if (!at_unit_end &&
+			(b.state != cd->state || b.state_change != cd->state_change))
 			continue;			/* it moved: leave it for a later cycle */
+		pending = at_unit_end && slot->recycle_request == cd->kind &&
+			(slot->recycle_allow_xact & LG_AT_UNIT_END) != 0;
+		if (!pending && !hard && done >= lg_max_recycles_per_cycle)
+			continue;
 		app = slot->app;
 		rule = lg_slot_rule(slot);
 		lg_recycle_limits(rule, &lim);
@@ -599,7 +627,8 @@ lg_worker_retire(LgCandidate *cand, int ncand, TimestampTz now)
 			 app->connections - app->reclaim_pending <=
 			 Max(rule->soft_limit, rule->reserved)))
 			continue;
-		if (cd->kind == LG_RECYCLE_AGE && !lg_age_allowance(app, lim.max_age_ms, now))
+		if (cd->kind == LG_RECYCLE_AGE && !pending && !hard &&
+			!lg_age_allowance(app, lim.max_age_ms, now))
 			continue;
 
 		if (lg_dry_run)
@@ -616,11 +645,11 @@ lg_worker_retire(LgCandidate *cand, int ncand, TimestampTz now)
 			done++;
 			continue;
 		}
-		if (lg_recycle_request_locked(slot, cd->kind,
-									  cd->kind == LG_RECYCLE_IDLE_XACT))
+		if (lg_recycle_request_locked(slot, cd->kind, cd->mode))
 		{
 			app->reclaim_pending++;
-			done++;
+			if (!pending)
+				done++;
 		}
 	}
 	LWLockRelease(lg_shared->lock);

@@ -1,11 +1,14 @@
 # Recycling of aged and idle backends: timing, safety, dry run, events,
-# and no transaction interrupted mid-way under a short max_age.
+# a message arriving in slow pieces is never cut, and under a short
+# max_age no client fails inside a transaction.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time sleep);
+use IO::Select;
+use IO::Socket::UNIX;
 
 my $node = PostgreSQL::Test::Cluster->new('recycling');
 $node->init;
@@ -71,18 +74,21 @@ is( $node->safe_psql('postgres',
 	'2', 'a running query and an open transaction are never recycled');
 is($node->safe_psql('postgres',
 		"SELECT recycle_reason FROM lifeguard.backends WHERE pid = $busy_pid"),
-	'', 'a busy backend has no recycle reason');
+	'recycled_age', 'a busy backend past max_age is asked to end at its next unit end');
 ok($node->safe_psql('postgres',
 		"SELECT recycle_at IS NOT NULL FROM lifeguard.backends WHERE pid = $busy_pid") eq 't',
 	'but shows when it became eligible');
 
-# the transaction, once committed, leaves an idle and aged session: recycled
-$inxact->query_safe('COMMIT;');
+# once its COMMIT is answered, the aged session ends: this client is not
+# a pool, so it sees the connection close right after the answer
+$inxact->query_until(qr/^$/, "COMMIT;\n");
 ok( $node->poll_query_until('postgres',
 		"SELECT NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $inxact_pid)"),
 	'after COMMIT the aged session is recycled');
+ok($node->log_contains("\\[$inxact_pid\\] old LOG:  statement: COMMIT;"),
+	'its COMMIT reached the server');
+eval { $inxact->quit };
 $idle->quit;
-$inxact->quit;
 $busy->quit;
 
 # --- idle in transaction only when configured
@@ -143,7 +149,87 @@ is($node->safe_psql('postgres', "SELECT lifeguard.recycle($victim_pid)"), 't',
 	'a superuser recycles an idle session');
 is(event_count('recycled_manual', 'manual'), '1', 'manual recycle recorded');
 
-# --- 20 clients in a transaction loop under max_age 1 s: no transaction cut
+# --- a 1 MB query sent in slow pieces while a recycle is pending is answered
+# A raw protocol client: startup, then a Query whose type byte is sent
+# alone and whose body follows in 128 kB pieces with pauses, across the
+# moment its connection passes max_age and the worker asks it to end.
+sub raw_connect
+{
+	my ($app) = @_;
+	my $sock = IO::Socket::UNIX->new(
+		Type => SOCK_STREAM(),
+		Peer => $node->host . '/.s.PGSQL.' . $node->port) or die "connect: $!";
+	my $params = "user\0app\0database\0postgres\0application_name\0$app\0\0";
+	print $sock pack('NN', 8 + length($params), 196608) . $params;
+	my $buf = '';
+	while ($buf !~ /Z\0\0\0\x05I$/)
+	{
+		my $n = sysread($sock, my $chunk, 65536);
+		die "closed during startup" unless $n;
+		$buf .= $chunk;
+	}
+	return $sock;
+}
+
+$node->safe_psql('postgres', q{
+SELECT lifeguard.set_quota('slow', 5, 10, max_age => '1 s');
+ALTER SYSTEM SET lifeguard.naptime = '100ms';
+SELECT pg_reload_conf();
+});
+my $slow = raw_connect('slow');
+my $query = "SELECT length('" . ('x' x (1 << 20)) . "')\0";
+my $msg = 'Q' . pack('N', 4 + length($query)) . $query;
+sleep(0.5);
+syswrite($slow, substr($msg, 0, 1));
+my $sent = 1;
+my $asked = 0;
+while ($sent < length($msg))
+{
+	sleep(0.2);
+	my $n = syswrite($slow, substr($msg, $sent, 131072));
+	last unless defined $n;
+	$sent += $n;
+	$asked ||= $node->safe_psql('postgres',
+		"SELECT count(*) FROM lifeguard.backends WHERE application_name = 'slow' AND recycle_reason = 'recycled_age'");
+}
+is($sent, length($msg), 'the whole query was sent');
+my $answer = '';
+while ($answer !~ /Z\0\0\0\x05I$/)
+{
+	my $n = sysread($slow, my $chunk, 65536);
+	last unless $n;
+	$answer .= $chunk;
+}
+like($answer, qr/1048576/, 'a query arriving in pieces past max_age is answered');
+ok($asked, 'the connection was past max_age while the query arrived');
+# and once it is idle again the connection is recycled
+my $sel = IO::Select->new($slow);
+my $eof = $sel->can_read(30) ? sysread($slow, my $rest, 1) : -1;
+is($eof, 0, 'then the idle connection is closed without a message');
+close($slow);
+
+# --- lifeguard.recycle with the longest timeout returns when the backend ends
+my $long = session('manual');
+my $long_pid = $long->query_safe('SELECT pg_backend_pid()');
+my $t1 = time();
+is($node->safe_psql('postgres', "SELECT lifeguard.recycle($long_pid, 2147483647)"), 't',
+	'recycle() with timeout_ms => 2147483647 returns true');
+cmp_ok(time() - $t1, '<', 60, 'and returns once the backend has ended');
+$long->quit;
+
+# --- recycle_application(only_idle => false) ends busy backends too
+my $busy2 = session('bulk');
+my $busy2_pid = $busy2->query_safe('SELECT pg_backend_pid()');
+$busy2->query_until(qr/^$/, "SELECT pg_sleep(60);\n");
+is($node->safe_psql('postgres', "SELECT lifeguard.recycle_application('bulk', only_idle => false)"),
+	'1', 'recycle_application(only_idle => false) signals the busy backend');
+ok( $node->poll_query_until('postgres',
+		"SELECT NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $busy2_pid)"),
+	'and it ends');
+eval { $busy2->quit };
+
+# --- 20 clients in a transaction loop under max_age 1 s: every connection
+# is recycled, and no client ever fails inside a transaction
 $node->safe_psql('postgres', q{
 CREATE TABLE ledger (client int, seq int, part int);
 GRANT INSERT ON ledger TO app;
@@ -156,34 +242,35 @@ open(my $fh, '>', $script) or die;
 print $fh "\\set seq random(1, 1000000000)\n";
 print $fh "BEGIN;\n";
 print $fh "INSERT INTO ledger VALUES (:client_id, :seq, 1);\n";
-print $fh "SELECT pg_sleep(0.002);\n";
+print $fh "SELECT pg_sleep(0.02);\n";
 print $fh "INSERT INTO ledger VALUES (:client_id, :seq, 2);\n";
 print $fh "COMMIT;\n";
-# Gaps of 1 to 60 ms: the short ones race the worker's signal against the
-# client's next BEGIN; the long ones outlast lifeguard.recycle_min_idle
-# (20 ms), so recycling is certain to happen while the load runs.
-print $fh "\\set pause random(1, 60)\n";
-print $fh "\\sleep :pause ms\n";
 close $fh;
 my $before = $node->safe_psql('postgres',
-	"SELECT coalesce(sum(recycled), 0) FROM lifeguard.pool_stats WHERE application_name = 'loop'");
+	"SELECT count(*) FROM lifeguard.events WHERE kind = 'recycled_age' AND application_name = 'loop'");
+my ($bout, $berr);
 {
 	local $ENV{PGAPPNAME} = 'loop';
 	local $ENV{PGUSER} = 'app';
 	local $ENV{PGHOST} = $node->host;
 	local $ENV{PGPORT} = $node->port;
-	# clients whose connection is recycled between transactions stop; that is fine
+	# pgbench never retries: a client whose connection is recycled stops
 	IPC::Run::run([ 'pgbench', '-n', '-f', $script, '-c', '20', '-j', '2', '-T', '8', 'postgres' ],
-		'>', \my $bout, '2>', \my $berr);
+		'>', \$bout, '2>', \$berr);
 }
+my @aborts = $berr =~ /client \d+ aborted in command (\d+)/g;
+my @inside = grep { $_ > 1 } @aborts;
+is(scalar(@inside), 0,
+	'no client failed inside a transaction (every abort is at BEGIN, command 1)')
+  or diag($berr);
 my $recycled = $node->safe_psql('postgres',
-	"SELECT coalesce(sum(recycled), 0) - $before FROM lifeguard.pool_stats WHERE application_name = 'loop'");
-cmp_ok($recycled, '>', 0, "connections were recycled under load ($recycled)");
+	"SELECT count(*) - $before FROM lifeguard.events WHERE kind = 'recycled_age' AND application_name = 'loop'");
+# every connection outlived max_age + naptime + 1 s while the load ran
+cmp_ok($recycled, '>=', 20, "every connection was recycled under load ($recycled)");
+is(scalar(@aborts), $recycled, 'each recycle ended one client, at a transaction boundary');
 is( $node->safe_psql('postgres',
 		"SELECT count(*) FROM (SELECT client, seq FROM ledger GROUP BY 1, 2 HAVING count(*) <> 2) t"),
-	'0', 'every transaction committed whole or not at all');
-cmp_ok($node->safe_psql('postgres', 'SELECT count(*) FROM ledger'), '>', 100,
-	'the load ran');
+	'0', 'and no transaction was cut');
 
 ok(!$node->log_contains('TRAP|\(PID \d+\) was terminated by signal'),
 	'no crash in the log');
