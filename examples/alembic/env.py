@@ -3,7 +3,9 @@
 Offline mode (alembic upgrade A:B --sql) renders plain SQL without a
 database.  It emits no BEGIN/COMMIT (transactional_ddl=False): the
 statements are meant for lifeguard.check_migration, which runs them inside
-a subtransaction it always rolls back and refuses transaction control.
+a subtransaction it always rolls back.  (Alembic's default, one BEGIN ...
+COMMIT around the whole script, is accepted too: check_migration leaves
+the pair out and says so; transaction control inside is refused.)
 """
 import os
 

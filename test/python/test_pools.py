@@ -141,7 +141,10 @@ def test_sqlalchemy_pool_survives_recycling(pg, admin, quota):
           f"due={due} oldest={sampler.oldest:.2f}s bound={bound:.2f}s")
     assert not errors, f"{len(errors)} application-visible errors, first: {errors[:1]}"
     assert sampler.oldest <= bound, f"a connection lived {sampler.oldest:.2f} s"
-    assert recycled >= due > 0, f"{recycled} recycles for {due} connections past max_age"
+    # every connection lives through many max_ages in this run, so at least
+    # one is recycled however fast the machine is; and every one seen
+    # overdue was
+    assert recycled >= max(due, 1), f"{recycled} recycles for {due} connections past max_age"
     assert checked_out == 20
     assert server == checked_out, f"pool_stats {server} vs pool {checked_out}"
 

@@ -282,6 +282,60 @@ SELECT count(*) FROM lifeguard.events
 	'5', 'and written once');
 
 #---------------------------------------------------------------------------
+# 6. Nested calls and interrupts.  Every PUBLIC function that runs SQL is
+# called from an IMMUTABLE function that the planner folds while another
+# of them plans or runs; then each long call is cancelled by a timeout.
+as_mallory(q{
+CREATE SCHEMA m;
+CREATE TABLE m.t (a int);
+CREATE FUNCTION m.via_advise() RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    PERFORM * FROM lifeguard.advise_indexes('SELECT * FROM m.t WHERE a = m.via_snapshot()');
+    RETURN 1;
+END $$;
+CREATE FUNCTION m.via_check() RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    PERFORM * FROM lifeguard.check_migration('CREATE TABLE m.u (a int)', 'DROP TABLE m.u');
+    RETURN 2;
+END $$;
+CREATE FUNCTION m.via_snapshot() RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    PERFORM lifeguard.schema_fingerprint(ARRAY['m']);
+    PERFORM * FROM lifeguard.schema_diff(lifeguard.schema_snapshot(ARRAY['m']),
+                                         lifeguard.schema_snapshot(ARRAY['m']));
+    RETURN 3;
+END $$;
+CREATE FUNCTION m.slow() RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    PERFORM pg_sleep(30);
+    RETURN 4;
+END $$;
+});
+for my $call (
+	q{SELECT errors FROM lifeguard.advise_indexes('SELECT * FROM m.t WHERE a = m.via_advise()')},
+	q{SELECT errors FROM lifeguard.advise_indexes('SELECT * FROM m.t WHERE a = m.via_check()')},
+	q{SELECT count(*) FROM lifeguard.check_migration('SELECT m.via_advise(), m.via_check(), m.via_snapshot()', 'SELECT 1')},
+	q{SELECT lifeguard.migration_is_reversible('CREATE INDEX ON m.t ((a + m.via_check()))', 'DROP INDEX m.t_expr_idx')},
+	q{SELECT count(*) FROM lifeguard.backends WHERE pid = m.via_advise()})
+{
+	my ($r, $o, $e) = $node->psql('postgres', $call, extra_params => [ '-U', 'mallory' ]);
+	unlike($e, qr/server closed the connection|terminated abnormally/, "nested: $call");
+}
+for my $call (
+	q{SELECT * FROM lifeguard.advise_indexes('SELECT * FROM m.t WHERE a = m.slow()')},
+	q{SELECT * FROM lifeguard.check_migration('SELECT m.slow()', 'SELECT 1')},
+	q{SELECT * FROM lifeguard.check_migration('DO $$BEGIN LOOP END LOOP; END$$', 'SELECT 1')},
+	q{SELECT count(lifeguard.schema_fingerprint(ARRAY['m'])) FROM generate_series(1, 10000000)})
+{
+	my $t0 = time();
+	my ($r, $o, $e) = $node->psql('postgres', "SET statement_timeout = '300ms'; $call",
+		extra_params => [ '-U', 'mallory' ]);
+	like($e, qr/canceling statement due to statement timeout/, "timeout ends: $call");
+	cmp_ok(time() - $t0, '<', 20, 'and promptly');
+}
+ok($node->safe_psql('postgres', 'SELECT 1'), 'the server is up');
+
+#---------------------------------------------------------------------------
 # Afterwards
 is(is_superuser(), 'f', 'mallory is still not a superuser');
 is($node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()'), $started,
