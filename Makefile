@@ -14,21 +14,23 @@
 EXTENSION = pg_lifeguard
 MODULE_big = pg_lifeguard
 OBJS = \
-	src/pg_lifeguard.o \
-	src/compat.o \
-	src/guard.o \
-	src/shmem.o \
-	src/quota.o \
-	src/admission.o \
-	src/activity.o \
-	src/worker.o \
-	src/views.o \
-	src/recycle.o \
-	src/events.o \
-	src/workload.o \
-	src/index_advisor.o \
-	src/migration.o \
-	src/snapshot.o
+	src/core/pg_lifeguard.o \
+	src/core/settings.o \
+	src/core/compat.o \
+	src/core/guard.o \
+	src/pool/shmem.o \
+	src/pool/quota.o \
+	src/pool/admission.o \
+	src/pool/activity.o \
+	src/pool/recycle.o \
+	src/pool/events.o \
+	src/pool/views.o \
+	src/pool/worker.o \
+	src/advisor/workload.o \
+	src/advisor/index_advisor.o \
+	src/migration/migration.o \
+	src/migration/snapshot.o \
+	src/migration/jsonb_writer.o
 
 # The install script is assembled from one fragment per feature
 # (sql/install/NN_name.sql), in order, so each feature owns its SQL.
@@ -86,7 +88,7 @@ sql/$(EXTENSION)--1.0--$(EXTVERSION).sql: $(patsubst %,sql/install/%.sql,$(UPDAT
 
 # Every object depends on every header: the tree is small, and a stale
 # object with an old struct layout is a bug that is hard to see.
-$(OBJS): $(wildcard src/*.h)
+$(OBJS): $(wildcard src/*/*.h)
 
 .PHONY: deps test demo bench deb valgrind-check compat-check
 

@@ -14,7 +14,7 @@ RETURNS jsonb
 LANGUAGE C STABLE
 -- the deparsers qualify every name they print
 SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'lg_schema_snapshot';
+AS 'MODULE_PATHNAME', 'lifeguard_schema_snapshot';
 
 COMMENT ON FUNCTION lifeguard.schema_snapshot(text[]) IS
     'Name-based description of every object in the given schemas (default: all non-system schemas), as jsonb {"format": 1, "objects": {"<type> <name>": {attribute: value}}}; extension objects are left out.';

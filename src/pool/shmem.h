@@ -5,27 +5,20 @@
  *		rules and worker status.  The locking protocol is at the top of
  *		shmem.c.
  *
- * src/shmem.h
+ * src/pool/shmem.h
  *
  *-------------------------------------------------------------------------
  */
 #ifndef PG_LIFEGUARD_SHMEM_H
 #define PG_LIFEGUARD_SHMEM_H
 
+#include "core/settings.h"
 #include "port/atomics.h"
 #include "storage/lwlock.h"
 #include "storage/spin.h"
 #include "utils/backend_status.h"
 #include "utils/hsearch.h"
 #include "utils/timestamp.h"
-
-/* Quota modes, in increasing strength (the effective mode is the minimum). */
-typedef enum LifeguardMode
-{
-	LG_MODE_OFF = 0,
-	LG_MODE_WARN = 1,
-	LG_MODE_ENFORCE = 2
-} LifeguardMode;
 
 /*
  * Per-application entry.  The key is the first NAMEDATALEN-1 bytes of the
@@ -102,7 +95,7 @@ typedef struct LifeguardSlot
 	int			dry_run_noted;	/* recycle kind already logged in dry run */
 
 	/* recycling mailbox: written by requester, read by the backend */
-	volatile int recycle_request;	/* LifeguardRecycleKind, 0 = none */
+	volatile int recycle_request;	/* LifeguardEventKind, 0 = none */
 	volatile int recycle_allow_xact;	/* may end an idle transaction */
 	volatile uint32 recycle_deferred;	/* requests the backend declined */
 } LifeguardSlot;
@@ -227,7 +220,6 @@ extern void lg_app_forget(LifeguardApp *app);
 extern void lg_slot_release_locked(LifeguardSlot *slot, TimestampTz now);
 extern LifeguardSlot *lg_slot_for_index(int procindex);
 extern LifeguardSlot *lg_my_slot(void);
-extern void lg_app_name_key(const char *raw, char *key);
 extern void lg_slot_clear(LifeguardSlot *slot);
 
 extern uint64 lg_install_rules(const LifeguardRule *rules, int nrules);

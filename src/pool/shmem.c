@@ -60,7 +60,10 @@
  * slot of a backend that died with it survives: counts start from zero and
  * every new login is counted again.
  *
- * src/shmem.c
+ * Owns: the connection side's shared state and its locking protocol.
+ * Must not: decide policy (admission, recycling) or report to anyone.
+ *
+ * src/pool/shmem.c
  *
  *-------------------------------------------------------------------------
  */
@@ -72,9 +75,9 @@
 #include "storage/shmem.h"
 #include "utils/timestamp.h"
 
-#include "compat.h"
-#include "pg_lifeguard.h"
-#include "shmem.h"
+#include "core/compat.h"
+#include "core/settings.h"
+#include "pool/shmem.h"
 
 LifeguardShared *lg_shared = NULL;
 HTAB	   *lg_apps = NULL;
@@ -219,20 +222,6 @@ lg_require_shmem(void)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("pg_lifeguard must be loaded via shared_preload_libraries"),
 				 errhint("Add pg_lifeguard to shared_preload_libraries and restart the server.")));
-}
-
-/*
- * Turn a client-supplied application name into a hash key: the first
- * NAMEDATALEN-1 bytes, NUL padded, which is also what pg_stat_activity
- * keeps of it.  NULL becomes ''.  The server has already replaced bytes
- * outside printable ASCII, so a byte cut never splits a character.
- */
-void
-lg_app_name_key(const char *raw, char *key)
-{
-	memset(key, 0, NAMEDATALEN);
-	if (raw)
-		strlcpy(key, raw, NAMEDATALEN);
 }
 
 /*

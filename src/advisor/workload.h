@@ -4,7 +4,7 @@
  *		Workload observation through executor hooks: sampled predicate
  *		statistics and chatty (N+1) access detection.
  *
- * src/workload.h
+ * src/advisor/workload.h
  *
  *-------------------------------------------------------------------------
  */

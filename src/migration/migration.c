@@ -50,7 +50,10 @@
  * through a function the planner folds, and each call checks and undoes
  * only its own scripts.
  *
- * src/migration.c
+ * Owns: check_migration.  Must not: let anything a script does survive
+ * the call.
+ *
+ * src/migration/migration.c
  *
  *-------------------------------------------------------------------------
  */
@@ -91,9 +94,9 @@
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
-#include "compat.h"
-#include "guard.h"
-#include "migration.h"
+#include "core/compat.h"
+#include "core/guard.h"
+#include "migration/migration.h"
 
 /* One parsed statement of a script. */
 typedef struct LgStmt

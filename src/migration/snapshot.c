@@ -11,7 +11,8 @@
  * Why C: a CI job takes a snapshot from a new session, where every cache
  * is cold.  Here each catalog is read once, with an index range scan over
  * the rows made after initdb (scan_from), and the jsonb is built directly
- * from those rows, one object at a time (see "jsonb output" below).  A new
+ * from those rows, one object at a time (see "jsonb output" below, and
+ * jsonb_writer.c for the document around the objects).  A new
  * backend pays for each page of memory it touches first, so the memory
  * kept is the rows read and the objects' binary form, nothing more.
  *
@@ -32,7 +33,10 @@
  * check_migration takes its own, or a function the planner folds) is
  * independent of it.
  *
- * src/snapshot.c
+ * Owns: reading the catalogs into a snapshot.  Must not: write jsonb's
+ * binary format (jsonb_writer.c does).
+ *
+ * src/migration/snapshot.c
  *
  *-------------------------------------------------------------------------
  */
@@ -86,12 +90,13 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
-#include "compat.h"
+#include "core/compat.h"
+#include "migration/jsonb_writer.h"
 #ifdef LG_HAVE_PUBLICATION_SCHEMAS
 #include "catalog/pg_publication_namespace.h"
 #endif
 
-PG_FUNCTION_INFO_V1(lg_schema_snapshot);
+PG_FUNCTION_INFO_V1(lifeguard_schema_snapshot);
 
 #define SMALL_NUMERICS	1024
 #define ARENA_BLOCK		(64 * 1024)
@@ -145,14 +150,7 @@ typedef struct ObjOid			/* identity columns: key -> their sequence */
 } ObjOid;
 
 /* One object of the map, converted to jsonb as soon as it is complete. */
-typedef struct SnapEntry
-{
-	char	   *key;			/* "<type> <name>" */
-	int			keylen;
-	int			order;			/* creation order: of two equal keys the later wins */
-	char	   *container;		/* its jsonb container (a jsonb datum's VARDATA) */
-	uint32		size;
-} SnapEntry;
+typedef LgJsonbMember SnapEntry;
 
 typedef struct Snap
 {
@@ -246,7 +244,7 @@ typedef struct EnumLabel
  * fresh memory per object (pair arrays grown by doubling), megabytes that
  * a new session pays for page by page.  So each object is built as its
  * own small tree in objcxt, converted to jsonb at j_end, and only that
- * binary form is kept; assemble_snapshot() writes the map around them.
+ * binary form is kept; lg_jsonb_document() writes the map around them.
  */
 
 /* Memory that lives until the end, MAXALIGNed, without per-chunk overhead. */
@@ -2310,174 +2308,10 @@ describe_publications(Snap *s)
 	table_close(rel, AccessShareLock);
 }
 
-/*---- the SQL function ----*/
-
-/*---- the snapshot's jsonb ----*/
-
-/*
- * jsonb's binary format, as utils/jsonb.h describes it: a container is a
- * header word (count and flags), a JEntry per key and then per value, the
- * keys' bytes, then the values'.  Containers and numerics start on a 4-byte
- * boundary, and the padding counts in their length; every
- * JB_OFFSET_STRIDE'th JEntry holds the end offset instead of the length.
- * Object keys are unique and sorted, shorter first, then bytewise.  An
- * object's container is the same bytes wherever it sits, as long as it
- * starts 4-byte aligned, so the containers made by j_end are copied as is.
- */
-typedef struct ObjectWriter
-{
-	int			jentries;		/* buffer offset of the JEntry array */
-	int			next;			/* the JEntry to set next */
-	uint32		total;			/* bytes of keys and values so far */
-	int			value_start;	/* buffer offset of the open value */
-} ObjectWriter;
-
-static void
-pad_to_int(StringInfo buf)
-{
-	int			pad = INTALIGN(buf->len) - buf->len;
-
-	enlargeStringInfo(buf, pad);
-	memset(buf->data + buf->len, 0, pad);
-	buf->len += pad;
-}
-
-static void
-ow_entry(ObjectWriter *w, StringInfo buf, uint32 type, uint32 len)
-{
-	JEntry		e;
-
-	w->total += len;
-	if (w->total > JENTRY_OFFLENMASK)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("total size of jsonb object elements exceeds the maximum of %d bytes",
-						JENTRY_OFFLENMASK)));
-	if (w->next % JB_OFFSET_STRIDE == 0)
-		e = type | JENTRY_HAS_OFF | w->total;
-	else
-		e = type | len;
-	memcpy(buf->data + w->jentries + w->next * sizeof(JEntry), &e, sizeof(JEntry));
-	w->next++;
-}
-
-/* Start an object of npairs pairs; then come its keys, then its values. */
-static void
-ow_begin(ObjectWriter *w, StringInfo buf, int npairs)
-{
-	uint32		header = npairs | JB_FOBJECT;
-
-	pad_to_int(buf);
-	appendBinaryStringInfo(buf, (char *) &header, sizeof(header));
-	w->jentries = buf->len;
-	w->next = 0;
-	w->total = 0;
-	enlargeStringInfo(buf, sizeof(JEntry) * npairs * 2);
-	buf->len += sizeof(JEntry) * npairs * 2;
-}
-
-static void
-ow_key(ObjectWriter *w, StringInfo buf, const char *key, int len)
-{
-	appendBinaryStringInfo(buf, key, len);
-	ow_entry(w, buf, JENTRY_ISSTRING, len);
-}
-
-/* A container or numeric value: aligned, then written by the caller. */
-static void
-ow_value_begin(ObjectWriter *w, StringInfo buf)
-{
-	w->value_start = buf->len;
-	pad_to_int(buf);
-}
-
-static void
-ow_value_end(ObjectWriter *w, StringInfo buf, uint32 type)
-{
-	ow_entry(w, buf, type, buf->len - w->value_start);
-}
-
-/* jsonb's order of object keys; of equal keys, the later object first */
-static int
-cmp_entry(const void *a, const void *b)
-{
-	const SnapEntry *ea = a;
-	const SnapEntry *eb = b;
-	int			c;
-
-	if (ea->keylen != eb->keylen)
-		return ea->keylen < eb->keylen ? -1 : 1;
-	c = memcmp(ea->key, eb->key, ea->keylen);
-	if (c != 0)
-		return c;
-	return ea->order > eb->order ? -1 : 1;
-}
-
-/* {"format": 1, "objects": {...}}, from the objects' containers. */
-static Jsonb *
-assemble_snapshot(Snap *s)
-{
-	Numeric		format = int64_to_numeric(1);
-	StringInfoData buf;
-	ObjectWriter root;
-	ObjectWriter map;
-	Size		need;
-	int			n = 0;
-
-	/* sorted, and of objects with the same key the last one made, as jsonb keeps */
-	if (s->nentries > 1)
-		qsort(s->entries, s->nentries, sizeof(SnapEntry), cmp_entry);
-	for (int i = 0; i < s->nentries; i++)
-	{
-		SnapEntry  *e = &s->entries[i];
-
-		if (n > 0 && s->entries[n - 1].keylen == e->keylen &&
-			memcmp(s->entries[n - 1].key, e->key, e->keylen) == 0)
-			continue;
-		s->entries[n++] = *e;
-	}
-
-	/* the size, to check the limit first and allocate once */
-	need = VARHDRSZ + 2 * sizeof(uint32) + 6 * sizeof(JEntry) + strlen("format") +
-		strlen("objects") + VARSIZE_ANY(format) + 3 * (INTALIGN(1) - 1);
-	for (int i = 0; i < n; i++)
-		need += sizeof(JEntry) * 2 + s->entries[i].keylen + s->entries[i].size + INTALIGN(1) - 1;
-	if (need > JENTRY_OFFLENMASK)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("total size of jsonb object elements exceeds the maximum of %d bytes",
-						JENTRY_OFFLENMASK)));
-	initStringInfo(&buf);
-	enlargeStringInfo(&buf, need);
-	buf.len = VARHDRSZ;
-
-	ow_begin(&root, &buf, 2);
-	ow_key(&root, &buf, "format", strlen("format"));
-	ow_key(&root, &buf, "objects", strlen("objects"));
-	ow_value_begin(&root, &buf);
-	appendBinaryStringInfo(&buf, (char *) format, VARSIZE_ANY(format));
-	ow_value_end(&root, &buf, JENTRY_ISNUMERIC);
-
-	ow_value_begin(&root, &buf);
-	ow_begin(&map, &buf, n);
-	for (int i = 0; i < n; i++)
-		ow_key(&map, &buf, s->entries[i].key, s->entries[i].keylen);
-	for (int i = 0; i < n; i++)
-	{
-		ow_value_begin(&map, &buf);
-		appendBinaryStringInfo(&buf, s->entries[i].container, s->entries[i].size);
-		ow_value_end(&map, &buf, JENTRY_ISCONTAINER);
-	}
-	ow_value_end(&root, &buf, JENTRY_ISCONTAINER);
-
-	SET_VARSIZE(buf.data, buf.len);
-	return (Jsonb *) buf.data;
-}
-
 /*---- the function ----*/
 
 Datum
-lg_schema_snapshot(PG_FUNCTION_ARGS)
+lifeguard_schema_snapshot(PG_FUNCTION_ARGS)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	MemoryContext work;
@@ -2561,7 +2395,7 @@ lg_schema_snapshot(PG_FUNCTION_ARGS)
 		describe_publications(s);
 
 	MemoryContextSwitchTo(caller);
-	result = assemble_snapshot(s);
+	result = lg_jsonb_document(1, "objects", s->entries, s->nentries);
 	MemoryContextDelete(work);
 	PG_RETURN_JSONB_P(result);
 }

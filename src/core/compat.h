@@ -7,7 +7,7 @@
  * defined here.  Supported: PostgreSQL 14 to 19.  Functions that newer
  * releases provide and older ones lack are backported in compat.c.
  *
- * src/compat.h
+ * src/core/compat.h
  *
  *-------------------------------------------------------------------------
  */

@@ -4,28 +4,17 @@
  *		Retiring idle backends: the policy (which, and why) and the
  *		mechanism (a request the backend carries out at a safe point).
  *
- * src/recycle.h
+ * src/pool/recycle.h
  *
  *-------------------------------------------------------------------------
  */
 #ifndef PG_LIFEGUARD_RECYCLE_H
 #define PG_LIFEGUARD_RECYCLE_H
 
-#include "shmem.h"
+#include "pool/events.h"
+#include "pool/shmem.h"
 #include "utils/backend_status.h"
 
-/* Why a backend is retired.  Stored in slots; keep the values stable. */
-typedef enum LifeguardRecycleKind
-{
-	LG_RECYCLE_NONE = 0,
-	LG_RECYCLE_AGE,				/* older than max_age */
-	LG_RECYCLE_IDLE,			/* idle longer than idle_timeout */
-	LG_RECYCLE_IDLE_XACT,		/* idle in transaction too long */
-	LG_RECYCLE_RECLAIM,			/* server short of slots, app over soft */
-	LG_RECYCLE_MANUAL			/* lifeguard.recycle() and friends */
-} LifeguardRecycleKind;
-
-extern const char *lg_recycle_kind_name(int kind);
 
 /* Time limits that apply to one backend; -1 = not set. */
 typedef struct LgRecycleLimits

@@ -25,7 +25,10 @@
  * standby every few seconds (replayed changes fire no trigger there), and
  * when asked.
  *
- * src/quota.c
+ * Owns: the rule model, reading lifeguard.quotas, publishing rules at
+ * commit and the rules file.  Must not: count connections.
+ *
+ * src/pool/quota.c
  *
  *-------------------------------------------------------------------------
  */
@@ -48,11 +51,11 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "compat.h"
-#include "guard.h"
-#include "pg_lifeguard.h"
-#include "quota.h"
-#include "shmem.h"
+#include "core/compat.h"
+#include "core/guard.h"
+#include "core/settings.h"
+#include "pool/quota.h"
+#include "pool/shmem.h"
 
 #define LG_RULES_FILE		"pg_lifeguard.rules"
 #define LG_RULES_MAGIC		0x4c475231	/* "LGR1" */
@@ -67,6 +70,16 @@ static char pending_tmpfile[MAXPGPATH];
 static void lg_quota_xact_callback(XactEvent event, void *arg);
 
 PG_FUNCTION_INFO_V1(lifeguard_quotas_changed);
+
+/*
+ * Connections ordinary roles may use: max_connections less the slots
+ * reserved for superusers (and, on 16+, for pg_use_reserved_connections).
+ */
+int
+lg_usable_connections(void)
+{
+	return Max(MaxConnections - lg_reserved_slots(), 0);
+}
 
 /*
  * Does the rule apply to this login?  '' role/db in a rule means any.

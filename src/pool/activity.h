@@ -3,7 +3,7 @@
  * activity.h
  *		Reading one counted backend's status entry and wait state.
  *
- * src/activity.h
+ * src/pool/activity.h
  *
  *-------------------------------------------------------------------------
  */

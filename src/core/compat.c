@@ -3,7 +3,10 @@
  * compat.c
  *		Functions that hide PostgreSQL version differences; see compat.h.
  *
- * src/compat.c
+ * Owns: every PG_VERSION_NUM test with compat.h.  Must not: hold
+ * behaviour of pg_lifeguard itself.
+ *
+ * src/core/compat.c
  *
  *-------------------------------------------------------------------------
  */
@@ -23,7 +26,7 @@
 #include "utils/tuplestore.h"
 #include "utils/wait_event.h"
 
-#include "compat.h"
+#include "core/compat.h"
 
 int
 lg_superuser_reserved_slots(void)

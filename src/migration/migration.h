@@ -3,7 +3,7 @@
  * migration.h
  *		Schema snapshot, diff and migration reversibility check.
  *
- * src/migration.h
+ * src/migration/migration.h
  *
  *-------------------------------------------------------------------------
  */

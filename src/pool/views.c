@@ -9,7 +9,10 @@
  * releases it, and only then builds tuples.  The views in the install
  * script add the derived columns (intervals, ratios, the usage bar).
  *
- * src/views.c
+ * Owns: the set-returning functions behind the connection views and
+ * reset_stats.  Must not: change anything but counters (reset_stats).
+ *
+ * src/pool/views.c
  *
  *-------------------------------------------------------------------------
  */
@@ -26,13 +29,12 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
-#include "activity.h"
-#include "admission.h"
-#include "compat.h"
-#include "pg_lifeguard.h"
-#include "quota.h"
-#include "recycle.h"
-#include "shmem.h"
+#include "core/compat.h"
+#include "core/settings.h"
+#include "pool/activity.h"
+#include "pool/quota.h"
+#include "pool/recycle.h"
+#include "pool/shmem.h"
 
 PG_FUNCTION_INFO_V1(lifeguard_pool_stats_1_0);
 PG_FUNCTION_INFO_V1(lifeguard_backends_1_0);
@@ -287,8 +289,8 @@ lifeguard_backends_1_0(PG_FUNCTION_ARGS)
 		values[8] = BoolGetDatum(visible);
 		kind = lg_recycle_decide(b->state, GetCurrentTimestamp(), c->connected_at,
 								 b->state_change, c->superuser, &c->lim, &eligible_at);
-		if (visible && kind != LG_RECYCLE_NONE)
-			values[9] = CStringGetTextDatum(lg_recycle_kind_name(kind));
+		if (visible && kind != LG_EV_NONE)
+			values[9] = CStringGetTextDatum(lg_event_kind_name(kind));
 		else
 			nulls[9] = true;
 		values[10] = TimestampTzGetDatum(eligible_at);

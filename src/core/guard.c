@@ -33,7 +33,7 @@
  * Owns: the re-throw list and the safe search_path.  Must not: keep state between calls (the
  * function it runs may itself call lg_run_guarded, nested to any depth).
  *
- * src/guard.c
+ * src/core/guard.c
  *
  *-------------------------------------------------------------------------
  */
@@ -45,7 +45,7 @@
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
-#include "guard.h"
+#include "core/guard.h"
 
 /*
  * Is this error a failure of the SQL being checked (true), or something

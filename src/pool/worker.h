@@ -3,7 +3,7 @@
  * worker.h
  *		The pg_lifeguard background worker.
  *
- * src/worker.h
+ * src/pool/worker.h
  *
  *-------------------------------------------------------------------------
  */

@@ -1,16 +1,26 @@
 /*-------------------------------------------------------------------------
  *
- * pg_lifeguard.h
- *		Settings shared by the files of pg_lifeguard.
+ * settings.h
+ *		The lifeguard.* settings shared by the files of pg_lifeguard.
  *
- * src/pg_lifeguard.h
+ * src/core/settings.h
  *
  *-------------------------------------------------------------------------
  */
-#ifndef PG_LIFEGUARD_H
-#define PG_LIFEGUARD_H
+#ifndef PG_LIFEGUARD_SETTINGS_H
+#define PG_LIFEGUARD_SETTINGS_H
 
-/* lifeguard.* settings, defined in pg_lifeguard.c */
+/* Quota modes, in increasing strength (the effective mode is the minimum). */
+typedef enum LifeguardMode
+{
+	LG_MODE_OFF = 0,
+	LG_MODE_WARN = 1,
+	LG_MODE_ENFORCE = 2
+} LifeguardMode;
+
+extern void lg_settings_define(void);
+
+/* lifeguard.* settings, defined in settings.c */
 extern int	lg_max_applications;
 extern int	lg_max_quotas;
 extern char *lg_database;
@@ -44,10 +54,25 @@ typedef enum LgRecycleAt
 } LgRecycleAt;
 extern int	lg_recycle_at;
 
+/*
+ * An application's identity, as every subsystem keys it: the first
+ * NAMEDATALEN-1 bytes of the name the client sent, NUL padded (what
+ * pg_stat_activity keeps of it), '' for NULL.  The server has already
+ * replaced bytes outside printable ASCII, so the cut never splits a
+ * character.
+ */
+static inline void
+lg_app_name_key(const char *raw, char *key)
+{
+	memset(key, 0, NAMEDATALEN);
+	if (raw)
+		strlcpy(key, raw, NAMEDATALEN);
+}
+
 /* true once _PG_init ran from shared_preload_libraries */
 extern bool lg_preloaded;
 
 /* Name of the role that may manage quotas. */
 #define LG_ADMIN_ROLE "lifeguard_admin"
 
-#endif							/* PG_LIFEGUARD_H */
+#endif							/* PG_LIFEGUARD_SETTINGS_H */

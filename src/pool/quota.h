@@ -4,20 +4,21 @@
  *		Quota rules: matching, loading from lifeguard.quotas, and keeping
  *		shared memory in step with committed changes.
  *
- * src/quota.h
+ * src/pool/quota.h
  *
  *-------------------------------------------------------------------------
  */
 #ifndef PG_LIFEGUARD_QUOTA_H
 #define PG_LIFEGUARD_QUOTA_H
 
-#include "shmem.h"
+#include "pool/shmem.h"
 
 extern int	lg_rule_match(const LifeguardRule *rules, int nrules,
 						  const char *app, const char *role, const char *db);
 extern bool lg_rule_covers(const LifeguardRule *rule, const char *app,
 						   const char *role, const char *db);
 extern int	lg_effective_mode(const LifeguardRule *rule);
+extern int	lg_usable_connections(void);
 extern int	lg_rules_read_table(LifeguardRule **rules);
 extern void lg_rules_file_load(void);
 extern void lg_rules_file_write(const LifeguardRule *rules, int nrules,

@@ -38,7 +38,10 @@
  * writes (reported in last_error and retried) and never the recycling and
  * alerts of the next cycles.
  *
- * src/worker.c
+ * Owns: the background worker's loop.  Must not: run user SQL; its own
+ * SQL runs with a pinned search_path as the extension's owner.
+ *
+ * src/pool/worker.c
  *
  *-------------------------------------------------------------------------
  */
@@ -68,15 +71,14 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
-#include "activity.h"
-#include "admission.h"
-#include "compat.h"
-#include "events.h"
-#include "pg_lifeguard.h"
-#include "quota.h"
-#include "recycle.h"
-#include "shmem.h"
-#include "worker.h"
+#include "core/compat.h"
+#include "core/settings.h"
+#include "pool/activity.h"
+#include "pool/events.h"
+#include "pool/quota.h"
+#include "pool/recycle.h"
+#include "pool/shmem.h"
+#include "pool/worker.h"
 
 /*
  * How often the worker opens a transaction when nobody asks it to: every
@@ -91,17 +93,17 @@
 #define LG_MAX_ALERT_CHANGES		64
 
 /* A backend the policy picked, re-checked before it is asked to end. */
-typedef struct LgCandidate
+typedef struct LgRetireCandidate
 {
 	int			slotno;
 	int			pid;
-	int			kind;			/* LifeguardRecycleKind */
+	int			kind;			/* LifeguardEventKind */
 	int			mode;			/* LG_AT_* bits of the request */
 	int64		overdue_us;		/* past max_age by this much (age only) */
 	BackendState state;
 	TimestampTz state_change;
 	TimestampTz sort_key;		/* earlier first within a kind */
-} LgCandidate;
+} LgRetireCandidate;
 
 static bool extension_missing_logged = false;
 
@@ -111,9 +113,9 @@ static void lg_worker_recover(MemoryContext cycle, const char *what);
 static void lg_worker_db_tick(void);
 static int	lg_candidate_cmp(const void *a, const void *b);
 static const LifeguardRule *lg_slot_rule(LifeguardSlot *slot);
-static int	lg_worker_refresh(LgCandidate *cand, TimestampTz now);
+static int	lg_worker_refresh(LgRetireCandidate *cand, TimestampTz now);
 static bool lg_age_allowance(LifeguardApp *app, int64 max_age_ms, TimestampTz now);
-static void lg_worker_retire(LgCandidate *cand, int ncand, TimestampTz now);
+static void lg_worker_retire(LgRetireCandidate *cand, int ncand, TimestampTz now);
 static void lg_worker_observe(TimestampTz now, TimestampTz *last_sample,
 							  LgAlertChange *changes, int *nchanges);
 static void lg_worker_persist(LgAlertChange *changes, int nchanges, bool prune);
@@ -403,8 +405,8 @@ lg_worker_db_tick(void)
 static int
 lg_candidate_cmp(const void *a, const void *b)
 {
-	const LgCandidate *ca = (const LgCandidate *) a;
-	const LgCandidate *cb = (const LgCandidate *) b;
+	const LgRetireCandidate *ca = (const LgRetireCandidate *) a;
+	const LgRetireCandidate *cb = (const LgRetireCandidate *) b;
 
 	if (ca->kind != cb->kind)
 		return (ca->kind > cb->kind) - (ca->kind < cb->kind);
@@ -412,8 +414,8 @@ lg_candidate_cmp(const void *a, const void *b)
 }
 
 /*
- * The rule governing a slot's backend, cached in the slot for the
- * current generation of rules.  Caller holds lg_shared->lock.
+ * The rule governing a slot's backend, matched anew at every call (rules
+ * can change between cycles).  Caller holds lg_shared->lock.
  */
 static const LifeguardRule *
 lg_slot_rule(LifeguardSlot *slot)
@@ -431,7 +433,7 @@ lg_slot_rule(LifeguardSlot *slot)
  * Returns the number of candidates.
  */
 static int
-lg_worker_refresh(LgCandidate *cand, TimestampTz now)
+lg_worker_refresh(LgRetireCandidate *cand, TimestampTz now)
 {
 	HASH_SEQ_STATUS seq;
 	LifeguardApp *app;
@@ -504,33 +506,33 @@ lg_worker_refresh(LgCandidate *cand, TimestampTz now)
 		lg_recycle_limits(rule, &lim);
 		kind = lg_recycle_plan(b->state, now, slot->connected_at, b->state_change,
 							   slot->superuser, &lim, &eligible_at, &mode);
-		if (kind == LG_RECYCLE_NONE && short_of_slots && b->state == STATE_IDLE &&
+		if (kind == LG_EV_NONE && short_of_slots && b->state == STATE_IDLE &&
 			!slot->exempt && rule != NULL &&
 			lg_effective_mode(rule) == LG_MODE_ENFORCE &&
 			(!slot->superuser || lg_recycle_superusers))
 		{
-			kind = LG_RECYCLE_RECLAIM;
+			kind = LG_EV_RECLAIMED;
 			mode = 0;
 		}
-		if (kind != LG_RECYCLE_NONE)
+		if (kind != LG_EV_NONE)
 		{
-			LgCandidate *c = &cand[ncand++];
+			LgRetireCandidate *c = &cand[ncand++];
 
 			c->slotno = i;
 			c->pid = slot->pid;
 			c->kind = kind;
 			c->mode = mode;
-			c->overdue_us = kind == LG_RECYCLE_AGE ?
+			c->overdue_us = kind == LG_EV_RECYCLED_AGE ?
 				now - (slot->connected_at + lim.max_age_ms * 1000) : 0;
 			c->state = b->state;
 			c->state_change = b->state_change;
-			c->sort_key = kind == LG_RECYCLE_AGE ? slot->connected_at : b->state_change;
+			c->sort_key = kind == LG_EV_RECYCLED_AGE ? slot->connected_at : b->state_change;
 		}
 	}
 	LWLockRelease(lg_shared->lock);
 
 	if (ncand > 1)
-		qsort(cand, ncand, sizeof(LgCandidate), lg_candidate_cmp);
+		qsort(cand, ncand, sizeof(LgRetireCandidate), lg_candidate_cmp);
 	return ncand;
 }
 
@@ -580,7 +582,7 @@ lg_age_allowance(LifeguardApp *app, int64 max_age_ms, TimestampTz now)
  * max_age ends within max_age + naptime + 1 s (plus its transaction).
  */
 static void
-lg_worker_retire(LgCandidate *cand, int ncand, TimestampTz now)
+lg_worker_retire(LgRetireCandidate *cand, int ncand, TimestampTz now)
 {
 	int			done = 0;
 	HASH_SEQ_STATUS seq;
@@ -593,13 +595,13 @@ lg_worker_retire(LgCandidate *cand, int ncand, TimestampTz now)
 
 	for (int c = 0; c < ncand; c++)
 	{
-		LgCandidate *cd = &cand[c];
+		LgRetireCandidate *cd = &cand[c];
 		LifeguardSlot *slot = &lg_shared->slots[cd->slotno];
 		LgBackend	b;
 		const LifeguardRule *rule;
 		LgRecycleLimits lim;
 		bool		at_unit_end = (cd->mode & LG_AT_UNIT_END) != 0;
-		bool		hard = cd->kind == LG_RECYCLE_AGE &&
+		bool		hard = cd->kind == LG_EV_RECYCLED_AGE &&
 			cd->overdue_us >= (int64) LG_HARD_OVERDUE_MS * 1000;
 		bool		pending;
 
@@ -618,16 +620,16 @@ lg_worker_retire(LgCandidate *cand, int ncand, TimestampTz now)
 		rule = lg_slot_rule(slot);
 		lg_recycle_limits(rule, &lim);
 
-		if (cd->kind == LG_RECYCLE_IDLE &&
+		if (cd->kind == LG_EV_RECYCLED_IDLE &&
 			app->idle - app->reclaim_pending <= lim.min_idle)
 			continue;
 		/* reclaiming never goes below the soft limit or the reservation */
-		if (cd->kind == LG_RECYCLE_RECLAIM &&
+		if (cd->kind == LG_EV_RECLAIMED &&
 			(rule == NULL ||
 			 app->connections - app->reclaim_pending <=
 			 Max(rule->soft_limit, rule->reserved)))
 			continue;
-		if (cd->kind == LG_RECYCLE_AGE && !pending && !hard &&
+		if (cd->kind == LG_EV_RECYCLED_AGE && !pending && !hard &&
 			!lg_age_allowance(app, lim.max_age_ms, now))
 			continue;
 
@@ -759,7 +761,7 @@ lifeguard_worker_main(Datum main_arg)
 		TimestampTz start;
 		TimestampTz end;
 		bool		reload;
-		LgCandidate *cand;
+		LgRetireCandidate *cand;
 		int			ncand;
 		LgAlertChange changes[LG_MAX_ALERT_CHANGES];
 		int			nchanges;
@@ -787,7 +789,7 @@ lifeguard_worker_main(Datum main_arg)
 		}
 
 		lg_worker_reconcile_slots();
-		cand = palloc(sizeof(LgCandidate) * Max(lg_shared->nslots, 1));
+		cand = palloc(sizeof(LgRetireCandidate) * Max(lg_shared->nslots, 1));
 		ncand = lg_worker_refresh(cand, start);
 		if (ncand > 0)
 			lg_worker_retire(cand, ncand, start);

@@ -29,7 +29,10 @@
  * warning is raised from a transaction callback at the commit that ends
  * backend start-up, when ClientAuthInProgress is false again.
  *
- * src/admission.c
+ * Owns: the connect path.  Must not: read a table, or call ereport
+ * while holding lg_shared->lock.
+ *
+ * src/pool/admission.c
  *
  *-------------------------------------------------------------------------
  */
@@ -47,13 +50,13 @@
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
 
-#include "admission.h"
-#include "compat.h"
-#include "events.h"
-#include "pg_lifeguard.h"
-#include "quota.h"
-#include "recycle.h"
-#include "shmem.h"
+#include "core/compat.h"
+#include "core/settings.h"
+#include "pool/admission.h"
+#include "pool/events.h"
+#include "pool/quota.h"
+#include "pool/recycle.h"
+#include "pool/shmem.h"
 
 /* Saved hook value in case of unload */
 static ClientAuthentication_hook_type prev_client_auth_hook = NULL;
@@ -122,16 +125,6 @@ lg_admission_init(void)
 {
 	prev_client_auth_hook = ClientAuthentication_hook;
 	ClientAuthentication_hook = lg_client_auth;
-}
-
-/*
- * Connections ordinary roles may use: max_connections less the slots
- * reserved for superusers (and, on 16+, for pg_use_reserved_connections).
- */
-int
-lg_usable_connections(void)
-{
-	return Max(MaxConnections - lg_reserved_slots(), 0);
 }
 
 /*
@@ -568,11 +561,11 @@ lg_backend_exit(int code, Datum arg)
 		int			kind = lg_recycle_exit_kind();
 		TimestampTz now = GetCurrentTimestamp();
 
-		if (slot->app && kind != LG_RECYCLE_NONE)
+		if (slot->app && kind != LG_EV_NONE)
 		{
 			LifeguardApp *app = slot->app;
 
-			if (kind == LG_RECYCLE_RECLAIM)
+			if (kind == LG_EV_RECLAIMED)
 				app->reclaimed++;
 			else
 				app->recycled++;

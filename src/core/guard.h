@@ -4,7 +4,7 @@
  *		Running a caller's SQL so that its errors become findings, while
  *		cancel, timeouts and resource errors still end the call.
  *
- * src/guard.h
+ * src/core/guard.h
  *
  *-------------------------------------------------------------------------
  */

@@ -3,7 +3,7 @@
  * index_advisor.h
  *		Index advice: hypothetical-index costing of queries.
  *
- * src/index_advisor.h
+ * src/advisor/index_advisor.h
  *
  *-------------------------------------------------------------------------
  */

@@ -60,7 +60,11 @@
  * encryption buffers data this file cannot see: such connections are
  * never ended at the idle or unit-end point.
  *
- * src/recycle.c
+ * Owns: the recycling policy and the backend's own safe-point exit.
+ * Must not: end a backend from outside (no SIGTERM but for
+ * recycle_application(only_idle => false), as pg_terminate_backend).
+ *
+ * src/pool/recycle.c
  *
  *-------------------------------------------------------------------------
  */
@@ -89,17 +93,17 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "compat.h"
-#include "pg_lifeguard.h"
-#include "quota.h"
-#include "recycle.h"
-#include "shmem.h"
+#include "core/compat.h"
+#include "core/settings.h"
+#include "pool/quota.h"
+#include "pool/recycle.h"
+#include "pool/shmem.h"
 
 /* Slot of this backend, cached for the signal handlers. */
 static LifeguardSlot *my_slot = NULL;
 
 /* Set when the backend ends at a request: why, for the exit callback. */
-static volatile sig_atomic_t exiting_for = LG_RECYCLE_NONE;
+static volatile sig_atomic_t exiting_for = LG_EV_NONE;
 
 /* Bumped by SIGIO: data arrived on the client socket. */
 static volatile sig_atomic_t data_seq = 0;
@@ -140,28 +144,6 @@ PG_FUNCTION_INFO_V1(lifeguard_recycle);
 PG_FUNCTION_INFO_V1(lifeguard_recycle_application);
 
 /*
- * Name of a recycle kind, as shown in events and views.
- */
-const char *
-lg_recycle_kind_name(int kind)
-{
-	switch (kind)
-	{
-		case LG_RECYCLE_AGE:
-			return "recycled_age";
-		case LG_RECYCLE_IDLE:
-			return "recycled_idle";
-		case LG_RECYCLE_IDLE_XACT:
-			return "recycled_idle_in_transaction";
-		case LG_RECYCLE_RECLAIM:
-			return "reclaimed";
-		case LG_RECYCLE_MANUAL:
-			return "recycled_manual";
-	}
-	return "none";
-}
-
-/*
  * The limits that apply under "rule" (NULL: none): the rule's own value
  * where it sets one, else the server-wide setting, where 0 means off.
  */
@@ -185,7 +167,7 @@ lg_recycle_limits(const LifeguardRule *rule, LgRecycleLimits *lim)
 
 /*
  * Should this backend be asked to end now, why, and where may it end?
- * Returns the kind (LG_RECYCLE_NONE: leave it) and sets *mode to the
+ * Returns the kind (LG_EV_NONE: leave it) and sets *mode to the
  * LG_AT_* bits of the request.  *eligible_at gets the earliest time a
  * limit is reached given the current state (0: no limit applies), which
  * lifeguard.backends shows as recycle_at.
@@ -217,7 +199,7 @@ lg_recycle_plan(BackendState state, TimestampTz now,
 	*eligible_at = 0;
 	*mode = 0;
 	if (superuser && !lg_recycle_superusers)
-		return LG_RECYCLE_NONE;
+		return LG_EV_NONE;
 
 	if (lim->max_age_ms >= 0)
 		age_at = connected_at + lim->max_age_ms * 1000;
@@ -235,7 +217,7 @@ lg_recycle_plan(BackendState state, TimestampTz now,
 	if (xact_at && now >= xact_at)
 	{
 		*mode = LG_AT_IDLE_XACT;
-		return LG_RECYCLE_IDLE_XACT;
+		return LG_EV_RECYCLED_IDLE_XACT;
 	}
 
 	/* see recycle.c's header: not right after a statement */
@@ -251,23 +233,23 @@ lg_recycle_plan(BackendState state, TimestampTz now,
 		{
 			case LG_RECYCLE_AT_TRANSACTION_END:
 				*mode = LG_AT_UNIT_END;
-				return LG_RECYCLE_AGE;
+				return LG_EV_RECYCLED_AGE;
 			case LG_RECYCLE_AT_AUTO:
 				if (now - age_at >= grace_us)
 				{
 					*mode = LG_AT_UNIT_END;
-					return LG_RECYCLE_AGE;
+					return LG_EV_RECYCLED_AGE;
 				}
 				break;
 			default:
 				break;
 		}
 		if (idle_settled)
-			return LG_RECYCLE_AGE;
+			return LG_EV_RECYCLED_AGE;
 	}
 	if (idle_at && now >= idle_at && idle_settled)
-		return LG_RECYCLE_IDLE;
-	return LG_RECYCLE_NONE;
+		return LG_EV_RECYCLED_IDLE;
+	return LG_EV_NONE;
 }
 
 /*
@@ -443,7 +425,7 @@ lg_recycle_anchor(void)
 	anchor_valid = tracking;
 	anchor_seq = data_seq;
 	if (last_end_unit && anchor_valid && slot->pid == MyProcPid &&
-		slot->recycle_request != LG_RECYCLE_NONE &&
+		slot->recycle_request != LG_EV_NONE &&
 		(slot->recycle_allow_xact & LG_AT_UNIT_END) != 0)
 	{
 		/* served by the first read: see the file header */
@@ -597,11 +579,11 @@ lg_recycle_read_point(void)
 	int			mode;
 	bool		boundary;
 
-	if (slot->pid != MyProcPid || exiting_for != LG_RECYCLE_NONE)
+	if (slot->pid != MyProcPid || exiting_for != LG_EV_NONE)
 		return;
 	kind = slot->recycle_request;
 	mode = slot->recycle_allow_xact;
-	if (kind == LG_RECYCLE_NONE || kind == LG_RECYCLE_IDLE_XACT)
+	if (kind == LG_EV_NONE || kind == LG_EV_RECYCLED_IDLE_XACT)
 		return;
 
 	boundary = tracking && anchor_valid && data_seq == anchor_seq &&
@@ -617,12 +599,12 @@ lg_recycle_read_point(void)
 		/* a request to end at a unit end stays until one comes */
 		slot->recycle_deferred++;
 		if ((mode & LG_AT_UNIT_END) == 0)
-			slot->recycle_request = LG_RECYCLE_NONE;
+			slot->recycle_request = LG_EV_NONE;
 		return;
 	}
 
 	exiting_for = kind;
-	slot->recycle_request = LG_RECYCLE_NONE;
+	slot->recycle_request = LG_EV_NONE;
 
 	/*
 	 * Nothing is in flight: close without an unsolicited error message,
@@ -638,7 +620,7 @@ lg_recycle_read_point(void)
 			(errcode(ERRCODE_ADMIN_SHUTDOWN),
 			 errmsg("terminating connection due to connection recycling"),
 			 errdetail("pg_lifeguard ended the connection between two client messages (%s).",
-					   lg_recycle_kind_name(kind))));
+					   lg_event_kind_name(kind))));
 }
 
 /*
@@ -651,11 +633,11 @@ lg_recycle_sigusr2(SIGNAL_ARGS)
 	LifeguardSlot *slot = my_slot;
 
 	if (slot != NULL && slot->pid == MyProcPid &&
-		exiting_for == LG_RECYCLE_NONE)
+		exiting_for == LG_EV_NONE)
 	{
 		int			kind = slot->recycle_request;
 
-		if (kind == LG_RECYCLE_IDLE_XACT)
+		if (kind == LG_EV_RECYCLED_IDLE_XACT)
 		{
 			volatile PgBackendStatus *be = MyBEEntry;
 			BackendState st = be != NULL ? be->st_state : STATE_UNDEFINED;
@@ -664,7 +646,7 @@ lg_recycle_sigusr2(SIGNAL_ARGS)
 			 * End the open transaction as SIGTERM would, but only while
 			 * the backend waits for a message with none on its way.
 			 */
-			slot->recycle_request = LG_RECYCLE_NONE;
+			slot->recycle_request = LG_EV_NONE;
 			if ((st == STATE_IDLEINTRANSACTION ||
 				 st == STATE_IDLEINTRANSACTION_ABORTED) &&
 				MyProcPort != NULL && pq_is_reading_msg() &&
@@ -677,7 +659,7 @@ lg_recycle_sigusr2(SIGNAL_ARGS)
 			else
 				slot->recycle_deferred++;
 		}
-		else if (kind != LG_RECYCLE_NONE)
+		else if (kind != LG_EV_NONE)
 			HandleCatchupInterrupt();
 	}
 	SetLatch(MyLatch);
@@ -812,7 +794,7 @@ lg_signal_targets(LgTarget *targets, int n, bool terminate)
 		if (!targets[i].allowed || s->pid != targets[i].pid)
 			continue;
 		if (terminate ? kill(s->pid, SIGTERM) == 0 :
-			lg_recycle_request_locked(s, LG_RECYCLE_MANUAL, 0))
+			lg_recycle_request_locked(s, LG_EV_RECYCLED_MANUAL, 0))
 			asked++;
 	}
 	LWLockRelease(lg_shared->lock);

@@ -4,26 +4,28 @@
  *		Events, history samples and alerts: shared rings, persistence by
  *		the worker, and the functions behind their views.
  *
- * src/events.h
+ * src/pool/events.h
  *
  *-------------------------------------------------------------------------
  */
 #ifndef PG_LIFEGUARD_EVENTS_H
 #define PG_LIFEGUARD_EVENTS_H
 
-#include "shmem.h"
+#include "pool/shmem.h"
 
 /*
- * Event kinds.  The first five equal LifeguardRecycleKind so a recycle
- * kind is its own event kind.
+ * Event kinds, which are also the reasons a backend is retired (the first
+ * five): a recycle request in a slot is the event its exit will record.
+ * Stored in slots and rings; keep the values stable.
  */
 typedef enum LifeguardEventKind
 {
-	LG_EV_RECYCLED_AGE = 1,
-	LG_EV_RECYCLED_IDLE,
-	LG_EV_RECYCLED_IDLE_XACT,
-	LG_EV_RECLAIMED,
-	LG_EV_RECYCLED_MANUAL,
+	LG_EV_NONE = 0,
+	LG_EV_RECYCLED_AGE,			/* older than max_age */
+	LG_EV_RECYCLED_IDLE,		/* idle longer than idle_timeout */
+	LG_EV_RECYCLED_IDLE_XACT,	/* idle in transaction too long */
+	LG_EV_RECLAIMED,			/* server short of slots, app over soft */
+	LG_EV_RECYCLED_MANUAL,		/* lifeguard.recycle() and friends */
 	LG_EV_REJECTED,
 	LG_EV_SOFT_WARNING,
 	LG_EV_WOULD_REJECT,

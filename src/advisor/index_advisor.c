@@ -45,7 +45,10 @@
  * a security-restricted operation with the search_path it ran with, never
  * as the reader; the reader must be allowed to read its text and tables.
  *
- * src/index_advisor.c
+ * Owns: advise_indexes and its planner hook.  Must not: leave anything
+ * behind (every call runs in a subtransaction that is rolled back).
+ *
+ * src/advisor/index_advisor.c
  *
  *-------------------------------------------------------------------------
  */
@@ -85,16 +88,16 @@
 #include "utils/resowner.h"
 #include "utils/syscache.h"
 
-#include "compat.h"
-#include "guard.h"
-#include "index_advisor.h"
-#include "workload.h"
+#include "advisor/index_advisor.h"
+#include "advisor/workload.h"
+#include "core/compat.h"
+#include "core/guard.h"
 
 #define LG_MAX_CANDIDATE_COLS	8
 #define LG_MAX_CANDIDATES		64
 
 /* A candidate (hypothetical) btree index. */
-typedef struct LgCandidate
+typedef struct LgIndexCandidate
 {
 	Oid			relid;
 	int			ncols;
@@ -103,7 +106,7 @@ typedef struct LgCandidate
 	bool		active;			/* injected in the current planning */
 	bool		used;
 	bool		partitioned;	/* on a partitioned table: goes to each partition */
-} LgCandidate;
+} LgIndexCandidate;
 
 /* Columns one table contributes, in order of first appearance. */
 typedef struct LgRelCols
@@ -133,7 +136,7 @@ static double lg_advice_min_improvement = 0.5;
  */
 typedef struct LgAdviseCall
 {
-	LgCandidate *hypo;			/* candidates, nhypo of them */
+	LgIndexCandidate *hypo;			/* candidates, nhypo of them */
 	int			nhypo;
 	Query	   *planning;		/* the query being planned now, or NULL */
 } LgAdviseCall;
@@ -472,7 +475,7 @@ lg_add_candidate(List **cands, Oid relid, const AttrNumber *cols, int ncols,
 				 int neq_prefix)
 {
 	ListCell   *lc;
-	LgCandidate *c;
+	LgIndexCandidate *c;
 
 	if (ncols == 0 || list_length(*cands) >= LG_MAX_CANDIDATES)
 		return;
@@ -486,7 +489,7 @@ lg_add_candidate(List **cands, Oid relid, const AttrNumber *cols, int ncols,
 	}
 	if (lg_already_indexed(relid, cols, ncols, Min(neq_prefix, ncols)))
 		return;
-	c = palloc0(sizeof(LgCandidate));
+	c = palloc0(sizeof(LgIndexCandidate));
 	c->relid = relid;
 	c->ncols = ncols;
 	memcpy(c->cols, cols, sizeof(AttrNumber) * ncols);
@@ -553,7 +556,7 @@ lg_fake_oid(int i)
 
 /* Estimated pages and height of a btree on these columns. */
 static void
-lg_estimate_size(RelOptInfo *rel, LgCandidate *c, BlockNumber *pages, int *height)
+lg_estimate_size(RelOptInfo *rel, LgIndexCandidate *c, BlockNumber *pages, int *height)
 {
 	double		width = MAXALIGN(sizeof(IndexTupleData));
 	double		per_page,
@@ -591,7 +594,7 @@ lg_estimate_size(RelOptInfo *rel, LgCandidate *c, BlockNumber *pages, int *heigh
 }
 
 static IndexOptInfo *
-lg_make_index(RelOptInfo *rel, LgCandidate *c)
+lg_make_index(RelOptInfo *rel, LgIndexCandidate *c)
 {
 	IndexOptInfo *info = makeNode(IndexOptInfo);
 	const IndexAmRoutine *am = GetIndexAmRoutineByAmId(BTREE_AM_OID, false);
@@ -686,7 +689,7 @@ lg_relinfo_hook(LG_RELINFO_HOOK_PARAMS)
 			 * A candidate on a partitioned table is what CREATE INDEX on the
 			 * parent would give each partition: the same columns, by name.
 			 */
-			LgCandidate part;
+			LgIndexCandidate part;
 			bool		ok = true;
 
 			if (!ancestors_read)
@@ -771,7 +774,7 @@ lg_plan_cost(LgAdviseCall *call, Query *query, const char *text,
 }
 
 static char *
-lg_candidate_statement(LgCandidate *c)
+lg_candidate_statement(LgIndexCandidate *c)
 {
 	StringInfoData s;
 	Oid			nsp = get_rel_namespace(c->relid);
@@ -902,7 +905,7 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 	cands = lg_candidates(&cx);
 
 	/* plan as it is */
-	call->hypo = palloc0(sizeof(LgCandidate) * Max(list_length(cands), 1));
+	call->hypo = palloc0(sizeof(LgIndexCandidate) * Max(list_length(cands), 1));
 	call->nhypo = 0;
 	lg_plan_cost(call, query, text, &s0, &t0);
 	s1 = s0;
@@ -911,7 +914,7 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 	i = 0;
 	foreach(lc, cands)
 	{
-		call->hypo[i] = *(LgCandidate *) lfirst(lc);
+		call->hypo[i] = *(LgIndexCandidate *) lfirst(lc);
 		call->hypo[i].fakeoid = lg_fake_oid(i);
 		call->hypo[i].active = true;
 		call->hypo[i].partitioned = (get_rel_relkind(call->hypo[i].relid) == RELKIND_PARTITIONED_TABLE);

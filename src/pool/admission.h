@@ -3,7 +3,7 @@
  * admission.h
  *		Connect-time accounting and quota enforcement.
  *
- * src/admission.h
+ * src/pool/admission.h
  *
  *-------------------------------------------------------------------------
  */
@@ -11,6 +11,5 @@
 #define PG_LIFEGUARD_ADMISSION_H
 
 extern void lg_admission_init(void);
-extern int	lg_usable_connections(void);
 
 #endif							/* PG_LIFEGUARD_ADMISSION_H */

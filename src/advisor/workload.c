@@ -41,7 +41,11 @@
  * design (sampling, and only flagged transactions), so a single lock is
  * enough; a full table drops new keys and counts them.
  *
- * src/workload.c
+ * Owns: the executor and utility hooks, sampled predicates and
+ * statements, N+1 counting, in a shared area with its own lock.  Must
+ * not: take lg_shared->lock or plan anything.
+ *
+ * src/advisor/workload.c
  *
  *-------------------------------------------------------------------------
  */
@@ -76,11 +80,10 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
-#include "compat.h"
-#include "guard.h"
-#include "pg_lifeguard.h"
-#include "shmem.h"
-#include "workload.h"
+#include "advisor/workload.h"
+#include "core/compat.h"
+#include "core/guard.h"
+#include "core/settings.h"
 
 #define LG_WORKLOAD_TRANCHE "pg_lifeguard_workload"
 

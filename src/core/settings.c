@@ -1,23 +1,11 @@
 /*-------------------------------------------------------------------------
  *
- * pg_lifeguard.c
- *		Entry point: settings, hooks, shared memory and the worker.
+ * settings.c
+ *		Every lifeguard.* setting: its variable, its definition, its checks.
  *
- * pg_lifeguard is the server-side half of client connection pools: it
- * counts every application's connections (by the application_name sent at
- * connect time), holds each application to a quota, retires backends that
- * have lived or idled too long, warns before the server runs out of
- * connections, and answers index and migration questions.  It must be
- * loaded through shared_preload_libraries.
+ * Owns: the settings.  Must not: know what any subsystem does with them.
  *
- * Files: shmem.c (shared state and its locking protocol), admission.c
- * (connect path), quota.c (rules), recycle.c (retiring backends),
- * activity.c (backend status), worker.c (background worker), views.c
- * (set-returning functions), workload.c (sampled predicates, N+1),
- * index_advisor.c (hypothetical-index advice), migration.c (schema
- * snapshots and migration checks), compat.c/.h (PostgreSQL version shims).
- *
- * src/pg_lifeguard.c
+ * src/core/settings.c
  *
  *-------------------------------------------------------------------------
  */
@@ -26,25 +14,15 @@
 #include <float.h>
 #include <limits.h>
 
-#include "fmgr.h"
 #include "miscadmin.h"
-#include "storage/ipc.h"
-#include "storage/shmem.h"
 #include "utils/guc.h"
 #include "utils/varlena.h"
 
-#include "admission.h"
-#include "compat.h"
-#include "index_advisor.h"
-#include "pg_lifeguard.h"
-#include "quota.h"
-#include "shmem.h"
-#include "worker.h"
-#include "workload.h"
+#include "core/settings.h"
 
-PG_MODULE_MAGIC;
+static bool lg_check_exempt_roles(char **newval, void **extra, GucSource source);
 
-/*---- GUC variables ----*/
+/*---- the variables ----*/
 int			lg_max_applications = 256;
 int			lg_max_quotas = 128;
 char	   *lg_database = NULL;
@@ -86,31 +64,13 @@ static const struct config_enum_entry quota_mode_options[] = {
 	{NULL, 0, false}
 };
 
-/*---- Saved hook values in case of unload ----*/
-#ifdef LG_HAVE_SHMEM_REQUEST_HOOK
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-#endif
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
-
-/*---- Function declarations ----*/
-void		_PG_init(void);
-#ifdef LG_HAVE_SHMEM_REQUEST_HOOK
-static void lg_shmem_request_hook(void);
-#endif
-static void lg_shmem_startup_hook(void);
-static bool lg_check_exempt_roles(char **newval, void **extra, GucSource source);
-
 /*
- * Module load.
+ * Define the connection-side settings; the advisor's are defined by
+ * workload.c and index_advisor.c.  Called from _PG_init.
  */
 void
-_PG_init(void)
+lg_settings_define(void)
 {
-	if (!process_shared_preload_libraries_in_progress)
-		return;
-	if (IsBinaryUpgrade)
-		return;
-
 	DefineCustomIntVariable("lifeguard.max_applications",
 							"Sets the maximum number of applications tracked.",
 							"Applications beyond it are counted together under one overflow entry.",
@@ -305,49 +265,6 @@ _PG_init(void)
 							 0.9, 0.0, 1.0,
 							 PGC_SIGHUP, 0,
 							 NULL, NULL, NULL);
-
-	lg_preloaded = true;
-
-#ifdef LG_HAVE_SHMEM_REQUEST_HOOK
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = lg_shmem_request_hook;
-#else
-	lg_shmem_request();
-	lg_workload_shmem_request();
-#endif
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = lg_shmem_startup_hook;
-
-	lg_admission_init();
-	lg_workload_init();
-	lg_index_advisor_init();
-	lg_worker_register();
-
-	/* after every lifeguard.* setting of every file is defined */
-	MarkGUCPrefixReserved("lifeguard");
-}
-
-#ifdef LG_HAVE_SHMEM_REQUEST_HOOK
-static void
-lg_shmem_request_hook(void)
-{
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-	lg_shmem_request();
-	lg_workload_shmem_request();
-}
-#endif
-
-static void
-lg_shmem_startup_hook(void)
-{
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-	lg_shmem_startup();
-	lg_workload_shmem_startup();
-	/* the postmaster loads the saved rules before the first login */
-	if (!IsUnderPostmaster)
-		lg_rules_file_load();
 }
 
 /*

@@ -19,7 +19,10 @@
  *
  * All ring and alert state is guarded by lg_shared->lock (see shmem.c).
  *
- * src/events.c
+ * Owns: the event and history rings, their persistence and the alerts.
+ * Must not: decide what happens to a backend.
+ *
+ * src/pool/events.c
  *
  *-------------------------------------------------------------------------
  */
@@ -41,12 +44,11 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
-#include "admission.h"
-#include "compat.h"
-#include "events.h"
-#include "pg_lifeguard.h"
-#include "quota.h"
-#include "shmem.h"
+#include "core/compat.h"
+#include "core/settings.h"
+#include "pool/events.h"
+#include "pool/quota.h"
+#include "pool/shmem.h"
 
 PG_FUNCTION_INFO_V1(lifeguard_recent_events_1_0);
 PG_FUNCTION_INFO_V1(lifeguard_recent_samples_1_0);
@@ -64,6 +66,8 @@ lg_event_kind_name(int kind)
 {
 	switch (kind)
 	{
+		case LG_EV_NONE:
+			return "none";
 		case LG_EV_RECYCLED_AGE:
 			return "recycled_age";
 		case LG_EV_RECYCLED_IDLE:

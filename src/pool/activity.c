@@ -10,7 +10,10 @@
  * whole array is taken (pg_stat_activity's copies every query text).  The
  * wait state comes from the PGPROC with the same index.
  *
- * src/activity.c
+ * Owns: reading a backend's status entry and wait state.  Must not: take
+ * locks or allocate (callers hold lg_shared->lock).
+ *
+ * src/pool/activity.c
  *
  *-------------------------------------------------------------------------
  */
@@ -21,8 +24,8 @@
 #include "utils/backend_status.h"
 #include "utils/wait_event.h"
 
-#include "activity.h"
-#include "compat.h"
+#include "core/compat.h"
+#include "pool/activity.h"
 
 /*
  * Read one backend's status entry straight from shared memory, with the
