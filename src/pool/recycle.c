@@ -23,16 +23,27 @@
  * there too.  What tells the two apart is whether any byte has arrived
  * since the last transaction ended with nothing buffered:
  *
+ *	- while a request is pending (and for a while after one was
+ *	  declined), the socket is in O_ASYNC mode, so the kernel sends SIGIO
+ *	  whenever data arrives, and the SIGIO handler bumps a counter.  A
+ *	  signal per client message is not free, so a backend nobody asked to
+ *	  end does not pay it: tracking is switched on and off at transaction
+ *	  ends;
  *	- at the end of every top-level transaction (main line) the backend
- *	  notes, if libpq's receive buffer is empty, an anchor: the current
- *	  value of a counter (if the next message is already buffered, at the
- *	  first top of PostgresMain's loop that finds the buffer empty);
- *	- the socket is put in O_ASYNC mode at login, so the kernel sends
- *	  SIGIO whenever data arrives; the SIGIO handler bumps the counter;
+ *	  notes, if it tracks arrivals and neither libpq's receive buffer nor
+ *	  the socket holds anything, an anchor: the current value of the
+ *	  counter (if the next message is already buffered, at the first top
+ *	  of PostgresMain's loop that finds the buffer empty);
  *	- at the read point, an unchanged counter, an empty buffer, an empty
  *	  socket (MSG_PEEK) and the status "idle" (set right before
  *	  ReadyForQuery) mean: the answer has been sent and no byte of a new
- *	  message has arrived since.  Only then does the backend end.
+ *	  message has arrived since.  Only then does the backend end;
+ *	- a backend that was not tracking when it went idle has no count to
+ *	  show: it starts counting at the read point, and may end only after
+ *	  LG_UNTRACKED_IDLE_MS (half a second) in which nothing arrived, longer
+ *	  than the pieces of one message take to follow each other.  Pools left
+ *	  idle are recycled that way; a busy backend asked to end tracks from
+ *	  its next transaction end on, and is recycled at its next boundary.
  *
  * When.  Once a backend is asked to end, it does so at one of two safe
  * points, as the request's mode allows (see lifeguard.recycle_at):
@@ -107,11 +118,17 @@ static volatile sig_atomic_t exiting_for = LG_EV_NONE;
 
 /* Bumped by SIGIO: data arrived on the client socket. */
 static volatile sig_atomic_t data_seq = 0;
-/* The socket signals arrivals (O_ASYNC is on). */
+/* The socket may signal arrivals (the SIGIO handler and owner are set). */
+static bool can_track = false;
+/* The socket signals arrivals now (O_ASYNC is on). */
 static bool tracking = false;
+/* Keep tracking until then: a request was declined, another will come. */
+static TimestampTz track_until = 0;
 /* Value of data_seq at the last transaction end with nothing buffered. */
 static sig_atomic_t anchor_seq = 0;
 static bool anchor_valid = false;
+/* 0: the anchor was set at a transaction end; else when watching began */
+static TimestampTz anchor_watch_from = 0;
 /* The last transaction end closed a unit of work. */
 static bool last_end_unit = false;
 /* The executor ran in the current top-level transaction. */
@@ -133,6 +150,7 @@ static bool lg_port_ssl_pending(Port *port);
 static bool lg_recv_buffered(void);
 static bool lg_socket_has_data(void);
 static bool lg_recycle_anchor(void);
+static void lg_recycle_track(bool on);
 static void lg_looptop_arm(void);
 static void lg_looptop_child_callback(void *arg);
 static void lg_looptop_own_callback(void *arg);
@@ -281,19 +299,15 @@ lg_recycle_backend_init(void)
 	pqsignal(SIGUSR2, lg_recycle_sigusr2);
 
 	tracking = false;
+	can_track = false;
 #ifdef O_ASYNC
 	if (MyProcPort != NULL && MyProcPort->sock != PGINVALID_SOCKET &&
 		!lg_port_gss_encrypted(MyProcPort))
 	{
-		int			sock = MyProcPort->sock;
-		int			flags;
-
 		/* the handler first: SIGIO's default action ends the process */
 		pqsignal(SIGIO, lg_recycle_sigio);
-		if (fcntl(sock, F_SETOWN, MyProcPid) == 0 &&
-			(flags = fcntl(sock, F_GETFL)) >= 0 &&
-			fcntl(sock, F_SETFL, flags | O_ASYNC) == 0)
-			tracking = true;
+		if (fcntl(MyProcPort->sock, F_SETOWN, MyProcPid) == 0)
+			can_track = true;
 		else
 			ereport(DEBUG1,
 					(errmsg_internal("pg_lifeguard could not watch the client socket: %m")));
@@ -401,10 +415,43 @@ lg_recycle_cleanup_callback(void *arg)
 static void
 lg_recycle_transaction_ended(bool block)
 {
+	bool		want;
+
 	last_end_unit = block && xact_did_work && lg_ends_block(debug_query_string);
 	xact_did_work = false;
+	want = my_slot->pid == MyProcPid && my_slot->recycle_request != LG_EV_NONE;
+	if (!want && track_until != 0)
+	{
+		if (GetCurrentTimestamp() < track_until)
+			want = true;
+		else
+			track_until = 0;
+	}
+	lg_recycle_track(want);
 	if (!lg_recycle_anchor())
 		lg_looptop_arm();
+}
+
+/*
+ * Have the kernel signal data arrivals on the client socket, or stop.
+ * Only a backend with a recycle request pending tracks arrivals: a signal
+ * per client message is not free.  Called at transaction ends (main line).
+ */
+static void
+lg_recycle_track(bool on)
+{
+#ifdef O_ASYNC
+	int			sock;
+	int			flags;
+
+	if (on == tracking || !can_track)
+		return;
+	sock = MyProcPort->sock;
+	flags = fcntl(sock, F_GETFL);
+	if (flags >= 0 &&
+		fcntl(sock, F_SETFL, on ? (flags | O_ASYNC) : (flags & ~O_ASYNC)) == 0)
+		tracking = on;
+#endif
 }
 
 /*
@@ -422,8 +469,10 @@ lg_recycle_anchor(void)
 		anchor_valid = false;
 		return false;
 	}
-	anchor_valid = tracking;
+	/* arrivals are counted from here on; nothing may be waiting already */
 	anchor_seq = data_seq;
+	anchor_valid = tracking && !lg_socket_has_data();
+	anchor_watch_from = 0;
 	if (last_end_unit && anchor_valid && slot->pid == MyProcPid &&
 		slot->recycle_request != LG_EV_NONE &&
 		(slot->recycle_allow_xact & LG_AT_UNIT_END) != 0)
@@ -578,6 +627,9 @@ lg_recycle_read_point(void)
 	int			kind;
 	int			mode;
 	bool		boundary;
+	bool		proven;
+	TimestampTz now;
+	TimestampTz idle_us;
 
 	if (slot->pid != MyProcPid || exiting_for != LG_EV_NONE)
 		return;
@@ -586,16 +638,39 @@ lg_recycle_read_point(void)
 	if (kind == LG_EV_NONE || kind == LG_EV_RECYCLED_IDLE_XACT)
 		return;
 
-	boundary = tracking && anchor_valid && data_seq == anchor_seq &&
+	now = GetCurrentTimestamp();
+	idle_us = be != NULL ? now - be->st_state_start_timestamp : 0;
+	if (!tracking)
+	{
+		/*
+		 * Nothing was counted since the backend went idle, so it may be
+		 * half-way through reading a message.  Start counting now, and
+		 * accept silence since then, once it has lasted long enough, as
+		 * the boundary (see the file header).
+		 */
+		lg_recycle_track(true);
+		anchor_seq = data_seq;
+		anchor_valid = tracking && !lg_recv_buffered() && !lg_socket_has_data();
+		anchor_watch_from = now;
+	}
+	proven = tracking && anchor_valid && data_seq == anchor_seq &&
+		(anchor_watch_from == 0 ||
+		 now - anchor_watch_from >= (TimestampTz) LG_UNTRACKED_IDLE_MS * 1000);
+	if (tracking && anchor_valid && data_seq != anchor_seq)
+		anchor_valid = false;	/* a message is arriving: wait for its end */
+	boundary = proven &&
 		be != NULL && be->st_state == STATE_IDLE &&
 		!lg_recv_buffered() && !lg_socket_has_data();
-	if (boundary && !(last_end_unit && (mode & LG_AT_UNIT_END) != 0) &&
-		GetCurrentTimestamp() - be->st_state_start_timestamp <
-		(TimestampTz) lg_recycle_min_idle_ms * 1000)
+	if (boundary && !(anchor_watch_from == 0 && last_end_unit &&
+					  (mode & LG_AT_UNIT_END) != 0) &&
+		idle_us < (TimestampTz) lg_recycle_min_idle_ms * 1000)
 		boundary = false;		/* may have just answered a pre-ping */
 
 	if (!boundary)
 	{
+		/* track arrivals for a while: the worker will ask again */
+		track_until = now +
+			((TimestampTz) 2 * lg_naptime_ms + LG_UNTRACKED_IDLE_MS) * 1000;
 		/* a request to end at a unit end stays until one comes */
 		slot->recycle_deferred++;
 		if ((mode & LG_AT_UNIT_END) == 0)

@@ -39,6 +39,14 @@ typedef struct LgRecycleLimits
  */
 #define LG_HARD_OVERDUE_MS	1000
 
+/*
+ * A backend that was not counting arrivals on its socket when it went idle
+ * (no request was pending then) starts counting when asked, and may end at
+ * the idle point only once nothing has arrived for this long: far longer
+ * than the pieces of one message take to arrive one after the other.
+ */
+#define LG_UNTRACKED_IDLE_MS	500
+
 /* policy: pure functions of their inputs and the settings */
 extern void lg_recycle_limits(const LifeguardRule *rule, LgRecycleLimits *lim);
 extern int	lg_recycle_decide(BackendState state, TimestampTz now,
