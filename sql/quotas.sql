@@ -139,6 +139,27 @@ SELECT count(*) AS unchanged FROM (
     UNION ALL
     (SELECT * FROM before EXCEPT SELECT * FROM lifeguard.quotas)) d;
 
+-- many rules: a login finds its own among them (rules are kept in byte
+-- order and searched, whatever the database's collation)
+SELECT count(*) AS rules_set FROM (
+    SELECT lifeguard.set_quota(format('bulk%s', i), 1, 1) FROM generate_series(1, 100) i
+    UNION ALL SELECT lifeguard.set_quota('Zeta', 0, 0)
+    UNION ALL SELECT lifeguard.set_quota('alpha', 1, 1)
+    UNION ALL SELECT lifeguard.set_quota('alpha', 5, 5, role => 'regress_other')
+    UNION ALL SELECT lifeguard.set_quota('*', 2, 2)) s;
+SELECT try_connect('z1', 'Zeta') AS zeta_at_0,
+       try_connect('a1', 'alpha') AS alpha_first,
+       try_connect('a2', 'alpha') AS alpha_second,
+       try_connect('a3', 'alpha', 'regress_other') AS alpha_other_role,
+       try_connect('b1', 'bulk50') AS bulk50_first,
+       try_connect('b2', 'bulk50') AS bulk50_second,
+       try_connect('o1', 'omega') AS omega_first,
+       try_connect('o2', 'omega') AS omega_second,
+       try_connect('o3', 'omega') AS omega_third;
+SELECT close_all();
+DELETE FROM lifeguard.quotas
+ WHERE application_name LIKE 'bulk%' OR application_name IN ('Zeta', 'alpha', '*');
+
 -- long names are cut to 63 bytes, as the server cuts application_name
 SELECT application_name, octet_length(application_name)
   FROM lifeguard.set_quota(repeat('n', 70), 1, 2);

@@ -233,12 +233,11 @@ lg_admit_locked(const LifeguardApp *entry, const LoginIdentity *id,
 	{
 		int32		unused = 0;
 
-		for (int i = 0; i < lg_shared->nrules; i++)
+		for (int i = 0; i < lg_shared->nreserving; i++)
 		{
-			const LifeguardRule *r = &lg_shared->rules[i];
+			const LifeguardRule *r = &lg_shared->rules[lg_shared->reserving[i]];
 
-			if (r->reserved <= 0 || lg_effective_mode(r) == LG_MODE_OFF ||
-				lg_rule_covers(r, id->app, id->role, id->db))
+			if (lg_rule_covers(r, id->app, id->role, id->db))
 				continue;
 			unused += Max(r->reserved -
 						  lg_count_in_scope(r, lg_app_lookup(r->app, false, NULL)), 0);

@@ -98,31 +98,79 @@ lg_rule_covers(const LifeguardRule *rule, const char *app, const char *role,
 }
 
 /*
+ * The order rules are kept in, everywhere (shared memory, the rules file):
+ * by application, role and database, bytewise, '' first.  lg_rule_match
+ * relies on it.
+ */
+int
+lg_rule_cmp(const void *a, const void *b)
+{
+	const LifeguardRule *ra = a;
+	const LifeguardRule *rb = b;
+	int			c = strcmp(ra->app, rb->app);
+
+	if (c == 0)
+		c = strcmp(ra->role, rb->role);
+	if (c == 0)
+		c = strcmp(ra->db, rb->db);
+	return c;
+}
+
+/* Index of the first rule for application "app" in sorted rules. */
+static int
+lg_rule_lower_bound(const LifeguardRule *rules, int nrules, const char *app)
+{
+	int			lo = 0;
+	int			hi = nrules;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (strcmp(rules[mid].app, app) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
  * Index of the most specific rule covering (app, role, db), or -1.
  * Specificity: an exact application beats '*'; then a role beats a
  * database; a rule naming both beats one naming either.
+ *
+ * The rules are sorted (lg_rule_cmp), so only the rules of "app" and of
+ * '*' are looked at, found by binary search: a login costs O(log rules)
+ * however many rules there are.
  */
 int
 lg_rule_match(const LifeguardRule *rules, int nrules, const char *app,
 			  const char *role, const char *db)
 {
+	const char *const names[2] = {app, "*"};
 	int			best = -1;
 	int			best_score = -1;
 
-	for (int i = 0; i < nrules; i++)
+	for (int n = 0; n < 2; n++)
 	{
-		const LifeguardRule *r = &rules[i];
-		int			score;
-
-		if (!lg_rule_covers(r, app, role, db))
-			continue;
-		score = (strcmp(r->app, "*") != 0 ? 4 : 0) +
-			(r->role[0] ? 2 : 0) + (r->db[0] ? 1 : 0);
-		if (score > best_score)
+		for (int i = lg_rule_lower_bound(rules, nrules, names[n]);
+			 i < nrules && strcmp(rules[i].app, names[n]) == 0; i++)
 		{
-			best = i;
-			best_score = score;
+			const LifeguardRule *r = &rules[i];
+			int			score;
+
+			if (!lg_rule_covers(r, app, role, db))
+				continue;
+			score = (n == 0 ? 4 : 0) + (r->role[0] ? 2 : 0) + (r->db[0] ? 1 : 0);
+			if (score > best_score)
+			{
+				best = i;
+				best_score = score;
+			}
 		}
+		if (best_score >= 4 || strcmp(app, "*") == 0)
+			break;				/* an exact rule beats every '*' rule */
 	}
 	return best;
 }
@@ -246,6 +294,8 @@ lg_rules_read_table(LifeguardRule **rules)
 	PopActiveSnapshot();
 	SPI_finish();
 	lg_unpin_search_path(level);
+	if (n > 1)
+		qsort(out, n, sizeof(LifeguardRule), lg_rule_cmp);
 
 	if (n > lg_max_quotas)
 		ereport(WARNING,
@@ -363,6 +413,9 @@ lg_rules_file_load(void)
 		return;
 	}
 	FreeFile(f);
+	/* a file written before rules were kept sorted */
+	if (header[2] > 1)
+		qsort(rules, header[2], sizeof(LifeguardRule), lg_rule_cmp);
 	lg_install_rules(rules, (int) header[2]);
 	pfree(rules);
 }

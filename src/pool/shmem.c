@@ -98,6 +98,12 @@ lg_rules_size(void)
 }
 
 static Size
+lg_reserving_size(void)
+{
+	return MAXALIGN(mul_size(lg_max_quotas, sizeof(int)));
+}
+
+static Size
 lg_slots_size(void)
 {
 	return MAXALIGN(mul_size(lg_max_backends(), sizeof(LifeguardSlot)));
@@ -115,6 +121,7 @@ lg_struct_size(void)
 	Size		size = MAXALIGN(sizeof(LifeguardShared));
 
 	size = add_size(size, lg_rules_size());
+	size = add_size(size, lg_reserving_size());
 	size = add_size(size, lg_slots_size());
 	size = add_size(size, lg_events_size());
 	size = add_size(size, MAXALIGN(mul_size(lg_history_ring_size, sizeof(LifeguardSample))));
@@ -184,11 +191,14 @@ lg_shmem_startup(void)
 		lg_shared->rules_generation = 1;	/* 0 means "any" to install_if */
 	}
 	lg_shared->rules = (LifeguardRule *) tail;
-	lg_shared->slots = (LifeguardSlot *) (tail + lg_rules_size());
-	lg_shared->events = (LifeguardEvent *)
-		(tail + lg_rules_size() + lg_slots_size());
-	lg_shared->samples = (LifeguardSample *)
-		(tail + lg_rules_size() + lg_slots_size() + lg_events_size());
+	tail += lg_rules_size();
+	lg_shared->reserving = (int *) tail;
+	tail += lg_reserving_size();
+	lg_shared->slots = (LifeguardSlot *) tail;
+	tail += lg_slots_size();
+	lg_shared->events = (LifeguardEvent *) tail;
+	tail += lg_events_size();
+	lg_shared->samples = (LifeguardSample *) tail;
 	if (!found)
 	{
 		for (int i = 0; i < lg_shared->nslots; i++)
@@ -445,6 +455,10 @@ lg_install_rules_if(const LifeguardRule *rules, int nrules, uint64 expected)
 		if (nrules > 0)
 			memcpy(lg_shared->rules, rules, sizeof(LifeguardRule) * nrules);
 		lg_shared->nrules = nrules;
+		lg_shared->nreserving = 0;
+		for (int i = 0; i < nrules; i++)
+			if (rules[i].reserved > 0 && rules[i].mode != LG_MODE_OFF)
+				lg_shared->reserving[lg_shared->nreserving++] = i;
 		lg_apps_reserve_for_rules();
 		lg_shared->rules_generation++;
 		done = lg_shared->rules_generation;

@@ -202,7 +202,11 @@ typedef struct LifeguardShared
 	/* variable-length tails, set up by lg_shmem_startup */
 	LifeguardEvent *events;		/* lg_event_ring_size entries */
 	LifeguardSample *samples;	/* lg_history_ring_size entries */
-	LifeguardRule *rules;		/* max_quotas entries */
+	LifeguardRule *rules;		/* max_quotas entries, sorted (lg_rule_cmp) */
+	int		   *reserving;		/* indexes of the rules that reserve
+								 * connections (not mode off), nreserving
+								 * of them; rebuilt with the rules */
+	int			nreserving;
 	LifeguardSlot *slots;		/* nslots entries */
 } LifeguardShared;
 
