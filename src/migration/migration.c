@@ -982,6 +982,29 @@ lg_session_baseline(LgCheck *c)
 }
 
 /*
+ * The caller's names (prepared statements or cursors) that still exist
+ * ("now"); each one a script removed is reported with "fmt" (one %s, the
+ * name) and dropped from the list, which is returned.
+ */
+static List *
+lg_keep_callers(LgCheck *c, const char *step, List *callers, List *now,
+				const char *fmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, callers)
+	{
+		char	   *name = lfirst(lc);
+
+		if (lg_has_name(now, name))
+			continue;
+		lg_find(c, step, 0, "error", "session_state", name, fmt, name);
+		callers = foreach_delete_current(callers, lc);
+	}
+	return callers;
+}
+
+/*
  * Drop the prepared statements and cursors that were not there before the
  * call; report the caller's own that a script removed (DEALLOCATE and
  * CLOSE cannot be undone), once.  SPI must be connected.
@@ -1007,28 +1030,10 @@ lg_undo_session(LgCheck *c, const char *step)
 			PortalDrop(portal, false);
 	}
 
-	foreach(lc, c->prepared)
-	{
-		char	   *name = lfirst(lc);
-
-		if (lg_has_name(prepared, name))
-			continue;
-		lg_find(c, step, 0, "error", "session_state", name,
-				"a script deallocated the caller's prepared statement \"%s\", and the check cannot prepare it again",
-				name);
-		c->prepared = foreach_delete_current(c->prepared, lc);
-	}
-	foreach(lc, c->cursors)
-	{
-		char	   *name = lfirst(lc);
-
-		if (lg_has_name(cursors, name))
-			continue;
-		lg_find(c, step, 0, "error", "session_state", name,
-				"a script closed the caller's cursor \"%s\", and the check cannot open it again",
-				name);
-		c->cursors = foreach_delete_current(c->cursors, lc);
-	}
+	c->prepared = lg_keep_callers(c, step, c->prepared, prepared,
+								  "a script deallocated the caller's prepared statement \"%s\", and the check cannot prepare it again");
+	c->cursors = lg_keep_callers(c, step, c->cursors, cursors,
+								 "a script closed the caller's cursor \"%s\", and the check cannot open it again");
 }
 
 /* One advisory lock this backend holds, in one mode. */

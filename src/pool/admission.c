@@ -327,6 +327,8 @@ lg_claim_locked(LifeguardSlot *slot, LifeguardApp *entry,
 	/* a slot still held by a process that is gone: give its place back */
 	if (slot->pid != 0)
 		lg_slot_release_locked(slot, now);
+	else
+		lg_slot_clear(slot);
 
 	slot->pid = MyProcPid;
 	slot->roleid = id->roleid;
@@ -337,12 +339,6 @@ lg_claim_locked(LifeguardSlot *slot, LifeguardApp *entry,
 	slot->be = MyBEEntry;
 	strlcpy(slot->rolname, id->role, NAMEDATALEN);
 	strlcpy(slot->datname, id->db, NAMEDATALEN);
-	slot->recycle_request = 0;
-	slot->recycle_allow_xact = 0;
-	slot->recycle_deferred = 0;
-	slot->dry_run_noted = 0;
-	pg_atomic_write_u64(&slot->xacts, 0);
-	pg_atomic_write_u64(&slot->xact_us, 0);
 
 	entry->opened++;
 	entry->connections++;
