@@ -68,27 +68,21 @@ sub wait_cycles
 # argument types of an expression with no exact pg_catalog operator wins
 # over the implicit casts.  Planted for every operator and argument type
 # pair a quota query could use, each making mallory a superuser.
-as_mallory(qq{
-CREATE SCHEMA "$superuser";
-CREATE FUNCTION "$superuser".grab(numeric, integer) RETURNS numeric
+as_mallory(qq{CREATE SCHEMA "$superuser"});
+for my $type ('numeric', 'interval')
+{
+	as_mallory(qq{
+CREATE FUNCTION "$superuser".grab($type, integer) RETURNS $type
 LANGUAGE plpgsql AS \$\$
 BEGIN
     EXECUTE 'ALTER ROLE mallory SUPERUSER';
     RETURN \$1;
 END
 \$\$;
-CREATE OPERATOR "$superuser".* (LEFTARG = numeric, RIGHTARG = integer,
+CREATE OPERATOR "$superuser".* (LEFTARG = $type, RIGHTARG = integer,
                                FUNCTION = "$superuser".grab);
-CREATE FUNCTION "$superuser".grab_i(interval, integer) RETURNS interval
-LANGUAGE plpgsql AS \$\$
-BEGIN
-    EXECUTE 'ALTER ROLE mallory SUPERUSER';
-    RETURN \$1;
-END
-\$\$;
-CREATE OPERATOR "$superuser".* (LEFTARG = interval, RIGHTARG = integer,
-                               FUNCTION = "$superuser".grab_i);
 });
+}
 # the trap works for an unqualified query of the superuser ...
 my ($ret, $out, $err) = $node->psql('postgres',
 	"SELECT (extract(epoch FROM interval '1 s') * 1000)::int8");
