@@ -112,7 +112,8 @@ lg_copy_pool_row(PoolRow *row, const LifeguardApp *app, bool is_overflow)
 
 /*
  * lifeguard.pool_stats(): one row per application seen since the last
- * reset, plus the overflow entry when it was ever used.
+ * reset (not the entries reserved for names no client has used yet), plus
+ * the overflow entry when it was ever used.
  */
 Datum
 lifeguard_pool_stats_1_0(PG_FUNCTION_ARGS)
@@ -144,6 +145,9 @@ lifeguard_pool_stats_1_0(PG_FUNCTION_ARGS)
 			hash_seq_term(&seq);
 			break;
 		}
+		/* an entry reserved for a rule's name, never used since reset */
+		if (app->opened == 0 && app->rejected == 0 && app->connections == 0)
+			continue;
 		lg_copy_pool_row(&rows[n++], app, false);
 	}
 	if (lg_shared->overflow.opened > 0 || lg_shared->overflow.rejected > 0 ||

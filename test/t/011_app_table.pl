@@ -27,7 +27,7 @@ SELECT lifeguard.set_quota('reserved_app', 5, 5);
 });
 is($node->safe_psql('postgres',
 		"SELECT count(*) FROM lifeguard.pool_stats WHERE application_name = 'reserved_app'"),
-	'1', 'a name with a rule has its entry before its first login');
+	'0', 'pool_stats does not list a reserved entry no client has used');
 
 # 30 distinct names, one short session each: idle entries make room
 for my $i (1 .. 30)
@@ -60,9 +60,15 @@ is($node->safe_psql('postgres', q{
 SELECT sum(connections) FROM lifeguard.pool_stats
  WHERE application_name LIKE 'held%' OR application_name IS NULL}),
 	'20', 'every live connection counted exactly once');
+# the reserved entry is there, full table or not: reserved_app counts under
+# its own name
+{
+	local $ENV{PGAPPNAME} = 'reserved_app';
+	$node->safe_psql('postgres', 'SELECT 1');
+}
 is($node->safe_psql('postgres',
 		"SELECT count(*) FROM lifeguard.pool_stats WHERE application_name IN ('tap_admin', 'reserved_app')"),
-	'2', 'names with a rule keep their entries');
+	'2', 'names with a rule keep their entries, also when the table is full');
 my $lines = () = slurp_file($node->logfile) =~ /application table is full/g;
 is($lines, 1, 'one WARNING in the log');
 is($node->safe_psql('postgres',
@@ -76,7 +82,7 @@ $node->poll_query_until('postgres',
 $node->safe_psql('postgres', 'SELECT lifeguard.reset_stats()');
 is($node->safe_psql('postgres',
 		"SELECT string_agg(application_name, ',' ORDER BY application_name) FROM lifeguard.pool_stats"),
-	'reserved_app,tap_admin', 'reset_stats keeps only names with a rule or a connection');
+	'tap_admin', 'reset_stats keeps only names with a rule or a connection (listed once used)');
 {
 	local $ENV{PGAPPNAME} = 'fresh';
 	$node->safe_psql('postgres', 'SELECT 1');
