@@ -345,6 +345,19 @@ SELECT * FROM lifeguard.schema_diff('{"format": 1, "objects": {"table x": 1}}', 
 SELECT * FROM lifeguard.schema_diff('{"format": 1, "objects": {}}', '{"format": 1, "objects": []}');
 SELECT * FROM lifeguard.schema_snapshot(ARRAY['no_such_schema']);
 
+-- a generated column that goes from STORED to VIRTUAL (18 added virtual
+-- ones) keeps its expression: the snapshot must still tell them apart.
+-- Before 18, VIRTUAL is a syntax error and the diff shows the table gone
+-- (expected/migration.out); from 18 on, the diff is the column's
+-- generated_kind (expected/migration_1.out).
+CREATE SCHEMA gen;
+CREATE TABLE gen.t (a int, b int GENERATED ALWAYS AS (a * 2) STORED);
+SELECT lifeguard.schema_snapshot(ARRAY['gen']) AS g0 \gset
+DROP TABLE gen.t;
+CREATE TABLE gen.t (a int, b int GENERATED ALWAYS AS (a * 2) VIRTUAL);
+SELECT * FROM lifeguard.schema_diff(:'g0', lifeguard.schema_snapshot(ARRAY['gen']));
+DROP SCHEMA gen CASCADE;
+
 -- nothing any call did survives
 SELECT lifeguard.schema_fingerprint(ARRAY['mig']) = :'fp_before' AS unchanged;
 SELECT count(*) AS leftover FROM pg_class WHERE relname IN ('audit', 'entry_account', 'entry_amount_idx');

@@ -338,4 +338,14 @@ typedef Instrumentation lg_node_instrumentation;
 #define LG_TABLEAM_HAS_BITMAP_SCAN(tam)	((tam)->scan_bitmap_next_block != NULL)
 #endif
 
+/*
+ * Generated columns: stored only up to 17; 18 added virtual ones
+ * (catalog/pg_attribute.h, ATTRIBUTE_GENERATED_VIRTUAL).
+ */
+#if PG_VERSION_NUM >= 180000
+#define LG_ATTGENERATED_IS_VIRTUAL(c)	((c) == ATTRIBUTE_GENERATED_VIRTUAL)
+#else
+#define LG_ATTGENERATED_IS_VIRTUAL(c)	((void) (c), false)
+#endif
+
 #endif							/* PG_LIFEGUARD_COMPAT_H */
