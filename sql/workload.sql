@@ -121,7 +121,10 @@ SELECT dblink_connect('wl_locker', 'dbname=contrib_regression');
 SELECT dblink_exec('wl_locker', 'BEGIN');
 SELECT dblink_exec('wl_locker', 'LOCK wl.noidx IN ACCESS EXCLUSIVE MODE');
 SET lock_timeout = '200ms';
+-- (terse: 19 adds a CONTEXT line naming the relation by OID)
+\set VERBOSITY terse
 SELECT * FROM lifeguard.advise_indexes('SELECT * FROM noidx WHERE id = 42');
+\set VERBOSITY default
 RESET lock_timeout;
 SELECT dblink_exec('wl_locker', 'ROLLBACK');
 SELECT dblink_disconnect('wl_locker');
