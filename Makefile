@@ -7,6 +7,7 @@
 #   make deb                 Debian package postgresql-15-pg-lifeguard in dist/
 #   make valgrind-check      the pg_regress suites with the server under valgrind
 #   make compat-check PG_SRC=...  compile against other PostgreSQL versions' headers
+#   make matrix MATRIX_SRC=...    every suite against PostgreSQL 14, 16, 17, 18, 19 built from source
 #
 # The test, demo and bench targets install what they need (Debian packages)
 # before PGXS is read, then call make again, so they work on a fresh machine.
@@ -90,7 +91,7 @@ sql/$(EXTENSION)--1.0--$(EXTVERSION).sql: $(patsubst %,sql/install/%.sql,$(UPDAT
 # object with an old struct layout is a bug that is hard to see.
 $(OBJS): $(wildcard src/*/*.h)
 
-.PHONY: deps test demo bench deb valgrind-check compat-check
+.PHONY: deps test demo bench deb valgrind-check compat-check matrix
 
 deps:
 	@test/deps
@@ -128,6 +129,13 @@ valgrind-check:
 compat-check:
 	@test/deps compat
 	test/compat_check $(PG_SRC)
+
+# Every suite against each PostgreSQL major version built from source into
+# a cache reused between runs (test/matrix says where the sources come
+# from), e.g. make matrix MATRIX_SRC=../postgresql.git MATRIX_VERSIONS="18 19"
+matrix: deps
+	@test/deps matrix
+	test/matrix $(MATRIX_VERSIONS)
 
 bench: deps
 	$(MAKE) all

@@ -121,7 +121,10 @@ SELECT dblink_connect('wl_locker', 'dbname=contrib_regression');
 SELECT dblink_exec('wl_locker', 'BEGIN');
 SELECT dblink_exec('wl_locker', 'LOCK wl.noidx IN ACCESS EXCLUSIVE MODE');
 SET lock_timeout = '200ms';
+-- (terse: 19 adds a CONTEXT line naming the relation by OID)
+\set VERBOSITY terse
 SELECT * FROM lifeguard.advise_indexes('SELECT * FROM noidx WHERE id = 42');
+\set VERBOSITY default
 RESET lock_timeout;
 SELECT dblink_exec('wl_locker', 'ROLLBACK');
 SELECT dblink_disconnect('wl_locker');
@@ -212,6 +215,26 @@ END
 $$;
 RESET lifeguard.predicate_sample_rate;
 SELECT count(*) AS predicates FROM lifeguard.predicate_stats;
+-- a parallel plan: the workers' rows count as well as the leader's (they
+-- reach the leader's plan nodes only when the Gather shuts down); with
+-- the leader not participating, a count that missed them would be short
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_leader_participation = off;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM noidx WHERE v = 'v8';
+SET lifeguard.predicate_sample_rate = 1;
+SELECT count(*) FROM noidx WHERE v = 'v8';
+RESET lifeguard.predicate_sample_rate;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+RESET parallel_leader_participation;
+SELECT table_name, column_name, operator, executions, rows_scanned, rows_filtered
+  FROM lifeguard.predicate_stats ORDER BY operator;
+SELECT lifeguard.reset_predicate_stats();
 
 -- index_advice: every finding in one place, with workload candidates
 SET lifeguard.predicate_sample_rate = 1;

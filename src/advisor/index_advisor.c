@@ -58,6 +58,7 @@
 
 #include "access/amapi.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/htup_details.h"
 #include "access/nbtree.h"
 #include "access/xact.h"
@@ -593,26 +594,64 @@ lg_estimate_size(RelOptInfo *rel, LgIndexCandidate *c, BlockNumber *pages, int *
 	}
 }
 
+/*
+ * The planner's view of a candidate btree index.
+ *
+ * No release has a constructor for IndexOptInfo: get_relation_info
+ * (optimizer/util/plancat.c) makes one with makeNode, which zeroes every
+ * field, and sets the fields below.  This does the same, field by field in
+ * the order of struct IndexOptInfo (nodes/pathnodes.h), so a field a
+ * release adds is zero, false or NULL as it is when makeNode leaves it and
+ * get_relation_info does not set it.  Checked against pathnodes.h and
+ * get_relation_info of 14, 15, 16, 17, 18 and 19:
+ *
+ *	indexoid, reltablespace, rel			as get_relation_info (14-19)
+ *	pages, tuples, tree_height				estimated (lg_estimate_size)
+ *	ncolumns, nkeycolumns					no INCLUDE columns: equal
+ *	indexkeys, indexcollations, opfamily,
+ *	opcintype								the default btree opclass
+ *	sortopfamily, reverse_sort, nulls_first	btree: opfamily, ASC NULLS LAST
+ *	opclassoptions							an array of NULLs (no options)
+ *	canreturn								true: btree can return every column
+ *	relam									BTREE_AM_OID
+ *	indexprs, indpred						NIL: plain columns, not partial
+ *	indextlist								one Var per column, as
+ *											build_index_tlist makes it
+ *	indrestrictinfo, predOK					set later by indxpath.c (14-19)
+ *	unique, immediate						false, true
+ *	nullsnotdistinct (18+)					false, as makeNode leaves it
+ *	disabled (19+)							false: get_relation_info leaves it
+ *											too; other hooks may set it
+ *	hypothetical							true
+ *	amcanorderbyop ... amcostestimate		from the btree IndexAmRoutine;
+ *											amhasgetbitmap also needs the
+ *											table AM's bitmap scan (14-19)
+ *
+ * 14 to 17 have the same fields; 18 added nullsnotdistinct, 19 disabled.
+ */
 static IndexOptInfo *
 lg_make_index(RelOptInfo *rel, LgIndexCandidate *c)
 {
 	IndexOptInfo *info = makeNode(IndexOptInfo);
 	const IndexAmRoutine *am = GetIndexAmRoutineByAmId(BTREE_AM_OID, false);
+	Relation	heap;
 	int			n = c->ncols;
 
 	info->indexoid = c->fakeoid;
 	info->reltablespace = rel->reltablespace;
 	info->rel = rel;
+	lg_estimate_size(rel, c, &info->pages, &info->tree_height);
+	info->tuples = rel->tuples;
 	info->ncolumns = info->nkeycolumns = n;
 	info->indexkeys = palloc0(sizeof(int) * n);
 	info->indexcollations = palloc0(sizeof(Oid) * n);
 	info->opfamily = palloc0(sizeof(Oid) * n);
 	info->opcintype = palloc0(sizeof(Oid) * n);
-	info->sortopfamily = palloc0(sizeof(Oid) * n);
+	info->sortopfamily = info->opfamily;	/* as get_relation_info for btree */
 	info->reverse_sort = palloc0(sizeof(bool) * n);
 	info->nulls_first = palloc0(sizeof(bool) * n);
-	info->canreturn = palloc0(sizeof(bool) * n);
 	info->opclassoptions = palloc0(sizeof(bytea *) * n);
+	info->canreturn = palloc0(sizeof(bool) * n);
 	info->relam = BTREE_AM_OID;
 
 	for (int i = 0; i < n; i++)
@@ -629,15 +668,16 @@ lg_make_index(RelOptInfo *rel, LgIndexCandidate *c)
 		info->indexcollations[i] = collid;
 		info->opfamily[i] = get_opclass_family(opclass);
 		info->opcintype[i] = get_opclass_input_type(opclass);
-		info->sortopfamily[i] = info->opfamily[i];
 		info->canreturn[i] = true;
 		var = makeVar(rel->relid, c->cols[i], typid, typmod, collid, 0);
 		info->indextlist = lappend(info->indextlist,
 								   makeTargetEntry((Expr *) var, i + 1, NULL, false));
 	}
 
-	lg_estimate_size(rel, c, &info->pages, &info->tree_height);
-	info->tuples = rel->tuples;
+	info->indexprs = NIL;
+	info->indpred = NIL;
+	info->indrestrictinfo = NIL;	/* set later, in indxpath.c */
+	info->predOK = false;
 	info->unique = false;
 	info->immediate = true;
 	info->hypothetical = true;
@@ -647,7 +687,11 @@ lg_make_index(RelOptInfo *rel, LgIndexCandidate *c)
 	info->amsearcharray = am->amsearcharray;
 	info->amsearchnulls = am->amsearchnulls;
 	info->amhasgettuple = (am->amgettuple != NULL);
-	info->amhasgetbitmap = (am->amgetbitmap != NULL);
+	/* the planner is already holding a lock on the table */
+	heap = table_open(c->relid, NoLock);
+	info->amhasgetbitmap = (am->amgetbitmap != NULL && heap->rd_tableam != NULL &&
+							LG_TABLEAM_HAS_BITMAP_SCAN(heap->rd_tableam));
+	table_close(heap, NoLock);
 	info->amcanparallel = am->amcanparallel;
 	info->amcanmarkpos = (am->ammarkpos != NULL && am->amrestrpos != NULL);
 	info->amcostestimate = am->amcostestimate;

@@ -445,12 +445,37 @@ lg_ExecutorFinish(QueryDesc *queryDesc)
 	PG_END_TRY();
 }
 
+/*
+ * Parallel workers' row counts reach the leader's plan nodes only when the
+ * Gather (Merge) nodes shut down (ExecShutdownNode): ExecutePlan does it
+ * when a run ends, but not for a plan that may be run backwards, and
+ * nothing guarantees it for a portal ended before its last row.  Shutting
+ * the tree down here, as ExecutePlan would, is idempotent (a node already
+ * shut down has nothing left to do) and makes the sampled counts the whole
+ * plan's, whichever way it ran.  Only plans that ran in parallel mode have
+ * workers to wait for.
+ */
+static void
+lg_collect_worker_counts(QueryDesc *queryDesc)
+{
+	EState	   *estate = queryDesc->estate;
+	MemoryContext old;
+
+	if (queryDesc->planstate == NULL || estate == NULL ||
+		!queryDesc->plannedstmt->parallelModeNeeded)
+		return;
+	old = MemoryContextSwitchTo(estate->es_query_cxt);
+	(void) ExecShutdownNode(queryDesc->planstate);
+	MemoryContextSwitchTo(old);
+}
+
 static void
 lg_ExecutorEnd(QueryDesc *queryDesc)
 {
 	if (lg_sampled != NIL && list_member_ptr(lg_sampled, queryDesc))
 	{
 		lg_sampled = list_delete_ptr(lg_sampled, queryDesc);
+		lg_collect_worker_counts(queryDesc);
 		lg_record_predicates(queryDesc);
 	}
 

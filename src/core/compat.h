@@ -327,4 +327,25 @@ typedef Instrumentation lg_node_instrumentation;
 #define lg_lock_held_by_me(tag, mode)	LockHeldByMe((tag), (mode))
 #endif
 
+/*
+ * Can the table AM do bitmap heap scans?  get_relation_info asks for its
+ * scan_bitmap_next_block callback up to 17, scan_bitmap_next_tuple from
+ * 18 (access/tableam.h).
+ */
+#if PG_VERSION_NUM >= 180000
+#define LG_TABLEAM_HAS_BITMAP_SCAN(tam)	((tam)->scan_bitmap_next_tuple != NULL)
+#else
+#define LG_TABLEAM_HAS_BITMAP_SCAN(tam)	((tam)->scan_bitmap_next_block != NULL)
+#endif
+
+/*
+ * Generated columns: stored only up to 17; 18 added virtual ones
+ * (catalog/pg_attribute.h, ATTRIBUTE_GENERATED_VIRTUAL).
+ */
+#if PG_VERSION_NUM >= 180000
+#define LG_ATTGENERATED_IS_VIRTUAL(c)	((c) == ATTRIBUTE_GENERATED_VIRTUAL)
+#else
+#define LG_ATTGENERATED_IS_VIRTUAL(c)	((void) (c), false)
+#endif
+
 #endif							/* PG_LIFEGUARD_COMPAT_H */

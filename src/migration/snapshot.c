@@ -1352,6 +1352,15 @@ describe_columns(Snap *s, SnapRel *r)
 					  call_text(pg_get_expr, 2, CStringGetTextDatum(e->text),
 								ObjectIdGetDatum(a->attgenerated == '\0' ? InvalidOid : r->oid)));
 		}
+
+		/*
+		 * Stored or (18+) virtual: the same expression either way, so a
+		 * virtual column says so in an attribute of its own, and STORED ->
+		 * VIRTUAL is a change.  Stored columns, the only kind before 18,
+		 * have no such attribute, so their snapshots are as they were.
+		 */
+		if (LG_ATTGENERATED_IS_VIRTUAL(a->attgenerated))
+			j_str(s, "generated_kind", "virtual");
 		if (a->attnotnull)
 			j_bool(s, "not_null", true);
 		if (a->attidentity != '\0')
