@@ -150,11 +150,11 @@ SELECT sum(idle) = 0 FROM lifeguard.pool_stats WHERE application_name IN ('alpha
 # --- logins refused by the server after authentication release their slot
 my $held = session('limited', 'limited');
 is(stat_of('limited', 'connections'), '1', 'one session of a role with CONNECTION LIMIT 1');
-($ret, $out, $err) = $node->psql('postgres', 'SELECT 1',
-	extra_params => [ '-d', conn('limited', 'limited') ]);
+($ret, $out, $err) = $node->psql('postgres', '',
+	extra_params => [ '-d', conn('limited', 'limited'), '-c', 'SELECT 1' ]);
 like($err, qr/too many connections for role "limited"/, 'a second one is refused by the role limit');
-($ret, $out, $err) = $node->psql('postgres', 'SELECT 1',
-	extra_params => [ '-d', conn('ghost', 'app', 'no_such_database') ]);
+($ret, $out, $err) = $node->psql('postgres', '',
+	extra_params => [ '-d', conn('ghost', 'app', 'no_such_database'), '-c', 'SELECT 1' ]);
 like($err, qr/database "no_such_database" does not exist/, 'a login to a missing database fails');
 ok( $node->poll_query_until('postgres', q{
 SELECT connections = 1 AND opened = 2 AND closed = 1

@@ -122,8 +122,8 @@ is(status('extension_present'), 't', 'the new worker found the extension');
 $offset = -s $node->logfile;
 $pid = status('pid');
 $node->safe_psql('postgres', "SELECT lifeguard.set_quota('dropped', 0, 0)");
-my ($ret, $out, $err) = $node->psql('postgres', 'SELECT 1',
-	extra_params => [ '-d', $node->connstr('postgres') . ' user=app application_name=dropped' ]);
+my ($ret, $out, $err) = $node->psql('postgres', '',
+	extra_params => [ '-d', $node->connstr('postgres') . ' user=app application_name=dropped', '-c', 'SELECT 1' ]);
 like($err, qr/too many connections for application "dropped"/, 'a rule refuses logins');
 $node->safe_psql('postgres', 'DROP EXTENSION pg_lifeguard');
 ok($node->poll_query_until('mon', 'SELECT NOT extension_present FROM lifeguard.worker_status'),
@@ -135,8 +135,8 @@ $c1 = status('cycles');
 ok($node->poll_query_until('mon', "SELECT cycles >= $c1 + 2 FROM lifeguard.worker_status"),
 	'and keeps cycling');
 # the rules went with the table that held them
-($ret, $out, $err) = $node->psql('postgres', 'SELECT 1',
-	extra_params => [ '-d', $node->connstr('postgres') . ' user=app application_name=dropped' ]);
+($ret, $out, $err) = $node->psql('postgres', '',
+	extra_params => [ '-d', $node->connstr('postgres') . ' user=app application_name=dropped', '-c', 'SELECT 1' ]);
 is($ret, 0, 'after DROP EXTENSION the dropped rules no longer refuse logins')
   or diag($err);
 # nor after a restart (the postmaster loads the saved rules at start)
@@ -145,8 +145,8 @@ ok( $node->poll_query_until('mon',
 		'SELECT pid IS NOT NULL AND cycles > 0 AND NOT extension_present FROM lifeguard.worker_status'),
 	'after a restart the worker still waits for the extension');
 $pid = status('pid');
-($ret, $out, $err) = $node->psql('postgres', 'SELECT 1',
-	extra_params => [ '-d', $node->connstr('postgres') . ' user=app application_name=dropped' ]);
+($ret, $out, $err) = $node->psql('postgres', '',
+	extra_params => [ '-d', $node->connstr('postgres') . ' user=app application_name=dropped', '-c', 'SELECT 1' ]);
 is($ret, 0, 'and the dropped rules do not come back from the saved file')
   or diag($err);
 $node->safe_psql('postgres', 'CREATE EXTENSION pg_lifeguard');
@@ -156,8 +156,8 @@ ok( $node->poll_query_until('postgres',
 is($node->safe_psql('postgres', 'SELECT quota_rules FROM lifeguard.server_usage'), '0',
 	'no rule survives from before the DROP');
 $node->safe_psql('postgres', "SELECT lifeguard.set_quota('again', 0, 0)");
-($ret, $out, $err) = $node->psql('postgres', 'SELECT 1',
-	extra_params => [ '-d', $node->connstr('postgres') . ' user=app application_name=again' ]);
+($ret, $out, $err) = $node->psql('postgres', '',
+	extra_params => [ '-d', $node->connstr('postgres') . ' user=app application_name=again', '-c', 'SELECT 1' ]);
 like($err, qr/too many connections for application "again"/, 'and new rules are enforced');
 $node->safe_psql('postgres', "SELECT lifeguard.drop_quota('again')");
 is(status('pid'), $pid, 'still the same worker');

@@ -43,7 +43,7 @@ sub crash_stat
 # --- three sessions fill the quota
 my @before = map { session() } 1 .. 3;
 is(crash_stat('connections, opened'), '3|3', 'three crash sessions counted');
-my ($ret, $out, $err) = $node->psql('postgres', 'SELECT 1', extra_params => [ '-d', $connstr ]);
+my ($ret, $out, $err) = $node->psql('postgres', '', extra_params => [ '-d', $connstr, '-c', 'SELECT 1' ]);
 like($err, qr/too many connections for application "crash"/, 'a fourth is refused');
 ok( $node->poll_query_until('postgres',
 		"SELECT idle = 3 FROM lifeguard.pool_stats WHERE application_name = 'crash'"),
@@ -91,7 +91,7 @@ ok( $node->poll_query_until('postgres',
 	'the worker sees them idle');
 push @after, session();
 is(crash_stat('connections'), '3', 'a third one fits the quota of 3');
-($ret, $out, $err) = $node->psql('postgres', 'SELECT 1', extra_params => [ '-d', $connstr ]);
+($ret, $out, $err) = $node->psql('postgres', '', extra_params => [ '-d', $connstr, '-c', 'SELECT 1' ]);
 like($err, qr/too many connections for application "crash"/,
 	'a fourth is refused: the rules came back with the new shared memory');
 is(crash_stat('connections, rejected'), '3|1', 'the refusal did not take a place');

@@ -116,8 +116,10 @@ sub wait_until
 sub login
 {
 	my ($app, $user, $sql) = @_;
-	my ($ret, $out, $err) = $node->psql('postgres', $sql // 'SELECT 1',
-		extra_params => [ '-d', conn($app, $user) ]);
+	# the SQL goes in -c, not on psql's input: a refused psql may exit
+	# before its input is written, and the writer would die of SIGPIPE
+	my ($ret, $out, $err) = $node->psql('postgres', '',
+		extra_params => [ '-d', conn($app, $user), '-c', $sql // 'SELECT 1' ]);
 	return ($ret, $out, $err);
 }
 

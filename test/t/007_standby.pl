@@ -41,8 +41,8 @@ my @held;
 is( $standby->safe_psql('postgres',
 		"SELECT connections FROM lifeguard.pool_stats WHERE application_name = 'sb'"),
 	'2', 'standby counts connections');
-my ($ret, $out, $err) = $standby->psql('postgres', 'SELECT 1',
-	extra_params => [ '-d', $standby->connstr('postgres') . ' application_name=sb user=app' ]);
+my ($ret, $out, $err) = $standby->psql('postgres', '',
+	extra_params => [ '-d', $standby->connstr('postgres') . ' application_name=sb user=app', '-c', 'SELECT 1' ]);
 like($err, qr/too many connections for application "sb"/, 'standby refuses over the hard limit');
 
 # events live in memory on the standby
