@@ -119,7 +119,6 @@ static void lg_worker_retire(LgRetireCandidate *cand, int ncand, TimestampTz now
 static void lg_worker_observe(TimestampTz now, TimestampTz *last_sample,
 							  LgAlertChange *changes, int *nchanges);
 static void lg_worker_persist(LgAlertChange *changes, int nchanges, bool prune);
-static void lg_worker_reconcile_slots(void);
 static Oid	lg_extension_owner(void);
 static void lg_worker_as_owner(Oid owner, Oid *save_userid, int *save_sec);
 
@@ -283,36 +282,6 @@ lg_worker_as_owner(Oid owner, Oid *save_userid, int *save_sec)
 }
 
 /*
- * Give back the slots of backends that are gone without having released
- * them (their PGPROC now has another pid, or none).  The exit callback is
- * registered before a slot is claimed, so this finds nothing unless
- * something went badly wrong; it keeps a leak from lasting.
- */
-static void
-lg_worker_reconcile_slots(void)
-{
-	TimestampTz now = GetCurrentTimestamp();
-	int			released = 0;
-
-	LWLockAcquire(lg_shared->lock, LW_EXCLUSIVE);
-	for (int i = 0; i < lg_shared->nslots; i++)
-	{
-		LifeguardSlot *slot = &lg_shared->slots[i];
-
-		if (slot->pid != 0 && LG_PROC_BY_INDEX(i)->pid != slot->pid)
-		{
-			lg_slot_release_locked(slot, now);
-			released++;
-		}
-	}
-	LWLockRelease(lg_shared->lock);
-	if (released > 0)
-		ereport(LOG,
-				(errmsg("pg_lifeguard released %d connection slots of backends that ended without releasing them",
-						released)));
-}
-
-/*
  * The transaction part of a cycle.  Errors are caught, logged and kept in
  * worker_status; they never end the worker.
  */
@@ -440,6 +409,7 @@ lg_worker_refresh(LgRetireCandidate *cand, TimestampTz now)
 	int			ncand = 0;
 	int			usable = lg_usable_connections();
 	bool		short_of_slots;
+	int			released = 0;
 
 	LWLockAcquire(lg_shared->lock, LW_EXCLUSIVE);
 
@@ -471,6 +441,17 @@ lg_worker_refresh(LgRetireCandidate *cand, TimestampTz now)
 		int			kind;
 		int			mode;
 
+		/*
+		 * A backend gone without releasing its slot (its PGPROC has another
+		 * pid, or none) gets its place back.  The exit callback is
+		 * registered before a slot is claimed, so this finds nothing unless
+		 * something went badly wrong; it keeps a leak from lasting.
+		 */
+		if (slot->pid != 0 && LG_PROC_BY_INDEX(i)->pid != slot->pid)
+		{
+			lg_slot_release_locked(slot, now);
+			released++;
+		}
 		if (slot->pid == 0 || slot->app == NULL)
 			continue;
 		app = slot->app;
@@ -530,6 +511,10 @@ lg_worker_refresh(LgRetireCandidate *cand, TimestampTz now)
 		}
 	}
 	LWLockRelease(lg_shared->lock);
+	if (released > 0)
+		ereport(LOG,
+				(errmsg("pg_lifeguard released %d connection slots of backends that ended without releasing them",
+						released)));
 
 	if (ncand > 1)
 		qsort(cand, ncand, sizeof(LgRetireCandidate), lg_candidate_cmp);
@@ -788,7 +773,6 @@ lifeguard_worker_main(Datum main_arg)
 			last_db_tick = start;
 		}
 
-		lg_worker_reconcile_slots();
 		cand = palloc(sizeof(LgRetireCandidate) * Max(lg_shared->nslots, 1));
 		ncand = lg_worker_refresh(cand, start);
 		if (ncand > 0)
