@@ -54,6 +54,7 @@ static const struct config_enum_entry recycle_at_options[] = {
 	{"idle", LG_RECYCLE_AT_IDLE, false},
 	{"transaction_end", LG_RECYCLE_AT_TRANSACTION_END, false},
 	{"auto", LG_RECYCLE_AT_AUTO, false},
+	{"statement_end", LG_RECYCLE_AT_STATEMENT_END, false},
 	{NULL, 0, false}
 };
 
@@ -196,7 +197,8 @@ lg_settings_define(void)
 							 "Sets where a connection past max_age may be ended.",
 							 "idle: only once it has been idle for lifeguard.recycle_min_idle; "
 							 "transaction_end: also right after it answered the end of a transaction block; "
-							 "auto: idle first, the end of a transaction block once it is overdue by a worker cycle.",
+							 "auto: idle first, the end of a transaction block once it is overdue by a worker cycle; "
+							 "statement_end: also right after it answered any statement that left no transaction open, for clients without a pre-ping.",
 							 &lg_recycle_at,
 							 LG_RECYCLE_AT_AUTO, recycle_at_options,
 							 PGC_SIGHUP, 0,

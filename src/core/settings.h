@@ -50,7 +50,9 @@ typedef enum LgRecycleAt
 {
 	LG_RECYCLE_AT_IDLE,			/* only once idle for recycle_min_idle */
 	LG_RECYCLE_AT_TRANSACTION_END,	/* also right after a unit of work */
-	LG_RECYCLE_AT_AUTO			/* idle first, unit end after a cycle */
+	LG_RECYCLE_AT_AUTO,			/* idle first, unit end after a cycle */
+	LG_RECYCLE_AT_STATEMENT_END	/* also right after any statement outside
+								 * a transaction block */
 } LgRecycleAt;
 extern int	lg_recycle_at;
 
