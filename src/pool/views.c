@@ -25,6 +25,7 @@
 #include "miscadmin.h"
 #include "postmaster/postmaster.h"
 #include "utils/acl.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -41,6 +42,7 @@ PG_FUNCTION_INFO_V1(lifeguard_backends_1_0);
 PG_FUNCTION_INFO_V1(lifeguard_server_usage_1_0);
 PG_FUNCTION_INFO_V1(lifeguard_worker_status_1_0);
 PG_FUNCTION_INFO_V1(lifeguard_reset_stats);
+PG_FUNCTION_INFO_V1(lifeguard_usage_bar);
 
 /* One application as the pool_stats function returns it. */
 typedef struct PoolRow
@@ -413,4 +415,66 @@ lifeguard_reset_stats(PG_FUNCTION_ARGS)
 	LWLockRelease(lg_shared->lock);
 
 	PG_RETURN_VOID();
+}
+
+/*
+ * lifeguard.usage_bar(connections, soft_limit, hard_limit, width): a bar
+ * a person reads at a glance: '#' up to the soft limit, '+' above it, '.'
+ * for what is left up to the hard limit, then "connections/hard_limit".
+ * Without a hard limit (NULL or 0) or a width, just the count.
+ *
+ * In C because pool_stats calls it once per application: as a function
+ * with its own search_path it cost more than the rest of the view.
+ * Not strict: NULL limits are meaningful.
+ */
+Datum
+lifeguard_usage_bar(PG_FUNCTION_ARGS)
+{
+	int32		connections;
+	bool		soft_null = PG_ARGISNULL(1);
+	bool		hard_null = PG_ARGISNULL(2);
+	bool		width_null = PG_NARGS() < 4 || PG_ARGISNULL(3);
+	int32		soft = soft_null ? 0 : PG_GETARG_INT32(1);
+	int32		hard = hard_null ? 0 : PG_GETARG_INT32(2);
+	int32		width = width_null ? 0 : PG_GETARG_INT32(3);
+	int64		soft_cells;
+	int64		used_cells;
+	StringInfoData buf;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	connections = PG_GETARG_INT32(0);
+	if (connections < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("connections must not be negative"),
+				 errdetail("connections is %d.", connections)));
+	if ((!soft_null && soft < 0) || (!hard_null && hard < 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("limits must not be negative"),
+				 errdetail("soft_limit is %s and hard_limit is %s.",
+						   soft_null ? "" : psprintf("%d", soft),
+						   hard_null ? "" : psprintf("%d", hard))));
+	if (!soft_null && !hard_null && soft > hard)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("soft_limit %d is greater than hard_limit %d", soft, hard)));
+	if (!width_null && (width < 1 || width > 1000))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("width must be between 1 and 1000 characters"),
+				 errdetail("width is %d.", width)));
+	if (hard_null || hard == 0 || width_null)
+		PG_RETURN_TEXT_P(cstring_to_text(psprintf("%d", connections)));
+
+	/* in 64 bits: connections * width must not overflow */
+	soft_cells = (int64) Min(connections, soft_null ? hard : soft) * width / hard;
+	used_cells = (int64) Min(connections, hard) * width / hard;
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	for (int64 i = 0; i < width; i++)
+		appendStringInfoChar(&buf, i < soft_cells ? '#' : i < used_cells ? '+' : '.');
+	appendStringInfo(&buf, "] %d/%d", connections, hard);
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(buf.data, buf.len));
 }
