@@ -18,9 +18,11 @@
 #include "utils/guc.h"
 #include "utils/varlena.h"
 
+#include "core/compat.h"
 #include "core/settings.h"
 
 static bool lg_check_exempt_roles(char **newval, void **extra, GucSource source);
+static void lg_assign_exempt_roles(const char *newval, void *extra);
 
 /*---- the variables ----*/
 int			lg_max_applications = 256;
@@ -30,6 +32,7 @@ int			lg_naptime_ms = 1000;
 int			lg_quota_mode = LG_MODE_ENFORCE;
 bool		lg_exempt_superusers = true;
 char	   *lg_exempt_roles = NULL;
+static const char *lg_exempt_role_names = NULL;	/* parsed, see its check hook */
 double		lg_reclaim_threshold = 0.1;
 int			lg_max_recycles_per_cycle = 10;
 int			lg_max_age_ms = 0;
@@ -127,7 +130,7 @@ lg_settings_define(void)
 							   &lg_exempt_roles,
 							   "",
 							   PGC_SIGHUP, GUC_LIST_INPUT,
-							   lg_check_exempt_roles, NULL, NULL);
+							   lg_check_exempt_roles, lg_assign_exempt_roles, NULL);
 
 	DefineCustomRealVariable("lifeguard.reclaim_threshold",
 							 "Sets the fraction of usable connections below which free slots make the worker reclaim idle backends.",
@@ -270,18 +273,65 @@ lg_settings_define(void)
 }
 
 /*
- * lifeguard.exempt_roles must parse as a list of identifiers.
+ * lifeguard.exempt_roles must parse as a list of identifiers.  The names
+ * are kept parsed (the hook's "extra": one block of NUL-terminated names
+ * ending with an empty one), so that a login compares, never parses.
  */
 static bool
 lg_check_exempt_roles(char **newval, void **extra, GucSource source)
 {
 	char	   *raw = pstrdup(*newval);
 	List	   *names;
-	bool		ok = SplitIdentifierString(raw, ',', &names);
+	ListCell   *lc;
+	Size		len = 1;
+	char	   *block;
+	char	   *p;
 
-	if (!ok)
+	if (!SplitIdentifierString(raw, ',', &names))
+	{
 		GUC_check_errdetail("List syntax is invalid.");
+		list_free(names);
+		pfree(raw);
+		return false;
+	}
+	foreach(lc, names)
+		len += strlen((char *) lfirst(lc)) + 1;
+	block = lg_guc_malloc(len);
+	if (block == NULL)
+	{
+		list_free(names);
+		pfree(raw);
+		return false;
+	}
+	p = block;
+	foreach(lc, names)
+	{
+		strcpy(p, (char *) lfirst(lc));
+		p += strlen(p) + 1;
+	}
+	*p = '\0';
+	*extra = block;
 	list_free(names);
 	pfree(raw);
-	return ok;
+	return true;
+}
+
+static void
+lg_assign_exempt_roles(const char *newval, void *extra)
+{
+	lg_exempt_role_names = extra;
+}
+
+/*
+ * Is rolname one of the parsed names of lg_exempt_role_names?
+ */
+bool
+lg_role_exempt(const char *rolname)
+{
+	for (const char *p = lg_exempt_role_names; p != NULL && *p != '\0'; p += strlen(p) + 1)
+	{
+		if (strcmp(p, rolname) == 0)
+			return true;
+	}
+	return false;
 }

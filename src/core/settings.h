@@ -28,6 +28,7 @@ extern int	lg_naptime_ms;
 extern int	lg_quota_mode;
 extern bool lg_exempt_superusers;
 extern char *lg_exempt_roles;
+extern bool lg_role_exempt(const char *rolname);
 extern double lg_reclaim_threshold;
 extern int	lg_max_recycles_per_cycle;
 extern int	lg_max_age_ms;

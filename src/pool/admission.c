@@ -104,7 +104,6 @@ static void lg_client_auth(Port *port, int status);
 static void lg_backend_exit(int code, Datum arg);
 static void lg_startup_xact_callback(XactEvent event, void *arg);
 static void lg_count_xact_callback(XactEvent event, void *arg);
-static bool lg_role_listed(const char *rolname);
 static int32 lg_count_in_scope(const LifeguardRule *rule, const LifeguardApp *entry);
 static void lg_admit_locked(const LifeguardApp *entry, const LoginIdentity *id,
 							AdmitResult *res);
@@ -125,35 +124,6 @@ lg_admission_init(void)
 {
 	prev_client_auth_hook = ClientAuthentication_hook;
 	ClientAuthentication_hook = lg_client_auth;
-}
-
-/*
- * Is rolname listed in lifeguard.exempt_roles?
- */
-static bool
-lg_role_listed(const char *rolname)
-{
-	char	   *raw;
-	List	   *names;
-	ListCell   *lc;
-	bool		found = false;
-
-	if (lg_exempt_roles == NULL || lg_exempt_roles[0] == '\0')
-		return false;
-	raw = pstrdup(lg_exempt_roles);
-	if (!SplitIdentifierString(raw, ',', &names))
-		return false;			/* the check hook refuses such values */
-	foreach(lc, names)
-	{
-		if (strcmp((char *) lfirst(lc), rolname) == 0)
-		{
-			found = true;
-			break;
-		}
-	}
-	list_free(names);
-	pfree(raw);
-	return found;
 }
 
 /*
@@ -313,7 +283,7 @@ lg_login_identify(Port *port, LoginIdentity *id)
 	id->db = port->database_name ? port->database_name : "";
 	id->roleid = get_role_oid(id->role, true);
 	id->superuser = OidIsValid(id->roleid) && superuser_arg(id->roleid);
-	id->exempt = (id->superuser && lg_exempt_superusers) || lg_role_listed(id->role);
+	id->exempt = (id->superuser && lg_exempt_superusers) || lg_role_exempt(id->role);
 }
 
 /*
