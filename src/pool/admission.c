@@ -133,6 +133,10 @@ lg_admission_init(void)
  * the one entry: the default applies to each application separately (and
  * to the overflow entry as if it were one application).
  *
+ * A rule that names an application has its count kept up to date (see
+ * lg_rule_counts_adjust_locked); only a '*' rule limited to a role or a
+ * database is counted here, over the slots.
+ *
  * Caller must hold lg_shared->lock.
  */
 static int32
@@ -144,6 +148,8 @@ lg_count_in_scope(const LifeguardRule *rule, const LifeguardApp *entry)
 		return 0;
 	if (rule->role[0] == '\0' && rule->db[0] == '\0')
 		return entry->connections;
+	if (strcmp(rule->app, "*") != 0)
+		return lg_shared->rule_count[rule - lg_shared->rules];
 
 	for (int i = 0; i < lg_shared->nslots; i++)
 	{
@@ -198,11 +204,27 @@ lg_admit_locked(const LifeguardApp *entry, const LoginIdentity *id,
 		}
 	}
 
-	/* Reserved headroom of the other applications. */
+	/*
+	 * Reserved headroom of the other applications: what the reserving
+	 * rules still hold (kept up to date), less what the rules of this
+	 * login's own application hold for it, plus the '*' rules'.
+	 */
 	if (res->decision == ADMIT && !id->exempt && lg_quota_mode != LG_MODE_OFF)
 	{
-		int32		unused = 0;
+		int64		unused = lg_shared->unused_reserved;
+		const LifeguardRule *rules = lg_shared->rules;
+		int			nrules = lg_shared->nrules;
 
+		if (strcmp(id->app, "*") != 0)
+		{
+			for (int i = lg_rule_first(rules, nrules, id->app);
+				 i < nrules && strcmp(rules[i].app, id->app) == 0; i++)
+			{
+				if (lg_rule_reserves(&rules[i]) &&
+					lg_rule_covers(&rules[i], id->app, id->role, id->db))
+					unused -= Max(rules[i].reserved - lg_shared->rule_count[i], 0);
+			}
+		}
 		for (int i = 0; i < lg_shared->nreserving; i++)
 		{
 			const LifeguardRule *r = &lg_shared->rules[lg_shared->reserving[i]];
@@ -309,6 +331,7 @@ lg_claim_locked(LifeguardSlot *slot, LifeguardApp *entry,
 	slot->be = MyBEEntry;
 	strlcpy(slot->rolname, id->role, NAMEDATALEN);
 	strlcpy(slot->datname, id->db, NAMEDATALEN);
+	lg_rule_counts_adjust_locked(slot, 1);
 
 	entry->opened++;
 	entry->connections++;

@@ -117,8 +117,8 @@ lg_rule_cmp(const void *a, const void *b)
 }
 
 /* Index of the first rule for application "app" in sorted rules. */
-static int
-lg_rule_lower_bound(const LifeguardRule *rules, int nrules, const char *app)
+int
+lg_rule_first(const LifeguardRule *rules, int nrules, const char *app)
 {
 	int			lo = 0;
 	int			hi = nrules;
@@ -154,7 +154,7 @@ lg_rule_match(const LifeguardRule *rules, int nrules, const char *app,
 
 	for (int n = 0; n < 2; n++)
 	{
-		for (int i = lg_rule_lower_bound(rules, nrules, names[n]);
+		for (int i = lg_rule_first(rules, nrules, names[n]);
 			 i < nrules && strcmp(rules[i].app, names[n]) == 0; i++)
 		{
 			const LifeguardRule *r = &rules[i];

@@ -14,6 +14,7 @@
 #include "pool/shmem.h"
 
 extern int	lg_rule_cmp(const void *a, const void *b);
+extern int	lg_rule_first(const LifeguardRule *rules, int nrules, const char *app);
 extern int	lg_rule_match(const LifeguardRule *rules, int nrules,
 						  const char *app, const char *role, const char *db);
 extern bool lg_rule_covers(const LifeguardRule *rule, const char *app,

@@ -203,10 +203,16 @@ typedef struct LifeguardShared
 	LifeguardEvent *events;		/* lg_event_ring_size entries */
 	LifeguardSample *samples;	/* lg_history_ring_size entries */
 	LifeguardRule *rules;		/* max_quotas entries, sorted (lg_rule_cmp) */
-	int		   *reserving;		/* indexes of the rules that reserve
+	int		   *reserving;		/* indexes of the '*' rules that reserve
 								 * connections (not mode off), nreserving
 								 * of them; rebuilt with the rules */
 	int			nreserving;
+	int32	   *rule_count;		/* max_quotas entries: live connections in
+								 * the scope of each rule that names an
+								 * application (see lg_rule_counts_adjust) */
+	int64		unused_reserved;	/* over the rules that name an application
+									 * and reserve: sum of reserved - count,
+									 * where positive */
 	LifeguardSlot *slots;		/* nslots entries */
 } LifeguardShared;
 
@@ -225,6 +231,9 @@ extern void lg_slot_release_locked(LifeguardSlot *slot, TimestampTz now);
 extern LifeguardSlot *lg_slot_for_index(int procindex);
 extern LifeguardSlot *lg_my_slot(void);
 extern void lg_slot_clear(LifeguardSlot *slot);
+extern bool lg_rule_reserves(const LifeguardRule *rule);
+extern void lg_rule_counts_adjust_locked(const LifeguardSlot *slot, int delta);
+extern void lg_rule_counts_rebuild_locked(void);
 
 extern uint64 lg_install_rules(const LifeguardRule *rules, int nrules);
 extern uint64 lg_install_rules_if(const LifeguardRule *rules, int nrules,
