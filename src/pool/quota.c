@@ -82,22 +82,6 @@ lg_usable_connections(void)
 }
 
 /*
- * Does the rule apply to this login?  '' role/db in a rule means any.
- */
-bool
-lg_rule_covers(const LifeguardRule *rule, const char *app, const char *role,
-			   const char *db)
-{
-	if (strcmp(rule->app, "*") != 0 && strcmp(rule->app, app) != 0)
-		return false;
-	if (rule->role[0] != '\0' && strcmp(rule->role, role) != 0)
-		return false;
-	if (rule->db[0] != '\0' && strcmp(rule->db, db) != 0)
-		return false;
-	return true;
-}
-
-/*
  * The order rules are kept in, everywhere (shared memory, the rules file):
  * by application, role and database, bytewise, '' first.  lg_rule_match
  * relies on it.
@@ -114,25 +98,6 @@ lg_rule_cmp(const void *a, const void *b)
 	if (c == 0)
 		c = strcmp(ra->db, rb->db);
 	return c;
-}
-
-/* Index of the first rule for application "app" in sorted rules. */
-int
-lg_rule_first(const LifeguardRule *rules, int nrules, const char *app)
-{
-	int			lo = 0;
-	int			hi = nrules;
-
-	while (lo < hi)
-	{
-		int			mid = lo + (hi - lo) / 2;
-
-		if (strcmp(rules[mid].app, app) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
 }
 
 /*

@@ -82,7 +82,6 @@
 
 #include "core/compat.h"
 #include "core/settings.h"
-#include "pool/quota.h"
 #include "pool/shmem.h"
 
 LifeguardShared *lg_shared = NULL;
@@ -545,6 +544,44 @@ lg_slot_clear(LifeguardSlot *slot)
 	slot->recycle_deferred = 0;
 	pg_atomic_write_u64(&slot->xacts, 0);
 	pg_atomic_write_u64(&slot->xact_us, 0);
+}
+
+/*
+ * Does the rule apply to this login?  '' role/db in a rule means any.
+ */
+bool
+lg_rule_covers(const LifeguardRule *rule, const char *app, const char *role,
+			   const char *db)
+{
+	if (strcmp(rule->app, "*") != 0 && strcmp(rule->app, app) != 0)
+		return false;
+	if (rule->role[0] != '\0' && strcmp(rule->role, role) != 0)
+		return false;
+	if (rule->db[0] != '\0' && strcmp(rule->db, db) != 0)
+		return false;
+	return true;
+}
+
+/*
+ * Index of the first rule for application "app" in rules sorted as
+ * lg_rule_cmp sorts them (by application first).
+ */
+int
+lg_rule_first(const LifeguardRule *rules, int nrules, const char *app)
+{
+	int			lo = 0;
+	int			hi = nrules;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (strcmp(rules[mid].app, app) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 /*

@@ -232,6 +232,9 @@ extern LifeguardSlot *lg_slot_for_index(int procindex);
 extern LifeguardSlot *lg_my_slot(void);
 extern void lg_slot_clear(LifeguardSlot *slot);
 extern bool lg_rule_reserves(const LifeguardRule *rule);
+extern bool lg_rule_covers(const LifeguardRule *rule, const char *app,
+						   const char *role, const char *db);
+extern int	lg_rule_first(const LifeguardRule *rules, int nrules, const char *app);
 extern void lg_rule_counts_adjust_locked(const LifeguardSlot *slot, int delta);
 extern void lg_rule_counts_rebuild_locked(void);
 
