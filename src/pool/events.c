@@ -245,11 +245,15 @@ lg_alerts_evaluate_locked(LgAlertChange *changes, int max_changes)
 	hash_seq_init(&seq, lg_apps);
 	while ((app = hash_seq_search(&seq)) != NULL)
 	{
-		int			r = lg_rule_match(lg_shared->rules, lg_shared->nrules, app->name, "", "");
+		int			r;
 		double		ratio = -1;
 		int32		limit = 0;
 		char		esc[NAMEDATALEN * 2];
 
+		/* no connection: nothing to raise (the threshold is above 0) */
+		if (app->connections == 0 && !app->alert_active)
+			continue;
+		r = lg_rule_match(lg_shared->rules, lg_shared->nrules, app->name, "", "");
 		if (r >= 0 && lg_shared->rules[r].hard_limit > 0 &&
 			lg_effective_mode(&lg_shared->rules[r]) != LG_MODE_OFF)
 		{
