@@ -47,6 +47,11 @@ int			lg_history_retention_s = 7 * 86400;
 double		lg_alert_threshold = 0.8;
 double		lg_alert_clear_threshold = 0.7;
 double		lg_app_alert_threshold = 0.9;
+char	   *lg_pooler_roles = NULL;
+char	   *lg_pooler_application_names = NULL;
+int			lg_max_pooler_clients = 256;
+double		lg_pooler_alert_threshold = 0.8;
+int			lg_pooler_alert_hold_ms = 60000;
 
 bool		lg_preloaded = false;
 
@@ -265,10 +270,51 @@ lg_settings_define(void)
 							 0.9, 0.0, 1.0,
 							 PGC_SIGHUP, 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("lifeguard.pooler_roles",
+							   "Sets a comma-separated list of roles whose connections belong to a connection pooler.",
+							   "A backend of such a role is also accounted to the client application that currently uses it, by its current application_name.",
+							   &lg_pooler_roles,
+							   "",
+							   PGC_SIGHUP, GUC_LIST_INPUT,
+							   lg_check_exempt_roles, NULL, NULL);
+
+	DefineCustomStringVariable("lifeguard.pooler_application_names",
+							   "Sets a comma-separated list of connect-time application names whose connections belong to a connection pooler.",
+							   "A backend that connected under such a name is also accounted to the client application that currently uses it, by its current application_name.",
+							   &lg_pooler_application_names,
+							   "",
+							   PGC_SIGHUP, GUC_LIST_INPUT,
+							   lg_check_exempt_roles, NULL, NULL);
+
+	DefineCustomIntVariable("lifeguard.max_pooler_clients",
+							"Sets the maximum number of (pooler pool, client application) pairs whose usage is accumulated.",
+							"Transactions of pairs beyond it are counted as untracked.",
+							&lg_max_pooler_clients,
+							256, 16, 65536,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomRealVariable("lifeguard.pooler_alert_threshold",
+							 "Sets the share of a pooler pool's server connections that one client application must keep busy to raise an alert.",
+							 "Zero turns pooler alerts off.",
+							 &lg_pooler_alert_threshold,
+							 0.8, 0.0, 1.0,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lifeguard.pooler_alert_hold",
+							"Sets how long a client application's mean share must stay at the pooler alert threshold before an alert is raised.",
+							"The share is averaged over windows of this length; a window below the threshold clears the alert.",
+							&lg_pooler_alert_hold_ms,
+							60000, 100, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
 }
 
 /*
- * lifeguard.exempt_roles must parse as a list of identifiers.
+ * lifeguard.exempt_roles, lifeguard.pooler_roles and
+ * lifeguard.pooler_application_names must parse as lists of identifiers.
  */
 static bool
 lg_check_exempt_roles(char **newval, void **extra, GucSource source)

@@ -44,6 +44,11 @@ extern int	lg_history_retention_s;
 extern double lg_alert_threshold;
 extern double lg_alert_clear_threshold;
 extern double lg_app_alert_threshold;
+extern char *lg_pooler_roles;
+extern char *lg_pooler_application_names;
+extern int	lg_max_pooler_clients;
+extern double lg_pooler_alert_threshold;
+extern int	lg_pooler_alert_hold_ms;
 
 /* lifeguard.recycle_at: where a connection past max_age may be ended */
 typedef enum LgRecycleAt
