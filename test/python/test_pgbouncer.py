@@ -45,7 +45,7 @@ def _free_port():
 class Bouncer:
     """One pgbouncer process with its own ini, log and port."""
 
-    def __init__(self, pg, workdir, mode, pool_size, dbextra=""):
+    def __init__(self, pg, workdir, mode, pool_size, dbextra="", extra=""):
         self.pg = pg
         self.port = _free_port()
         self.dir = workdir
@@ -69,6 +69,7 @@ max_client_conn = 100
 server_login_retry = 1
 logfile = {self.log}
 pidfile = {workdir}/pgbouncer.pid
+{extra}
 """)
         self.proc = subprocess.Popen([PGBOUNCER, ini], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.STDOUT)
@@ -124,12 +125,12 @@ def bouncer_env(pg, admin, tmp_path):
     started = []
     quotas = []
 
-    def start(mode, pool_size, dbextra="", **settings):
+    def start(mode, pool_size, dbextra="", extra="", **settings):
         reload_settings(admin, **settings)
         admin.execute("SELECT lifeguard.reset_stats()")
         d = tmp_path / f"b{len(started)}"
         d.mkdir()
-        b = Bouncer(pg, str(d), mode, pool_size, dbextra)
+        b = Bouncer(pg, str(d), mode, pool_size, dbextra, extra)
         started.append(b)
         return b
 
@@ -216,6 +217,9 @@ def test_transaction_pooling_shares_match_load(admin, bouncer_env):
     assert sum(r["linked"] for r in u.values()) == len(servers)
     assert all(r["server_connections"] == len(servers) for r in u.values())
     total_driven = sum(weights.values())
+    print("pgbouncer transaction pooling, busy_share by client:",
+          {app: round(u[app]["busy_share"], 3) for app in weights},
+          "expected:", {app: round(n / total_driven, 3) for app, n in weights.items()})
     for app, n in weights.items():
         driven = n * xacts
         # each driven transaction, plus at most one SET per link
@@ -269,6 +273,27 @@ def test_session_pooling_named_pool(admin, bouncer_env):
         c.close()
     # released: PgBouncer's DISCARD ALL resets the name to the connect-time one
     assert wait_for(lambda: usage(admin, "shop_db").get("shop_db", {}).get("linked") == 4)
+
+
+def test_application_name_add_host(admin, bouncer_env):
+    """application_name_add_host appends each client's address and port to
+    the name PgBouncer sets: pool_stats is unchanged (connect-time name),
+    and pooler_usage cuts the suffix, so a client application stays one."""
+    b = bouncer_env("session", 5, extra="application_name_add_host = 1",
+                    pooler_roles=POOL_ROLE)
+    conns = []
+    for app in ("web", "web", "worker"):
+        c = b.connect(app)
+        c.execute("SELECT 1")
+        conns.append(c)
+    names = [r[0] for r in admin.execute(
+        "SELECT application_name FROM pg_stat_activity WHERE usename = %s", (POOL_ROLE,))]
+    assert len(names) == 3 and all(" - 127.0.0.1:" in n for n in names), names
+    assert backends_by_connect_name(admin) == {"": 3}
+    u = usage(admin)
+    assert {k: v["linked"] for k, v in u.items() if v["linked"]} == {"web": 2, "worker": 1}
+    for c in conns:
+        c.close()
 
 
 def test_quota_on_pooler_name_refuses_at_hard_limit(admin, bouncer_env):
