@@ -33,7 +33,7 @@ def _pgbouncer_program():
 
 
 PGBOUNCER = _pgbouncer_program()
-pytestmark = pytest.mark.skipif(PGBOUNCER is None, reason="pgbouncer is not installed")
+needs_pgbouncer = pytest.mark.skipif(PGBOUNCER is None, reason="pgbouncer is not installed")
 
 
 def _free_port():
@@ -134,7 +134,12 @@ def bouncer_env(pg, admin, tmp_path):
         started.append(b)
         return b
 
+    def settings(**kw):
+        reload_settings(admin, **kw)
+        admin.execute("SELECT lifeguard.reset_stats()")
+
     start.quotas = quotas
+    start.settings = settings
     yield start
     for b in started:
         b.stop()
@@ -178,6 +183,7 @@ def backends_by_connect_name(admin):
             WHERE usename = %s GROUP BY 1""", (POOL_ROLE,)).fetchall())
 
 
+@needs_pgbouncer
 def test_transaction_pooling_shares_match_load(admin, bouncer_env):
     """Transaction pooling, no application_name in [databases]: server
     connections count under '' in pool_stats, and the per-client view's
@@ -237,6 +243,7 @@ def test_transaction_pooling_shares_match_load(admin, bouncer_env):
         {app: u[app]["transactions"] for app in weights}
 
 
+@needs_pgbouncer
 def test_session_pooling_named_pool(admin, bouncer_env):
     """Session pooling with application_name=shop_db in [databases]: server
     connections count under shop_db; each one shows the client it is linked
@@ -275,6 +282,7 @@ def test_session_pooling_named_pool(admin, bouncer_env):
     assert wait_for(lambda: usage(admin, "shop_db").get("shop_db", {}).get("linked") == 4)
 
 
+@needs_pgbouncer
 def test_application_name_add_host(admin, bouncer_env):
     """application_name_add_host appends each client's address and port to
     the name PgBouncer sets: pool_stats is unchanged (connect-time name),
@@ -296,6 +304,7 @@ def test_application_name_add_host(admin, bouncer_env):
         c.close()
 
 
+@needs_pgbouncer
 def test_quota_on_pooler_name_refuses_at_hard_limit(admin, bouncer_env):
     """A hard limit on the pool's connect-time name holds PgBouncer's server
     connections to it (53300 for the extra ones); clients still get served by
@@ -354,6 +363,7 @@ def test_quota_on_pooler_name_refuses_at_hard_limit(admin, bouncer_env):
     assert 'too many connections for application "shop_db"' in str(exc.value)
 
 
+@needs_pgbouncer
 def test_alert_when_one_client_holds_the_pool(admin, bouncer_env):
     """One client keeping every server connection of a pool busy raises a
     pooler alert (lifeguard.alerts, event, NOTIFY); a light client does not;
@@ -404,3 +414,31 @@ def test_alert_when_one_client_holds_the_pool(admin, bouncer_env):
     listener.close()
     assert any('"scope": "pooler"' in p and '"kind": "alert_raised"' in p and '"application": "web"' in p
                for p in payloads), payloads
+
+
+def test_name_flood_is_bounded(admin, bouncer_env):
+    """A pooler backend whose client invents names fills at most
+    lifeguard.max_pooler_clients pairs; the rest is counted as untracked,
+    and its quota entry never moves.  (No pgbouncer needed: any session of
+    a pooler role behaves the same.)"""
+    bouncer_env.settings(pooler_roles=POOL_ROLE)
+    cap = int(admin.execute("SHOW lifeguard.max_pooler_clients").fetchone()[0])
+    names = cap + 50
+    with psycopg.connect(host=admin.info.host, port=admin.info.port, user=POOL_ROLE,
+                         dbname=admin.info.dbname, application_name="flooder",
+                         autocommit=True) as c:
+        for i in range(names):
+            c.execute(f"SET application_name = 'junk{i}'")
+        tracked = admin.execute(
+            "SELECT count(*) FROM lifeguard.pooler_usage WHERE first_seen IS NOT NULL").fetchone()[0]
+        untracked = admin.execute("SELECT lifeguard.pooler_untracked_transactions()").fetchone()[0]
+        assert tracked == cap
+        # every SET is one transaction, plus the login's own
+        assert tracked_transactions(admin) + untracked == names + 1
+        assert backends_by_connect_name(admin) == {"flooder": 1}
+
+
+def tracked_transactions(admin):
+    return admin.execute(
+        "SELECT sum(transactions) FROM lifeguard.pooler_usage WHERE pool_role = %s",
+        (POOL_ROLE,)).fetchone()[0]
