@@ -572,7 +572,7 @@ lg_seen_collect(LgPoolerSeen *seen, int max)
 		if (!lg_read_status(slot->be, slot->pid, &b))
 			continue;
 		memset(&seen[n].key, 0, sizeof(LgPoolerKey));
-		memcpy(seen[n].key.pool_app, slot->app->name, NAMEDATALEN);
+		strlcpy(seen[n].key.pool_app, slot->app->name, NAMEDATALEN);
 		strlcpy(seen[n].key.role, slot->rolname, NAMEDATALEN);
 		strlcpy(seen[n].key.db, slot->datname, NAMEDATALEN);
 		lg_pooler_client_key(b.appname, seen[n].key.client);

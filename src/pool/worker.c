@@ -493,7 +493,7 @@ lg_worker_refresh(LgRetireCandidate *cand, TimestampTz now,
 			LgPoolerSeen *ps = &seen[(*nseen)++];
 
 			memset(&ps->key, 0, sizeof(LgPoolerKey));
-			memcpy(ps->key.pool_app, app->name, NAMEDATALEN);
+			strlcpy(ps->key.pool_app, app->name, NAMEDATALEN);
 			strlcpy(ps->key.role, slot->rolname, NAMEDATALEN);
 			strlcpy(ps->key.db, slot->datname, NAMEDATALEN);
 			lg_pooler_client_key(b->appname, ps->key.client);

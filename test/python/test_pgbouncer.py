@@ -221,7 +221,8 @@ def test_transaction_pooling_shares_match_load(admin, bouncer_env):
     assert set(weights) <= set(u), u
     # every server connection is linked to (last used by) one client
     assert sum(r["linked"] for r in u.values()) == len(servers)
-    assert all(r["server_connections"] == len(servers) for r in u.values())
+    assert all(r["server_connections"] == len(servers) for r in u.values()), \
+        admin.execute("SELECT * FROM lifeguard.pooler_usage").fetchall()
     total_driven = sum(weights.values())
     print("pgbouncer transaction pooling, busy_share by client:",
           {app: round(u[app]["busy_share"], 3) for app in weights},
