@@ -388,7 +388,7 @@ lg_seen_group(LgPoolerSeen *seen, int nseen, UsageRow *out)
 	return n;
 }
 
-/* bsearch helper: a row with the same pool as "key", or NULL */
+/* a row of sorted "rows" with the same pool as "key" (binary search), or NULL */
 static UsageRow *
 lg_find_pool(UsageRow *rows, int n, const LgPoolerKey *key)
 {
