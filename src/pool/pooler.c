@@ -258,6 +258,26 @@ lg_pooler_client_key(const char *current, char *key)
 }
 
 /*
+ * Does this state hold a server connection: running a statement, or
+ * inside a transaction?  Idle, and states without tracking
+ * (track_activities off), do not.
+ */
+bool
+lg_pooler_state_busy(BackendState state)
+{
+	switch (state)
+	{
+		case STATE_RUNNING:
+		case STATE_IDLEINTRANSACTION:
+		case STATE_IDLEINTRANSACTION_ABORTED:
+		case STATE_FASTPATH:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
  * Find or create the entry of "key".  NULL when the table is full.
  * Caller holds the lock exclusively.  No allocation, no error.
  */
@@ -576,7 +596,7 @@ lg_seen_collect(LgPoolerSeen *seen, int max)
 		strlcpy(seen[n].key.role, slot->rolname, NAMEDATALEN);
 		strlcpy(seen[n].key.db, slot->datname, NAMEDATALEN);
 		lg_pooler_client_key(b.appname, seen[n].key.client);
-		seen[n].busy = b.state != STATE_IDLE;
+		seen[n].busy = lg_pooler_state_busy(b.state);
 		n++;
 	}
 	LWLockRelease(lg_shared->lock);

@@ -11,6 +11,7 @@
 #ifndef PG_LIFEGUARD_POOLER_H
 #define PG_LIFEGUARD_POOLER_H
 
+#include "utils/backend_status.h"
 #include "utils/timestamp.h"
 
 /*
@@ -65,6 +66,9 @@ extern bool lg_pooler_login(const char *app, const char *role, const char *db);
 /* transaction end of a backend for which lg_pooler_login returned true */
 extern bool lg_pooler_backend;
 extern void lg_pooler_count_xact(int64 busy_us, TimestampTz now);
+
+/* running a statement or inside a transaction (not idle, not unknown) */
+extern bool lg_pooler_state_busy(BackendState state);
 
 /* the client key of a current application_name */
 extern void lg_pooler_client_key(const char *current, char *key);

@@ -497,7 +497,7 @@ lg_worker_refresh(LgRetireCandidate *cand, TimestampTz now,
 			strlcpy(ps->key.role, slot->rolname, NAMEDATALEN);
 			strlcpy(ps->key.db, slot->datname, NAMEDATALEN);
 			lg_pooler_client_key(b->appname, ps->key.client);
-			ps->busy = b->state != STATE_IDLE;
+			ps->busy = lg_pooler_state_busy(b->state);
 		}
 
 		/* the policy */
