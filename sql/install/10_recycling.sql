@@ -1,5 +1,5 @@
 --------------------------------------------------------------------------
--- Recycling, events, alerts, history, pool advice, health and metrics
+-- Recycling, events, alerts, history, pool advice and health
 --------------------------------------------------------------------------
 
 CREATE FUNCTION lifeguard.recycle(pid integer, timeout_ms integer DEFAULT 1000)
@@ -242,45 +242,6 @@ $$;
 COMMENT ON FUNCTION lifeguard.health() IS
     'One row for a health endpoint: ok, warn or critical, with reasons (worker alive, utilization, active alerts).';
 
--- Metrics for postgres_exporter / Prometheus: one row per sample.
-CREATE VIEW lifeguard.metrics AS
-SELECT 'lifeguard_connections'::text AS metric,
-       jsonb_build_object('application', coalesce(s.application_name, '(overflow)'), 'state', st.state) AS labels,
-       st.value::double precision AS value
-  FROM lifeguard.pool_stats s
- CROSS JOIN LATERAL (VALUES ('active', s.active), ('idle', s.idle),
-                            ('idle_in_transaction', s.idle_in_transaction),
-                            ('waiting', s.waiting)) AS st(state, value)
-UNION ALL
-SELECT 'lifeguard_' || c.name,
-       jsonb_build_object('application', coalesce(s.application_name, '(overflow)')),
-       c.value::double precision
-  FROM lifeguard.pool_stats s
- CROSS JOIN LATERAL (VALUES ('connections_total', s.connections::bigint),
-                            ('peak_connections', s.peak::bigint),
-                            ('opened_total', s.opened), ('closed_total', s.closed),
-                            ('rejected_total', s.rejected), ('would_reject_total', s.would_reject),
-                            ('soft_warnings_total', s.soft_warnings),
-                            ('reclaimed_total', s.reclaimed), ('recycled_total', s.recycled),
-                            ('soft_limit', s.soft_limit::bigint), ('hard_limit', s.hard_limit::bigint)) AS c(name, value)
- WHERE c.value IS NOT NULL
-UNION ALL
-SELECT 'lifeguard_server_' || c.name, '{}'::jsonb, c.value::double precision
-  FROM lifeguard.server_usage u
- CROSS JOIN LATERAL (VALUES ('max_connections', u.max_connections::numeric), ('usable', u.usable::numeric),
-                            ('used', u.used::numeric), ('utilization', u.utilization),
-                            ('overcommit', u.overcommit)) AS c(name, value)
- WHERE c.value IS NOT NULL
-UNION ALL
-SELECT 'lifeguard_worker_up', '{}'::jsonb, (w.pid IS NOT NULL)::int::double precision
-  FROM lifeguard.worker_status w
-UNION ALL
-SELECT 'lifeguard_alerts_active', '{}'::jsonb, count(*)::double precision
-  FROM lifeguard.alerts;
-
-COMMENT ON VIEW lifeguard.metrics IS
-    'Every pg_lifeguard gauge and counter as (metric, labels, value), for postgres_exporter and Prometheus; see contrib/postgres_exporter/queries.yaml.';
-
 REVOKE ALL ON lifeguard.event_log, lifeguard.pool_history_log FROM PUBLIC;
 REVOKE ALL ON FUNCTION lifeguard.recycle(integer, integer),
                        lifeguard.recycle_application(text, boolean),
@@ -288,7 +249,7 @@ REVOKE ALL ON FUNCTION lifeguard.recycle(integer, integer),
                        lifeguard.alerts(), lifeguard.health()
     FROM PUBLIC;
 GRANT SELECT ON lifeguard.events, lifeguard.alerts, lifeguard.pool_history,
-                lifeguard.pool_advice, lifeguard.metrics,
+                lifeguard.pool_advice,
                 lifeguard.event_log, lifeguard.pool_history_log
     TO pg_monitor, lifeguard_admin;
 GRANT EXECUTE ON FUNCTION lifeguard.recent_events(), lifeguard.recent_samples(),

@@ -29,6 +29,8 @@ extern int	lg_quota_mode;
 extern bool lg_exempt_superusers;
 extern char *lg_exempt_roles;
 extern bool lg_role_exempt(const char *rolname);
+extern bool lg_pooler_role_listed(const char *rolname);
+extern bool lg_pooler_app_listed(const char *app);
 extern double lg_reclaim_threshold;
 extern int	lg_max_recycles_per_cycle;
 extern int	lg_max_age_ms;
@@ -45,6 +47,11 @@ extern int	lg_history_retention_s;
 extern double lg_alert_threshold;
 extern double lg_alert_clear_threshold;
 extern double lg_app_alert_threshold;
+extern char *lg_pooler_roles;
+extern char *lg_pooler_application_names;
+extern int	lg_max_pooler_clients;
+extern double lg_pooler_alert_threshold;
+extern int	lg_pooler_alert_hold_ms;
 
 /* lifeguard.recycle_at: where a connection past max_age may be ended */
 typedef enum LgRecycleAt

@@ -54,6 +54,7 @@
 #include "core/settings.h"
 #include "pool/admission.h"
 #include "pool/events.h"
+#include "pool/pooler.h"
 #include "pool/quota.h"
 #include "pool/recycle.h"
 #include "pool/shmem.h"
@@ -91,6 +92,7 @@ typedef struct LoginIdentity
 	Oid			roleid;
 	bool		superuser;
 	bool		exempt;			/* exempt from limits (still counted) */
+	bool		pooler;			/* a pooler's server connection */
 } LoginIdentity;
 
 static bool xact_callback_registered = false;
@@ -306,6 +308,7 @@ lg_login_identify(Port *port, LoginIdentity *id)
 	id->roleid = get_role_oid(id->role, true);
 	id->superuser = OidIsValid(id->roleid) && superuser_arg(id->roleid);
 	id->exempt = (id->superuser && lg_exempt_superusers) || lg_role_exempt(id->role);
+	id->pooler = lg_pooler_login(id->app, id->role, id->db);
 }
 
 /*
@@ -326,6 +329,7 @@ lg_claim_locked(LifeguardSlot *slot, LifeguardApp *entry,
 	slot->roleid = id->roleid;
 	slot->superuser = id->superuser;
 	slot->exempt = id->exempt;
+	slot->pooler = id->pooler;
 	slot->connected_at = now;
 	slot->app = entry;
 	slot->be = MyBEEntry;
@@ -521,15 +525,21 @@ static void
 lg_count_xact_callback(XactEvent event, void *arg)
 {
 	LifeguardSlot *slot;
+	TimestampTz now;
+	int64		busy_us;
 
 	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT)
 		return;
 	slot = lg_my_slot();
 	if (slot == NULL || slot->pid != MyProcPid)
 		return;
+	now = GetCurrentTimestamp();
+	busy_us = Max(now - GetCurrentTransactionStartTimestamp(), 0);
 	pg_atomic_write_u64(&slot->xacts, pg_atomic_read_u64(&slot->xacts) + 1);
-	pg_atomic_write_u64(&slot->xact_us, pg_atomic_read_u64(&slot->xact_us) +
-						Max(GetCurrentTimestamp() - GetCurrentTransactionStartTimestamp(), 0));
+	pg_atomic_write_u64(&slot->xact_us, pg_atomic_read_u64(&slot->xact_us) + busy_us);
+	/* a pooler's server connection: also per client (pooler.c) */
+	if (lg_pooler_backend)
+		lg_pooler_count_xact(busy_us, now);
 }
 
 /*

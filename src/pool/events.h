@@ -11,6 +11,7 @@
 #ifndef PG_LIFEGUARD_EVENTS_H
 #define PG_LIFEGUARD_EVENTS_H
 
+#include "pool/pooler.h"
 #include "pool/shmem.h"
 
 /*
@@ -51,8 +52,10 @@ extern void lg_rings_mark_persisted(uint64 events_upto, uint64 samples_upto);
 typedef struct LgAlertChange
 {
 	bool		raised;			/* else cleared */
-	bool		server;			/* else application */
-	char		app[NAMEDATALEN];
+	bool		server;			/* else application or pooler */
+	bool		pooler;			/* a client's share of a pooler pool */
+	char		app[NAMEDATALEN];	/* application; for pooler: the client */
+	LgPoolerKey pool;			/* pooler: the pool (client too) */
 	double		value;
 	double		threshold;
 	int32		connections;
@@ -60,6 +63,8 @@ typedef struct LgAlertChange
 } LgAlertChange;
 
 extern int	lg_alerts_evaluate_locked(LgAlertChange *changes, int max_changes);
+extern int	lg_alerts_add_pooler_locked(const LgPoolerAlertChange *pc, int npc,
+										LgAlertChange *changes, int max_changes);
 extern void lg_alerts_report(LgAlertChange *changes, int n, bool can_notify);
 
 #endif							/* PG_LIFEGUARD_EVENTS_H */

@@ -533,6 +533,7 @@ lg_slot_clear(LifeguardSlot *slot)
 	slot->roleid = InvalidOid;
 	slot->superuser = false;
 	slot->exempt = false;
+	slot->pooler = false;
 	slot->connected_at = 0;
 	slot->app = NULL;
 	slot->be = NULL;

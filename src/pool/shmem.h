@@ -80,6 +80,7 @@ typedef struct LifeguardSlot
 	Oid			roleid;
 	bool		superuser;		/* role was a superuser at login */
 	bool		exempt;			/* exempt from limits (still counted) */
+	bool		pooler;			/* belongs to a pooler (see pooler.c) */
 	TimestampTz connected_at;
 	LifeguardApp *app;			/* entry this backend counts under */
 	volatile PgBackendStatus *be;	/* its status entry (read with the

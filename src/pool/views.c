@@ -33,6 +33,7 @@
 #include "core/compat.h"
 #include "core/settings.h"
 #include "pool/activity.h"
+#include "pool/pooler.h"
 #include "pool/quota.h"
 #include "pool/recycle.h"
 #include "pool/shmem.h"
@@ -413,6 +414,8 @@ lifeguard_reset_stats(PG_FUNCTION_ARGS)
 	lg_shared->total_rejected = 0;
 	lg_shared->stats_reset = now;
 	LWLockRelease(lg_shared->lock);
+	/* the pooler's table has its own lock, never held with this one */
+	lg_pooler_reset();
 
 	PG_RETURN_VOID();
 }

@@ -1,6 +1,6 @@
 -- Objects, columns and contracts of the pg_lifeguard SQL API.
 BEGIN;
-SELECT plan(50);
+SELECT plan(52);
 
 SELECT has_schema('lifeguard');
 SELECT has_role('lifeguard_admin');
@@ -13,7 +13,14 @@ SELECT has_table('lifeguard', 'pool_history_log', 'persisted history');
 
 SELECT has_view('lifeguard', v, format('view lifeguard.%s', v))
   FROM unnest(ARRAY['pool_stats', 'backends', 'server_usage', 'worker_status',
-                    'events', 'alerts', 'pool_history', 'pool_advice', 'metrics']) AS v;
+                    'events', 'alerts', 'pool_history', 'pool_advice', 'metrics',
+                    'pooler_usage']) AS v;
+
+SELECT columns_are('lifeguard', 'pooler_usage',
+    ARRAY['pool_application', 'pool_role', 'pool_database', 'client_application',
+          'server_connections', 'linked', 'in_use', 'in_use_share', 'transactions',
+          'busy_time', 'busy_share', 'window_share', 'alert', 'first_seen',
+          'last_transaction_at']);
 
 SELECT columns_are('lifeguard', 'worker_status',
     ARRAY['pid', 'database', 'started_at', 'last_cycle_at', 'last_cycle_ms',
