@@ -1,6 +1,6 @@
 -- Privileges: exact grants, and what a plain role can and cannot do.
 BEGIN;
-SELECT plan(40);
+SELECT plan(46);
 
 SELECT table_privs_are('lifeguard', 'quotas', 'lifeguard_admin',
                        ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']);
@@ -20,7 +20,14 @@ SELECT table_privs_are('lifeguard', 'backends', 'public', ARRAY['SELECT']);
 
 SELECT function_privs_are('lifeguard', 'set_quota',
     ARRAY['text', 'integer', 'integer', 'integer', 'interval', 'interval', 'name', 'name',
-          'text', 'interval', 'integer'], 'public', ARRAY[]::text[]);
+          'text', 'interval', 'integer', 'bigint'], 'public', ARRAY[]::text[]);
+SELECT function_privs_are('lifeguard', 'set_quota',
+    ARRAY['text', 'integer', 'integer', 'integer', 'interval', 'interval', 'name', 'name',
+          'text', 'interval', 'integer', 'bigint'], 'lifeguard_admin', ARRAY['EXECUTE']);
+-- memory: everyone reads backends' (filtered per row), only monitors the per-application sums
+SELECT function_privs_are('lifeguard', 'backend_memory', ARRAY[]::text[], 'public', ARRAY['EXECUTE']);
+SELECT function_privs_are('lifeguard', 'application_memory', ARRAY[]::text[], 'public', ARRAY[]::text[]);
+SELECT function_privs_are('lifeguard', 'application_memory', ARRAY[]::text[], 'pg_monitor', ARRAY['EXECUTE']);
 SELECT function_privs_are('lifeguard', 'reset_stats', ARRAY[]::text[], 'public', ARRAY[]::text[]);
 SELECT function_privs_are('lifeguard', 'reset_stats', ARRAY[]::text[], 'lifeguard_admin', ARRAY['EXECUTE']);
 SELECT function_privs_are('lifeguard', f, ARRAY[]::text[], 'public', ARRAY[]::text[])
@@ -51,6 +58,8 @@ SELECT throws_ok($$SELECT lifeguard.reset_stats()$$, '42501');
 SELECT throws_ok($$UPDATE lifeguard.quotas SET hard_limit = 0$$, '42501');
 SELECT throws_ok($$SELECT * FROM lifeguard.pool_stats$$, '42501');
 SELECT lives_ok($$SELECT * FROM lifeguard.backends$$, 'plain roles read backends');
+SELECT throws_ok($$SELECT * FROM lifeguard.application_memory()$$, '42501');
+SELECT throws_ok($$SELECT lifeguard.set_quota('tap', 1, 2, max_memory => 1073741824)$$, '42501');
 SELECT throws_ok($$SELECT lifeguard.reset_predicate_stats()$$, '42501');
 SELECT throws_ok($$SELECT lifeguard.reset_n_plus_one()$$, '42501');
 SELECT throws_ok($$SELECT * FROM lifeguard.predicate_stats$$, '42501');
