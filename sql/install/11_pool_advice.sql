@@ -49,7 +49,7 @@ WITH win AS (
      WHERE s.application_name IS NOT NULL
 ), mem AS (
     SELECT b.*,
-           coalesce(b.mem_max >= 2 * b.mem_login AND b.mem_max - b.mem_login >= 16777216, false) AS mem_grown
+           coalesce(b.mem_max >= 4 * b.mem_login AND b.mem_max - b.mem_login >= 8388608, false) AS mem_grown
       FROM base b
 ), mem2 AS (
     SELECT b.*,
@@ -59,7 +59,9 @@ WITH win AS (
       FROM mem b
 ), calc AS (
     SELECT b.*,
+           -- an age under a minute means the growth comes at once: no max_age helps
            CASE WHEN b.mem_grown AND b.mem_growth_per_hour > 0
+                     AND (b.rec_max_memory - b.mem_login) / b.mem_growth_per_hour * 3600 >= 60
                 THEN round(((b.rec_max_memory - b.mem_login) / b.mem_growth_per_hour * 3600)::numeric)
                      * interval '1 second'
            END AS rec_max_age,
@@ -108,9 +110,11 @@ SELECT c.application_name,
        || CASE WHEN c.mem_grown
                THEN format('; max_memory = at login + (max - at login) / 2, in whole MB = %s',
                            pg_catalog.pg_size_pretty(c.rec_max_memory))
-                    || CASE WHEN c.mem_growth_per_hour > 0
+                    || CASE WHEN c.rec_max_age IS NOT NULL
                             THEN format('; or max_age = (max_memory - at login) / growth = %s',
                                         c.rec_max_age)
+                            WHEN c.mem_growth_per_hour > 0
+                            THEN '; (max_memory - at login) / growth is under a minute: the backends grow at once, so max_age does not help'
                             ELSE '' END
                ELSE '' END AS arithmetic,
        c.mem_median AS memory_median,
