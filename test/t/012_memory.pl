@@ -132,7 +132,7 @@ ok($last_t - $first_t > 1.5,
 	'over more than one sample interval: ' . sprintf('%.1f s', $last_t - $first_t))
   if $seen >= 2;
 is($moved, 0, 'the sample did not move while the statement ran');
-$grow->query_until(qr/^$/, "SELECT 1;\n");
+$grow->query_safe('SELECT 1');
 my $grown = sample_after($grow_pid, $before_at) // 0;
 cmp_ok($grown, '>=', 4 * $before, "once idle, the sample shows the growth ($before -> $grown)");
 $grow->quit;
@@ -173,16 +173,25 @@ $node->safe_psql('postgres',
 sleep(3 * $naptime + 0.5);
 ok(alive($wide_pid) && alive($small_pid), 'no backend is recycled below max_memory');
 
-# --- below it, but inside a transaction: left alone
+# --- below it, but running a query, then inside a transaction: left
+# alone (one message, so that the backend is never idle in between)
 my $limit = int(($fresh + $wide_bytes) / 2);
-$wide->query_safe('BEGIN; SELECT 1;');
+my $busy_s = 3 * $naptime + 3;
+$wide->query_until(qr/^$/, "SELECT pg_sleep($busy_s) \\; BEGIN \\; SELECT 1;\n");
 $node->safe_psql('postgres',
 	"SELECT lifeguard.set_quota('pool', 5, 10, max_memory => $limit)");
+sleep(3 * $naptime);
+is($node->safe_psql('postgres', "SELECT state FROM lifeguard.backends WHERE pid = $wide_pid"),
+	'active', 'a backend above max_memory running a query is left alone');
+ok( $node->poll_query_until('postgres',
+		"SELECT state = 'idle in transaction' FROM lifeguard.backends WHERE pid = $wide_pid"),
+	'its query ends inside a transaction');
 sleep(3 * $naptime + 0.5);
 ok(alive($wide_pid), 'a backend above max_memory inside a transaction is left alone');
 
 # --- idle above it: recycled within two naptimes; the small one stays
-$wide->query_until(qr/^$/, "COMMIT;\n");
+# (the output of the statement above is still unread: wait for a marker)
+$wide->query_until(qr/committed/, "COMMIT;\nSELECT 'committed';\n");
 my $t0 = time();
 ok( $node->poll_query_until('postgres',
 		"SELECT NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $wide_pid)"),
@@ -220,6 +229,22 @@ is( $node->safe_psql('postgres',
 	'1', 'with its event');
 eval { $other->quit };
 $node->safe_psql('postgres', 'ALTER SYSTEM RESET lifeguard.max_memory; SELECT pg_reload_conf();');
+
+# --- dry run: the event says what would have been done, nothing ends
+$node->safe_psql('postgres', "ALTER SYSTEM SET lifeguard.dry_run = on; "
+	  . "ALTER SYSTEM SET lifeguard.max_memory = '" . int($limit / 1024) . "kB'; SELECT pg_reload_conf();");
+my $dry = session('dry');
+my $dry_pid = $dry->query_safe('SELECT pg_backend_pid()');
+$dry->query_safe($touch_all);
+ok( $node->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM lifeguard.events WHERE kind = 'recycled_memory' AND pid = $dry_pid
+		    AND detail @> '{\"dry_run\": true}' AND (detail->>'memory_bytes')::bigint > $limit"),
+	'dry run records the memory recycle it would do, with the size');
+sleep(2 * $naptime + 0.5);
+ok(alive($dry_pid), 'and ends nothing');
+$dry->quit;
+$node->safe_psql('postgres', 'ALTER SYSTEM RESET lifeguard.dry_run; '
+	  . 'ALTER SYSTEM RESET lifeguard.max_memory; SELECT pg_reload_conf();');
 
 # --- sampling off: nothing new is published
 $node->safe_psql('postgres',
