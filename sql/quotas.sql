@@ -125,6 +125,11 @@ SELECT try_connect('su', 'root', current_user);
 SELECT connections FROM lifeguard.pool_stats WHERE application_name = 'root';
 SELECT close_all();
 
+-- a memory limit, in bytes, kept with the rule
+SELECT application_name, max_memory FROM lifeguard.set_quota('mem', 1, 2, max_memory => pg_size_bytes('64 MB'));
+SELECT application_name, max_memory FROM lifeguard.set_quota('mem', 1, 2);
+SELECT lifeguard.drop_quota('mem');
+
 -- the connection budget
 SELECT declared_hard_limits, declared_reserved, quota_rules,
        overcommit = round(declared_hard_limits::numeric / usable, 2) AS overcommit_ok
@@ -144,6 +149,7 @@ SELECT lifeguard.set_quota('x', 1, 2, mode => 'strict');
 SELECT lifeguard.set_quota('x', 1, 2, mode => NULL);
 SELECT lifeguard.set_quota('x', 1, 2, max_age => '-1 s');
 SELECT lifeguard.set_quota('x', 1, 2, idle_timeout => '0');
+SELECT lifeguard.set_quota('x', 1, 2, max_memory => 1000);
 SELECT lifeguard.set_quota('x', 1, 2, role => 'regress_nobody');
 SELECT lifeguard.set_quota('x', 1, 2, database => 'regress_nodb');
 SELECT lifeguard.set_quota(E'bad\tname', 1, 2);

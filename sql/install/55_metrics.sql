@@ -22,7 +22,8 @@ SELECT 'lifeguard_' || c.name,
                             ('rejected_total', s.rejected), ('would_reject_total', s.would_reject),
                             ('soft_warnings_total', s.soft_warnings),
                             ('reclaimed_total', s.reclaimed), ('recycled_total', s.recycled),
-                            ('soft_limit', s.soft_limit::bigint), ('hard_limit', s.hard_limit::bigint)) AS c(name, value)
+                            ('soft_limit', s.soft_limit::bigint), ('hard_limit', s.hard_limit::bigint),
+                            ('memory_bytes', s.memory_total), ('memory_max_bytes', s.memory_max)) AS c(name, value)
  WHERE c.value IS NOT NULL
 UNION ALL
 SELECT 'lifeguard_server_' || c.name, '{}'::jsonb, c.value::double precision

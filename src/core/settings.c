@@ -47,6 +47,8 @@ int			lg_idle_xact_timeout_ms = 0;
 bool		lg_recycle_superusers = false;
 bool		lg_dry_run = false;
 int			lg_recycle_min_idle_ms = 20;
+int			lg_max_memory_kb = 0;
+int			lg_memory_sample_interval_ms = 1000;
 int			lg_recycle_at = LG_RECYCLE_AT_AUTO;
 int			lg_event_ring_size = 1024;
 int			lg_event_retention_s = 7 * 86400;
@@ -180,6 +182,22 @@ lg_settings_define(void)
 							"Quota rules with idle_in_transaction_timeout override it. Zero turns it off.",
 							&lg_idle_xact_timeout_ms,
 							0, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lifeguard.max_memory",
+							"Sets the private memory above which an idle connection is recycled.",
+							"Quota rules with max_memory override it. Zero turns it off.",
+							&lg_max_memory_kb,
+							0, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lifeguard.memory_sample_interval",
+							"Sets how often a backend publishes its private memory, at most.",
+							"The sample is taken between statements, when the backend waits for its client. Zero turns sampling off.",
+							&lg_memory_sample_interval_ms,
+							1000, 0, INT_MAX,
 							PGC_SIGHUP, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 

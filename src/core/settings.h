@@ -39,6 +39,8 @@ extern int	lg_idle_xact_timeout_ms;
 extern bool lg_recycle_superusers;
 extern bool lg_dry_run;
 extern int	lg_recycle_min_idle_ms;
+extern int	lg_max_memory_kb;
+extern int	lg_memory_sample_interval_ms;
 extern int	lg_event_ring_size;
 extern int	lg_event_retention_s;
 extern int	lg_history_ring_size;

@@ -54,6 +54,7 @@
 #include "core/settings.h"
 #include "pool/admission.h"
 #include "pool/events.h"
+#include "pool/memory.h"
 #include "pool/pooler.h"
 #include "pool/quota.h"
 #include "pool/recycle.h"
@@ -567,10 +568,26 @@ lg_backend_exit(int code, Datum arg)
 				app->reclaimed++;
 			else
 				app->recycled++;
-			lg_event_add_locked(kind, app->name, MyProcPid, slot->rolname, slot->datname,
-								"\"connection_age_s\": %.1f, \"deferred\": %u",
-								(double) (now - slot->connected_at) / 1000000.0,
-								slot->recycle_deferred);
+			if (kind == LG_EV_RECYCLED_MEMORY)
+			{
+				/* the limit as it stands now: the rules may have changed */
+				int			r = lg_rule_match(lg_shared->rules, lg_shared->nrules,
+											  app->name, slot->rolname, slot->datname);
+				LgRecycleLimits lim;
+
+				lg_recycle_limits(r >= 0 ? &lg_shared->rules[r] : NULL, &lim);
+				lg_event_add_locked(kind, app->name, MyProcPid, slot->rolname, slot->datname,
+									"\"connection_age_s\": %.1f, \"deferred\": %u, "
+									"\"memory_bytes\": " INT64_FORMAT ", \"max_memory\": " INT64_FORMAT,
+									(double) (now - slot->connected_at) / 1000000.0,
+									slot->recycle_deferred, lg_slot_memory(slot),
+									lim.max_memory_bytes);
+			}
+			else
+				lg_event_add_locked(kind, app->name, MyProcPid, slot->rolname, slot->datname,
+									"\"connection_age_s\": %.1f, \"deferred\": %u",
+									(double) (now - slot->connected_at) / 1000000.0,
+									slot->recycle_deferred);
 		}
 		lg_slot_release_locked(slot, now);
 	}

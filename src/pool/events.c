@@ -90,6 +90,8 @@ lg_event_kind_name(int kind)
 			return "alert_cleared";
 		case LG_EV_APP_TABLE_FULL:
 			return "application_table_full";
+		case LG_EV_RECYCLED_MEMORY:
+			return "recycled_memory";
 	}
 	return "unknown";
 }

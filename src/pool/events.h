@@ -16,7 +16,8 @@
 
 /*
  * Event kinds, which are also the reasons a backend is retired (the first
- * five): a recycle request in a slot is the event its exit will record.
+ * five and LG_EV_RECYCLED_MEMORY): a recycle request in a slot is the
+ * event its exit will record.
  * Stored in slots and rings; keep the values stable.
  */
 typedef enum LifeguardEventKind
@@ -32,7 +33,8 @@ typedef enum LifeguardEventKind
 	LG_EV_WOULD_REJECT,
 	LG_EV_ALERT_RAISED,
 	LG_EV_ALERT_CLEARED,
-	LG_EV_APP_TABLE_FULL
+	LG_EV_APP_TABLE_FULL,
+	LG_EV_RECYCLED_MEMORY		/* private memory above max_memory */
 } LifeguardEventKind;
 
 extern const char *lg_event_kind_name(int kind);

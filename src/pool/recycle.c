@@ -111,6 +111,7 @@
 
 #include "core/compat.h"
 #include "core/settings.h"
+#include "pool/memory.h"
 #include "pool/quota.h"
 #include "pool/recycle.h"
 #include "pool/shmem.h"
@@ -177,6 +178,7 @@ lg_recycle_limits(const LifeguardRule *rule, LgRecycleLimits *lim)
 	lim->max_age_ms = lg_max_age_ms > 0 ? lg_max_age_ms : -1;
 	lim->idle_ms = lg_idle_timeout_ms > 0 ? lg_idle_timeout_ms : -1;
 	lim->idle_xact_ms = lg_idle_xact_timeout_ms > 0 ? lg_idle_xact_timeout_ms : -1;
+	lim->max_memory_bytes = lg_max_memory_kb > 0 ? (int64) lg_max_memory_kb * 1024 : -1;
 	lim->min_idle = 0;
 	if (rule == NULL || lg_effective_mode(rule) == LG_MODE_OFF)
 		return;
@@ -186,6 +188,8 @@ lg_recycle_limits(const LifeguardRule *rule, LgRecycleLimits *lim)
 		lim->idle_ms = rule->idle_timeout_ms;
 	if (rule->idle_xact_timeout_ms >= 0)
 		lim->idle_xact_ms = rule->idle_xact_timeout_ms;
+	if (rule->max_memory_bytes >= 0)
+		lim->max_memory_bytes = rule->max_memory_bytes;
 	lim->min_idle = rule->min_idle;
 }
 
@@ -204,6 +208,9 @@ lg_recycle_limits(const LifeguardRule *rule, LgRecycleLimits *lim)
  *	  backend is asked with the unit end allowed by the second cycle;
  *	  under statement_end, as transaction_end, and the end of any
  *	  statement that leaves no transaction open counts as a unit end;
+ *	- private memory (its latest sample, "memory_bytes", taken between
+ *	  statements) above max_memory: end it once idle for
+ *	  recycle_min_idle, as for idle_timeout; never in a transaction;
  *	- idle past idle_timeout (and recycle_min_idle): end it when idle.
  *
  * A superuser's backend only with lifeguard.recycle_superusers.
@@ -211,7 +218,8 @@ lg_recycle_limits(const LifeguardRule *rule, LgRecycleLimits *lim)
 int
 lg_recycle_plan(BackendState state, TimestampTz now,
 				TimestampTz connected_at, TimestampTz state_change,
-				bool superuser, const LgRecycleLimits *lim,
+				int64 memory_bytes, bool superuser,
+				const LgRecycleLimits *lim,
 				TimestampTz *eligible_at, int *mode)
 {
 	TimestampTz age_at = 0;
@@ -276,6 +284,9 @@ lg_recycle_plan(BackendState state, TimestampTz now,
 		if (idle_settled)
 			return LG_EV_RECYCLED_AGE;
 	}
+	if (lim->max_memory_bytes >= 0 && memory_bytes > lim->max_memory_bytes &&
+		idle_settled)
+		return LG_EV_RECYCLED_MEMORY;
 	if (idle_at && now >= idle_at && idle_settled)
 		return LG_EV_RECYCLED_IDLE;
 	return LG_EV_NONE;
@@ -287,13 +298,14 @@ lg_recycle_plan(BackendState state, TimestampTz now,
 int
 lg_recycle_decide(BackendState state, TimestampTz now,
 				  TimestampTz connected_at, TimestampTz state_change,
-				  bool superuser, const LgRecycleLimits *lim,
+				  int64 memory_bytes, bool superuser,
+				  const LgRecycleLimits *lim,
 				  TimestampTz *eligible_at)
 {
 	int			mode;
 
-	return lg_recycle_plan(state, now, connected_at, state_change, superuser,
-						   lim, eligible_at, &mode);
+	return lg_recycle_plan(state, now, connected_at, state_change,
+						   memory_bytes, superuser, lim, eligible_at, &mode);
 }
 
 /*
@@ -308,6 +320,7 @@ lg_recycle_backend_init(void)
 {
 	my_slot = lg_my_slot();
 	pqsignal(SIGUSR2, lg_recycle_sigusr2);
+	lg_memory_backend_init(my_slot);
 
 	tracking = false;
 	can_track = false;
@@ -383,7 +396,11 @@ lg_recycle_xact_callback(XactEvent event, void *arg)
 	{
 		case XACT_EVENT_PRE_COMMIT:
 			if (pq_is_reading_msg())
+			{
+				/* the memory sample first: an exit records it */
+				lg_memory_read_point();
 				lg_recycle_read_point();
+			}
 			break;
 		case XACT_EVENT_COMMIT:
 			if (!pq_is_reading_msg())
@@ -441,6 +458,7 @@ lg_recycle_transaction_ended(bool block)
 	lg_recycle_track(want);
 	if (!lg_recycle_anchor())
 		lg_looptop_arm();
+	lg_memory_transaction_ended();
 }
 
 /*

@@ -219,6 +219,9 @@ lg_shmem_startup(void)
 		{
 			pg_atomic_init_u64(&lg_shared->slots[i].xacts, 0);
 			pg_atomic_init_u64(&lg_shared->slots[i].xact_us, 0);
+			pg_atomic_init_u64(&lg_shared->slots[i].memory_bytes, 0);
+			pg_atomic_init_u64(&lg_shared->slots[i].memory_initial, 0);
+			pg_atomic_init_u64(&lg_shared->slots[i].memory_sampled_at, 0);
 		}
 		lg_shared->event_next = 1;
 		lg_shared->sample_next = 1;
@@ -545,6 +548,9 @@ lg_slot_clear(LifeguardSlot *slot)
 	slot->recycle_deferred = 0;
 	pg_atomic_write_u64(&slot->xacts, 0);
 	pg_atomic_write_u64(&slot->xact_us, 0);
+	pg_atomic_write_u64(&slot->memory_bytes, 0);
+	pg_atomic_write_u64(&slot->memory_initial, 0);
+	pg_atomic_write_u64(&slot->memory_sampled_at, 0);
 }
 
 /*

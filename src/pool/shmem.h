@@ -91,6 +91,10 @@ typedef struct LifeguardSlot
 	/* written by the backend itself only (no lock), read by the worker */
 	pg_atomic_uint64 xacts;		/* transactions ended */
 	pg_atomic_uint64 xact_us;	/* their summed duration */
+	/* private memory, sampled between statements (memory.c); 0 = none yet */
+	pg_atomic_uint64 memory_bytes;	/* latest sample */
+	pg_atomic_uint64 memory_initial;	/* first sample, right after login */
+	pg_atomic_uint64 memory_sampled_at; /* TimestampTz of the latest */
 
 	/* worker scratch, under the lock */
 	int			dry_run_noted;	/* recycle kind already logged in dry run */
@@ -117,6 +121,7 @@ typedef struct LifeguardRule
 	int64		max_age_ms;		/* -1 = not set */
 	int64		idle_timeout_ms;	/* -1 = not set */
 	int64		idle_xact_timeout_ms;	/* -1 = not set */
+	int64		max_memory_bytes;	/* -1 = not set */
 	int			mode;			/* LifeguardMode */
 } LifeguardRule;
 

@@ -34,6 +34,7 @@
 #include "core/settings.h"
 #include "pool/activity.h"
 #include "pool/pooler.h"
+#include "pool/memory.h"
 #include "pool/quota.h"
 #include "pool/recycle.h"
 #include "pool/shmem.h"
@@ -44,6 +45,8 @@ PG_FUNCTION_INFO_V1(lifeguard_server_usage_1_0);
 PG_FUNCTION_INFO_V1(lifeguard_worker_status_1_0);
 PG_FUNCTION_INFO_V1(lifeguard_reset_stats);
 PG_FUNCTION_INFO_V1(lifeguard_usage_bar);
+PG_FUNCTION_INFO_V1(lifeguard_backend_memory_1_1);
+PG_FUNCTION_INFO_V1(lifeguard_application_memory_1_1);
 
 /* One application as the pool_stats function returns it. */
 typedef struct PoolRow
@@ -63,13 +66,29 @@ typedef struct SlotCopy
 	char		datname[NAMEDATALEN];
 	TimestampTz connected_at;
 	bool		superuser;
+	int64		memory_bytes;
 	LgRecycleLimits lim;
 	LgBackend	status;
 } SlotCopy;
 
+/* One backend's memory sample, copied from its slot. */
+typedef struct MemoryCopy
+{
+	int			pid;
+	Oid			roleid;
+	bool		overflow;		/* counts under the overflow entry */
+	char		app[NAMEDATALEN];
+	int64		bytes;
+	int64		initial;
+	TimestampTz sampled_at;
+	TimestampTz connected_at;
+} MemoryCopy;
+
 static const char *const mode_names[] = {"off", "warn", "enforce"};
 
 static Datum lg_timestamp_or_null(TimestampTz ts, bool *isnull);
+static int	lg_copy_memory(MemoryCopy *out, bool sampled_only);
+static int	lg_memory_cmp(const void *a, const void *b);
 static void lg_reset_app_counters(LifeguardApp *app, TimestampTz now);
 
 /*
@@ -253,6 +272,7 @@ lifeguard_backends_1_0(PG_FUNCTION_ARGS)
 		memcpy(c->datname, s->datname, NAMEDATALEN);
 		c->connected_at = s->connected_at;
 		c->superuser = s->superuser;
+		c->memory_bytes = lg_slot_memory(s);
 		{
 			int			r = s->app ? lg_rule_match(lg_shared->rules, lg_shared->nrules,
 												   s->app->name, s->rolname, s->datname) : -1;
@@ -295,7 +315,8 @@ lifeguard_backends_1_0(PG_FUNCTION_ARGS)
 			nulls[6] = nulls[7] = true;
 		values[8] = BoolGetDatum(visible);
 		kind = lg_recycle_decide(b->state, GetCurrentTimestamp(), c->connected_at,
-								 b->state_change, c->superuser, &c->lim, &eligible_at);
+								 b->state_change, c->memory_bytes, c->superuser,
+								 &c->lim, &eligible_at);
 		if (visible && kind != LG_EV_NONE)
 			values[9] = CStringGetTextDatum(lg_event_kind_name(kind));
 		else
@@ -480,4 +501,167 @@ lifeguard_usage_bar(PG_FUNCTION_ARGS)
 		appendStringInfoChar(&buf, i < soft_cells ? '#' : i < used_cells ? '+' : '.');
 	appendStringInfo(&buf, "] %d/%d", connections, hard);
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(buf.data, buf.len));
+}
+
+/*
+ * Copy the memory samples of the counted backends (with "sampled_only",
+ * only of those that have published one) into out[], which has room for
+ * every slot.  Returns the count.
+ */
+static int
+lg_copy_memory(MemoryCopy *out, bool sampled_only)
+{
+	int			n = 0;
+
+	LWLockAcquire(lg_shared->lock, LW_SHARED);
+	for (int i = 0; i < lg_shared->nslots; i++)
+	{
+		LifeguardSlot *s = &lg_shared->slots[i];
+		MemoryCopy *c = &out[n];
+
+		if (s->pid == 0 || s->app == NULL)
+			continue;
+		c->sampled_at = lg_slot_memory_sampled_at(s);
+		if (sampled_only && c->sampled_at == 0)
+			continue;
+		c->pid = s->pid;
+		c->roleid = s->roleid;
+		c->overflow = (s->app == &lg_shared->overflow);
+		memcpy(c->app, s->app->name, NAMEDATALEN);
+		c->bytes = lg_slot_memory(s);
+		c->initial = (int64) pg_atomic_read_u64(&s->memory_initial);
+		c->connected_at = s->connected_at;
+		n++;
+	}
+	LWLockRelease(lg_shared->lock);
+	return n;
+}
+
+/* By application (the overflow entry last), then by size. */
+static int
+lg_memory_cmp(const void *a, const void *b)
+{
+	const MemoryCopy *ma = a;
+	const MemoryCopy *mb = b;
+	int			c;
+
+	if (ma->overflow != mb->overflow)
+		return ma->overflow ? 1 : -1;
+	c = strcmp(ma->app, mb->app);
+	if (c != 0)
+		return c;
+	return (ma->bytes > mb->bytes) - (ma->bytes < mb->bytes);
+}
+
+/*
+ * lifeguard.backend_memory(): each client backend's latest memory sample,
+ * its first one (taken right after login) and when the latest was taken;
+ * NULL before the first sample.  Like the state in lifeguard.backends,
+ * the numbers of another role's backend are shown only to a caller with
+ * its privileges or those of pg_read_all_stats.
+ */
+Datum
+lifeguard_backend_memory_1_1(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryCopy *rows;
+	int			n;
+	bool		read_all;
+
+	lg_require_shmem();
+	InitMaterializedSRF(fcinfo, 0);
+	read_all = has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS);
+	rows = palloc(sizeof(MemoryCopy) * Max(lg_shared->nslots, 1));
+	n = lg_copy_memory(rows, false);
+
+	for (int i = 0; i < n; i++)
+	{
+		MemoryCopy *c = &rows[i];
+		Datum		values[4];
+		bool		nulls[4];
+		bool		shown;
+
+		shown = c->sampled_at != 0 &&
+			(read_all || has_privs_of_role(GetUserId(), c->roleid));
+		memset(nulls, 0, sizeof(nulls));
+		values[0] = Int32GetDatum(c->pid);
+		values[1] = Int64GetDatum(c->bytes);
+		values[2] = Int64GetDatum(c->initial);
+		values[3] = TimestampTzGetDatum(c->sampled_at);
+		nulls[1] = nulls[2] = nulls[3] = !shown;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * lifeguard.application_memory(): per application (NULL: the overflow
+ * entry), over its backends that have published a sample: how many, the
+ * sum, largest and median of their latest samples, the median of their
+ * first samples, and their growth per hour of connection age, which is
+ * the summed growth since the first sample over the summed age at the
+ * latest one (NULL while that age is zero).
+ */
+Datum
+lifeguard_application_memory_1_1(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryCopy *rows;
+	int64	   *initials;
+	int			n;
+
+	lg_require_shmem();
+	InitMaterializedSRF(fcinfo, 0);
+	rows = palloc(sizeof(MemoryCopy) * Max(lg_shared->nslots, 1));
+	initials = palloc(sizeof(int64) * Max(lg_shared->nslots, 1));
+	n = lg_copy_memory(rows, true);
+	if (n > 1)
+		qsort(rows, n, sizeof(MemoryCopy), lg_memory_cmp);
+
+	for (int i = 0; i < n;)
+	{
+		int			j = i;
+		int64		total = 0;
+		double		grown = 0;
+		double		age_h = 0;
+		Datum		values[7];
+		bool		nulls[7];
+		int			k;
+
+		while (j < n && rows[j].overflow == rows[i].overflow &&
+			   strcmp(rows[j].app, rows[i].app) == 0)
+		{
+			total += rows[j].bytes;
+			grown += (double) (rows[j].bytes - rows[j].initial);
+			age_h += (double) Max(rows[j].sampled_at - rows[j].connected_at, 0) / 3600e6;
+			initials[j - i] = rows[j].initial;
+			j++;
+		}
+		k = j - i;
+		/* insertion sort: a handful of backends per application */
+		for (int a = 1; a < k; a++)
+			for (int b = a; b > 0 && initials[b - 1] > initials[b]; b--)
+			{
+				int64		t = initials[b];
+
+				initials[b] = initials[b - 1];
+				initials[b - 1] = t;
+			}
+
+		memset(nulls, 0, sizeof(nulls));
+		if (rows[i].overflow)
+			nulls[0] = true;
+		else
+			values[0] = CStringGetTextDatum(rows[i].app);
+		values[1] = Int32GetDatum(k);
+		values[2] = Int64GetDatum(total);
+		values[3] = Int64GetDatum(rows[j - 1].bytes);
+		values[4] = Int64GetDatum(rows[i + (k - 1) / 2].bytes);
+		values[5] = Int64GetDatum(initials[(k - 1) / 2]);
+		values[6] = Float8GetDatum(age_h > 0 ? grown / age_h : 0);
+		nulls[6] = !(age_h > 0);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		i = j;
+	}
+	return (Datum) 0;
 }

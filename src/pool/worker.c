@@ -75,6 +75,7 @@
 #include "core/settings.h"
 #include "pool/activity.h"
 #include "pool/events.h"
+#include "pool/memory.h"
 #include "pool/pooler.h"
 #include "pool/quota.h"
 #include "pool/recycle.h"
@@ -504,7 +505,8 @@ lg_worker_refresh(LgRetireCandidate *cand, TimestampTz now,
 		rule = lg_slot_rule(slot);
 		lg_recycle_limits(rule, &lim);
 		kind = lg_recycle_plan(b->state, now, slot->connected_at, b->state_change,
-							   slot->superuser, &lim, &eligible_at, &mode);
+							   lg_slot_memory(slot), slot->superuser, &lim,
+							   &eligible_at, &mode);
 		if (kind == LG_EV_NONE && short_of_slots && b->state == STATE_IDLE &&
 			!slot->exempt && rule != NULL &&
 			lg_effective_mode(rule) == LG_MODE_ENFORCE &&
@@ -525,7 +527,10 @@ lg_worker_refresh(LgRetireCandidate *cand, TimestampTz now,
 				now - (slot->connected_at + lim.max_age_ms * 1000) : 0;
 			c->state = b->state;
 			c->state_change = b->state_change;
-			c->sort_key = kind == LG_EV_RECYCLED_AGE ? slot->connected_at : b->state_change;
+			/* oldest first for age, largest first for memory */
+			c->sort_key = kind == LG_EV_RECYCLED_AGE ? slot->connected_at :
+				kind == LG_EV_RECYCLED_MEMORY ? -lg_slot_memory(slot) :
+				b->state_change;
 		}
 	}
 	LWLockRelease(lg_shared->lock);
@@ -641,10 +646,18 @@ lg_worker_retire(LgRetireCandidate *cand, int ncand, TimestampTz now)
 			if (slot->dry_run_noted != cd->kind)
 			{
 				slot->dry_run_noted = cd->kind;
-				lg_event_add_locked(cd->kind, app->name, cd->pid, slot->rolname, slot->datname,
-									"\"dry_run\": true, \"connection_age_s\": %.1f, \"state_for_s\": %.1f",
-									(double) (now - slot->connected_at) / 1000000.0,
-									(double) (now - cd->state_change) / 1000000.0);
+				if (cd->kind == LG_EV_RECYCLED_MEMORY)
+					lg_event_add_locked(cd->kind, app->name, cd->pid, slot->rolname, slot->datname,
+										"\"dry_run\": true, \"connection_age_s\": %.1f, \"state_for_s\": %.1f, "
+										"\"memory_bytes\": " INT64_FORMAT ", \"max_memory\": " INT64_FORMAT,
+										(double) (now - slot->connected_at) / 1000000.0,
+										(double) (now - cd->state_change) / 1000000.0,
+										lg_slot_memory(slot), lim.max_memory_bytes);
+				else
+					lg_event_add_locked(cd->kind, app->name, cd->pid, slot->rolname, slot->datname,
+										"\"dry_run\": true, \"connection_age_s\": %.1f, \"state_for_s\": %.1f",
+										(double) (now - slot->connected_at) / 1000000.0,
+										(double) (now - cd->state_change) / 1000000.0);
 			}
 			app->reclaim_pending++;
 			done++;

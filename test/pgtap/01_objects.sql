@@ -1,6 +1,6 @@
 -- Objects, columns and contracts of the pg_lifeguard SQL API.
 BEGIN;
-SELECT plan(52);
+SELECT plan(59);
 
 SELECT has_schema('lifeguard');
 SELECT has_role('lifeguard_admin');
@@ -49,7 +49,18 @@ SELECT has_column('lifeguard', 'pool_stats', c, format('pool_stats.%s', c))
 
 SELECT has_function('lifeguard', 'set_quota',
     ARRAY['text', 'integer', 'integer', 'integer', 'interval', 'interval', 'name', 'name',
-          'text', 'interval', 'integer']);
+          'text', 'interval', 'integer', 'bigint']);
+SELECT hasnt_function('lifeguard', 'set_quota',
+    ARRAY['text', 'integer', 'integer', 'integer', 'interval', 'interval', 'name', 'name',
+          'text', 'interval', 'integer'], '1.0''s set_quota is gone');
+
+-- backend memory (issue 19)
+SELECT has_column('lifeguard', 'quotas', 'max_memory', 'quotas.max_memory');
+SELECT has_column('lifeguard', 'backends', c, format('backends.%s', c))
+  FROM unnest(ARRAY['memory_bytes', 'memory_sampled_at']) AS c;
+SELECT has_column('lifeguard', 'pool_stats', c, format('pool_stats.%s', c))
+  FROM unnest(ARRAY['memory_total', 'memory_max']) AS c;
+SELECT has_column('lifeguard', 'pool_advice', 'recommended_max_memory', 'pool_advice.recommended_max_memory');
 SELECT has_function('lifeguard', 'drop_quota', ARRAY['text', 'name', 'name']);
 
 -- index advice

@@ -1,6 +1,6 @@
 -- Privileges: exact grants, and what a plain role can and cannot do.
 BEGIN;
-SELECT plan(48);
+SELECT plan(54);
 
 SELECT table_privs_are('lifeguard', 'quotas', 'lifeguard_admin',
                        ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']);
@@ -27,7 +27,14 @@ SELECT function_privs_are('lifeguard', f, ARRAY[]::text[], 'pg_monitor', ARRAY['
 
 SELECT function_privs_are('lifeguard', 'set_quota',
     ARRAY['text', 'integer', 'integer', 'integer', 'interval', 'interval', 'name', 'name',
-          'text', 'interval', 'integer'], 'public', ARRAY[]::text[]);
+          'text', 'interval', 'integer', 'bigint'], 'public', ARRAY[]::text[]);
+SELECT function_privs_are('lifeguard', 'set_quota',
+    ARRAY['text', 'integer', 'integer', 'integer', 'interval', 'interval', 'name', 'name',
+          'text', 'interval', 'integer', 'bigint'], 'lifeguard_admin', ARRAY['EXECUTE']);
+-- memory: everyone reads backends' (filtered per row), only monitors the per-application sums
+SELECT function_privs_are('lifeguard', 'backend_memory', ARRAY[]::text[], 'public', ARRAY['EXECUTE']);
+SELECT function_privs_are('lifeguard', 'application_memory', ARRAY[]::text[], 'public', ARRAY[]::text[]);
+SELECT function_privs_are('lifeguard', 'application_memory', ARRAY[]::text[], 'pg_monitor', ARRAY['EXECUTE']);
 SELECT function_privs_are('lifeguard', 'reset_stats', ARRAY[]::text[], 'public', ARRAY[]::text[]);
 SELECT function_privs_are('lifeguard', 'reset_stats', ARRAY[]::text[], 'lifeguard_admin', ARRAY['EXECUTE']);
 SELECT function_privs_are('lifeguard', f, ARRAY[]::text[], 'public', ARRAY[]::text[])
@@ -59,6 +66,8 @@ SELECT throws_ok($$UPDATE lifeguard.quotas SET hard_limit = 0$$, '42501');
 SELECT throws_ok($$SELECT * FROM lifeguard.pool_stats$$, '42501');
 SELECT throws_ok($$SELECT * FROM lifeguard.pooler_usage$$, '42501');
 SELECT lives_ok($$SELECT * FROM lifeguard.backends$$, 'plain roles read backends');
+SELECT throws_ok($$SELECT * FROM lifeguard.application_memory()$$, '42501');
+SELECT throws_ok($$SELECT lifeguard.set_quota('tap', 1, 2, max_memory => 1073741824)$$, '42501');
 SELECT throws_ok($$SELECT lifeguard.reset_predicate_stats()$$, '42501');
 SELECT throws_ok($$SELECT lifeguard.reset_n_plus_one()$$, '42501');
 SELECT throws_ok($$SELECT * FROM lifeguard.predicate_stats$$, '42501');
