@@ -40,6 +40,7 @@
 
 #include "access/xact.h"
 #include "libpq/auth.h"
+#include "libpq/libpq.h"
 #include "libpq/libpq-be.h"
 #include "miscadmin.h"
 #include "postmaster/postmaster.h"
@@ -530,6 +531,13 @@ lg_count_xact_callback(XactEvent event, void *arg)
 	int64		busy_us;
 
 	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT)
+		return;
+	/*
+	 * Not the empty transaction a read point runs while the backend waits
+	 * for its client (catch-up, for recycling and memory sampling): no
+	 * client work.
+	 */
+	if (pq_is_reading_msg())
 		return;
 	slot = lg_my_slot();
 	if (slot == NULL || slot->pid != MyProcPid)
