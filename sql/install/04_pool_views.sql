@@ -69,7 +69,10 @@ SELECT s.application_name,
        m.memory_max
   FROM lifeguard.pool_stats() s
   LEFT JOIN lifeguard.application_memory() m
-    ON m.application_name IS NOT DISTINCT FROM s.application_name;
+    -- the overflow entry's name is NULL: a byte no application name can
+    -- hold stands for it, so that the join is a hash join (IS NOT
+    -- DISTINCT FROM would compare every pair)
+    ON coalesce(m.application_name, E'\x01') = coalesce(s.application_name, E'\x01');
 
 COMMENT ON VIEW lifeguard.pool_stats IS
     'One row per application (connect-time application_name) seen since the last reset: live connections by state, counters, its quota, and its backends'' private memory. A NULL application_name is the overflow entry beyond lifeguard.max_applications.';
