@@ -12,7 +12,9 @@
  *	   and their types inferred, as for an unnamed prepared statement.
  *	2. Candidates come from the analysed query: columns compared with a
  *	   btree operator to something that is not the same table (constants,
- *	   parameters, other tables' columns: join keys), and ORDER BY columns.
+ *	   parameters, other tables' columns: join keys, and columns of an
+ *	   outer query in a correlated subquery), and ORDER BY columns, on every
+ *	   query level (FROM, CTEs, sublinks in WHERE, the target list, HAVING).
  *	   Per table: each column alone, all equality columns together, the
  *	   equality columns followed by one range column, and the equality
  *	   columns followed by the ORDER BY columns.  A candidate whose leading
@@ -248,24 +250,58 @@ lg_btree_strategy(Oid relid, AttrNumber attnum, Oid opno)
 	return get_op_opfamily_strategy(opno, get_opclass_family(opclass));
 }
 
-/* Does any Var of this query level in node read table relid? */
-static bool
-lg_mentions_rel(Query *q, Node *node, Oid relid)
+/*
+ * Does any Var of this query level in node read table relid?  Vars of outer
+ * levels (a correlated subquery's reference to the row outside) are, like
+ * parameters, known when the subquery runs: they do not count, and the
+ * search must not trip over them as pull_var_clause would.
+ */
+typedef struct LgMentions
 {
-	List	   *vars = pull_var_clause(node, PVC_RECURSE_AGGREGATES |
-									   PVC_RECURSE_WINDOWFUNCS |
-									   PVC_RECURSE_PLACEHOLDERS);
-	ListCell   *lc;
+	Query	   *q;
+	Oid			relid;
+	int			sublevels_up;
+} LgMentions;
 
-	foreach(lc, vars)
+static bool
+lg_mentions_walker(Node *node, void *context)
+{
+	LgMentions *m = (LgMentions *) context;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
 	{
+		Var		   *var = (Var *) node;
 		Oid			r;
 		AttrNumber	a;
 
-		if (lg_var_column(q, lfirst(lc), &r, &a) && r == relid)
-			return true;
+		if (var->varlevelsup != m->sublevels_up)
+			return false;
+		if (m->sublevels_up == 0)
+			return lg_var_column(m->q, node, &r, &a) && r == m->relid;
+		/* a whole-row or system column of this level in a sublink */
+		return var->varno >= 1 && var->varno <= list_length(m->q->rtable) &&
+			rt_fetch(var->varno, m->q->rtable)->relid == m->relid;
 	}
-	return false;
+	if (IsA(node, Query))
+	{
+		bool		found;
+
+		m->sublevels_up++;
+		found = query_tree_walker((Query *) node, lg_mentions_walker, context, 0);
+		m->sublevels_up--;
+		return found;
+	}
+	return expression_tree_walker(node, lg_mentions_walker, context);
+}
+
+static bool
+lg_mentions_rel(Query *q, Node *node, Oid relid)
+{
+	LgMentions	m = {q, relid, 0};
+
+	return lg_mentions_walker(node, &m);
 }
 
 /* One side of a comparison: a column of an advisable table, the other side not. */
@@ -334,6 +370,26 @@ lg_qual_walker(Node *node, void *context)
 	return expression_tree_walker(node, lg_qual_walker, context);
 }
 
+/*
+ * Subqueries outside the join tree (in the target list, HAVING, ORDER BY
+ * expressions): their own predicates are candidates, the expressions
+ * around them are not.
+ */
+static bool
+lg_sublink_walker(Node *node, void *context)
+{
+	LgWalk	   *w = (LgWalk *) context;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		lg_collect_query(w->cx, (Query *) node);
+		return false;
+	}
+	return expression_tree_walker(node, lg_sublink_walker, context);
+}
+
 /* Qualifications in the join tree: WHERE and every JOIN ... ON. */
 static void
 lg_collect_jointree(LgWalk *w, Node *jt)
@@ -382,6 +438,8 @@ lg_collect_query(LgCollect *cx, Query *q)
 		return;					/* branches were visited as subqueries */
 
 	lg_collect_jointree(&w, (Node *) q->jointree);
+	(void) lg_sublink_walker((Node *) q->targetList, &w);
+	(void) lg_sublink_walker(q->havingQual, &w);
 
 	/* ORDER BY columns of a single table */
 	foreach(lc, q->sortClause)
