@@ -67,6 +67,7 @@
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
+#include "catalog/pg_aggregate.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
@@ -99,12 +100,16 @@
 #define LG_MAX_CANDIDATE_COLS	8
 #define LG_MAX_CANDIDATES		64
 
+/* a longer index replaces a shorter one at up to this cost ratio */
+#define LG_WIDEN_TOLERANCE		1.05
+
 /* A candidate (hypothetical) btree index. */
 typedef struct LgIndexCandidate
 {
 	Oid			relid;
 	int			ncols;
 	AttrNumber	cols[LG_MAX_CANDIDATE_COLS];
+	int			neq;			/* leading equality columns; then range or order */
 	Oid			fakeoid;		/* its OID in the planner's eyes */
 	bool		active;			/* injected in the current planning */
 	bool		used;
@@ -390,6 +395,50 @@ lg_sublink_walker(Node *node, void *context)
 	return expression_tree_walker(node, lg_sublink_walker, context);
 }
 
+/*
+ * The column of min(col) or max(col) of this query level is an ordering
+ * column: with the equality columns before it, an index serves the
+ * aggregate by reading one end (the planner's min/max optimisation).
+ */
+static bool
+lg_minmax_walker(Node *node, void *context)
+{
+	LgWalk	   *w = (LgWalk *) context;
+
+	if (node == NULL || IsA(node, Query))
+		return false;
+	if (IsA(node, Aggref))
+	{
+		Aggref	   *agg = (Aggref *) node;
+		HeapTuple	tup;
+		Oid			sortop = InvalidOid;
+		Oid			relid;
+		AttrNumber	attnum;
+
+		if (agg->agglevelsup != 0 || list_length(agg->args) != 1 ||
+			agg->aggorder != NIL || agg->aggdistinct != NIL ||
+			agg->aggfilter != NULL)
+			return false;
+		tup = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(agg->aggfnoid));
+		if (HeapTupleIsValid(tup))
+		{
+			sortop = ((Form_pg_aggregate) GETSTRUCT(tup))->aggsortop;
+			ReleaseSysCache(tup);
+		}
+		if (OidIsValid(sortop) &&
+			lg_var_column(w->q, (Node *) linitial_node(TargetEntry, agg->args)->expr,
+						  &relid, &attnum) &&
+			lg_btree_strategy(relid, attnum, sortop) != 0)
+		{
+			LgRelCols  *r = lg_rel_cols(w->cx, relid);
+
+			lg_add_col(r->order, &r->norder, attnum);
+		}
+		return false;
+	}
+	return expression_tree_walker(node, lg_minmax_walker, context);
+}
+
 /* Qualifications in the join tree: WHERE and every JOIN ... ON. */
 static void
 lg_collect_jointree(LgWalk *w, Node *jt)
@@ -440,6 +489,12 @@ lg_collect_query(LgCollect *cx, Query *q)
 	lg_collect_jointree(&w, (Node *) q->jointree);
 	(void) lg_sublink_walker((Node *) q->targetList, &w);
 	(void) lg_sublink_walker(q->havingQual, &w);
+
+	/* min() and max() over a column: an index scan can fetch the end */
+	if (q->hasAggs)
+		(void) lg_minmax_walker((Node *) q->targetList, &w);
+	if (q->hasAggs && q->havingQual)
+		(void) lg_minmax_walker(q->havingQual, &w);
 
 	/* ORDER BY columns of a single table */
 	foreach(lc, q->sortClause)
@@ -551,6 +606,7 @@ lg_add_candidate(List **cands, Oid relid, const AttrNumber *cols, int ncols,
 	c = palloc0(sizeof(LgIndexCandidate));
 	c->relid = relid;
 	c->ncols = ncols;
+	c->neq = Min(neq_prefix, ncols);
 	memcpy(c->cols, cols, sizeof(AttrNumber) * ncols);
 	*cands = lappend(*cands, c);
 }
@@ -575,26 +631,34 @@ lg_candidates(LgCollect *cx)
 			lg_add_candidate(&cands, r->relid, r->order, r->norder, 0);
 		if (r->neq >= 2)
 			lg_add_candidate(&cands, r->relid, r->eq, r->neq, r->neq);
-		if (r->neq >= 1 && r->nrange >= 1)
+		/* the equality columns followed by each range column */
+		for (int k = 0; k < r->nrange && r->neq >= 1; k++)
 		{
 			memcpy(cols, r->eq, sizeof(AttrNumber) * r->neq);
-			cols[r->neq] = r->range[0];
+			cols[r->neq] = r->range[k];
 			lg_add_candidate(&cands, r->relid, cols, r->neq + 1, r->neq);
 		}
-		if (r->neq >= 1 && r->norder >= 1)
+		/* the equality columns, all or each one, followed by the ordering */
+		for (int k = -1; k < r->neq && r->norder >= 1; k++)
 		{
-			n = r->neq;
-			memcpy(cols, r->eq, sizeof(AttrNumber) * n);
+			const AttrNumber *eq = (k < 0) ? r->eq : &r->eq[k];
+			int			neq = (k < 0) ? r->neq : 1;
+
+			if (k >= 0 && r->neq == 1)
+				break;
+			n = neq;
+			memcpy(cols, eq, sizeof(AttrNumber) * n);
 			for (int i = 0; i < r->norder && n < LG_MAX_CANDIDATE_COLS; i++)
 			{
 				bool		dup = false;
 
-				for (int j = 0; j < r->neq; j++)
-					dup |= (r->eq[j] == r->order[i]);
+				for (int j = 0; j < neq; j++)
+					dup |= (eq[j] == r->order[i]);
 				if (!dup)
 					cols[n++] = r->order[i];
 			}
-			lg_add_candidate(&cands, r->relid, cols, n, r->neq);
+			if (neq > 0)
+				lg_add_candidate(&cands, r->relid, cols, n, neq);
 		}
 	}
 	return cands;
@@ -1055,6 +1119,41 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 				}
 				else
 					call->hypo[i].active = true;
+			}
+			/*
+			 * Widen: an index the plan uses gives way to a longer candidate
+			 * that starts with its columns and adds only ORDER BY or range
+			 * columns after its equality columns, when the plan costs about
+			 * the same with it.  Estimates from generic or average values
+			 * hide how many rows a frequent value brings to sort or filter;
+			 * the longer index reads only the rows the query returns
+			 * whatever the value, which is what a DBA would choose.
+			 */
+			for (i = 0; i < call->nhypo; i++)
+			{
+				if (!call->hypo[i].active)
+					continue;
+				for (int j = 0; j < call->nhypo; j++)
+				{
+					LgIndexCandidate *a = &call->hypo[i];
+					LgIndexCandidate *b = &call->hypo[j];
+
+					if (b->active || b->relid != a->relid || b->ncols <= a->ncols ||
+						b->neq > a->ncols ||
+						memcmp(b->cols, a->cols, sizeof(AttrNumber) * a->ncols) != 0)
+						continue;
+					a->active = false;
+					b->active = true;
+					lg_plan_cost(call, query, text, &s, &t);
+					if (b->used && t <= t1 * LG_WIDEN_TOLERANCE)
+					{
+						s1 = s;
+						t1 = t;
+						break;
+					}
+					a->active = true;
+					b->active = false;
+				}
 			}
 			/* the final set, and what it still uses */
 			lg_plan_cost(call, query, text, &s1, &t1);
