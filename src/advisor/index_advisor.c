@@ -15,6 +15,9 @@
  *	   parameters, other tables' columns: join keys, and columns of an
  *	   outer query in a correlated subquery), and ORDER BY columns, on every
  *	   query level (FROM, CTEs, sublinks in WHERE, the target list, HAVING).
+ *	   Expressions over one table compared that way become expression
+ *	   keys, and LIKE 'prefix%' a range key, under a pattern operator class
+ *	   when the collation is not C.
  *	   Per table: each column alone, all equality columns together, the
  *	   equality columns followed by one range column, and the equality
  *	   columns followed by the ORDER BY columns.  A candidate whose leading
@@ -82,14 +85,19 @@
 #include "optimizer/optimizer.h"
 #include "parser/analyze.h"
 #include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
 #include "storage/bufpage.h"
 #include "tcop/tcopprot.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
+#include "utils/ruleutils.h"
+#include "utils/selfuncs.h"
 #include "utils/syscache.h"
 
 #include "advisor/index_advisor.h"
@@ -102,6 +110,25 @@
 
 /* a longer index replaces a shorter one at up to this cost ratio */
 #define LG_WIDEN_TOLERANCE		1.05
+
+/*
+ * Index key columns are AttrNumbers: a positive one is a table column
+ * under its type's default btree operator class; a negative one, -(i+1),
+ * is the i-th LgKey of the call: an expression over the table, or a
+ * column under another operator class (text_pattern_ops for LIKE
+ * 'prefix%' under a collation that is not C).  Keys are interned, so two
+ * candidates have the same columns when their AttrNumbers are equal.
+ */
+typedef struct LgKey
+{
+	Oid			relid;
+	AttrNumber	attnum;			/* a column, or 0 for expr */
+	Node	   *expr;			/* an expression over the table, varno 1 */
+	Oid			opclass;		/* its btree operator class */
+	Oid			typid;			/* of the column or expression */
+	int32		typmod;
+	Oid			collid;
+} LgKey;
 
 /* A candidate (hypothetical) btree index. */
 typedef struct LgIndexCandidate
@@ -131,6 +158,7 @@ typedef struct LgRelCols
 typedef struct LgCollect
 {
 	List	   *rels;			/* of LgRelCols * */
+	List	   *keys;			/* of LgKey *: the negative key columns */
 } LgCollect;
 
 static double lg_advice_min_improvement = 0.5;
@@ -146,13 +174,17 @@ typedef struct LgAdviseCall
 {
 	LgIndexCandidate *hypo;			/* candidates, nhypo of them */
 	int			nhypo;
+	List	   *keys;			/* of LgKey *, for negative key columns */
 	Query	   *planning;		/* the query being planned now, or NULL */
 } LgAdviseCall;
 
 static lg_relinfo_hook_type prev_relinfo_hook = NULL;
+static get_index_stats_hook_type prev_index_stats_hook = NULL;
 static LgAdviseCall *lg_advising = NULL;	/* innermost call, NULL outside */
 
 static void lg_relinfo_hook(LG_RELINFO_HOOK_PARAMS);
+static bool lg_index_stats_hook(PlannerInfo *root, Oid indexOid,
+								AttrNumber indexattnum, VariableStatData *vardata);
 
 PG_FUNCTION_INFO_V1(lifeguard_advise_indexes);
 PG_FUNCTION_INFO_V1(lifeguard_advise_sampled);
@@ -170,6 +202,8 @@ lg_index_advisor_init(void)
 
 	prev_relinfo_hook = LG_RELINFO_HOOK;
 	LG_RELINFO_HOOK = lg_relinfo_hook;
+	prev_index_stats_hook = get_index_stats_hook;
+	get_index_stats_hook = lg_index_stats_hook;
 }
 
 /*---- Candidate collection ----*/
@@ -309,16 +343,185 @@ lg_mentions_rel(Query *q, Node *node, Oid relid)
 	return lg_mentions_walker(node, &m);
 }
 
-/* One side of a comparison: a column of an advisable table, the other side not. */
+/* The LgKey a negative key column stands for. */
+static LgKey *
+lg_key(List *keys, AttrNumber code)
+{
+	Assert(code < 0);
+	return (LgKey *) list_nth(keys, -code - 1);
+}
+
+static AttrNumber
+lg_intern_key(LgCollect *cx, Oid relid, AttrNumber attnum, Node *expr,
+			  Oid opclass, Oid typid, int32 typmod, Oid collid)
+{
+	ListCell   *lc;
+	LgKey	   *k;
+	int			i = 0;
+
+	foreach(lc, cx->keys)
+	{
+		k = lfirst(lc);
+		if (k->relid == relid && k->attnum == attnum && k->opclass == opclass &&
+			equal(k->expr, expr))
+			return (AttrNumber) -(i + 1);
+		i++;
+	}
+	k = palloc0(sizeof(LgKey));
+	k->relid = relid;
+	k->attnum = attnum;
+	k->expr = expr;
+	k->opclass = opclass;
+	k->typid = typid;
+	k->typmod = typmod;
+	k->collid = collid;
+	cx->keys = lappend(cx->keys, k);
+	return (AttrNumber) -(i + 1);
+}
+
+typedef struct LgExprVars
+{
+	int			varno;			/* the one table the Vars read, 0 if none yet */
+	bool		bad;
+} LgExprVars;
+
+static bool
+lg_expr_vars_walker(Node *node, void *context)
+{
+	LgExprVars *v = (LgExprVars *) context;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+	{
+		Var		   *var = (Var *) node;
+
+		if (var->varlevelsup != 0 || var->varattno <= 0 ||
+			(v->varno != 0 && v->varno != (int) var->varno))
+			v->bad = true;
+		v->varno = var->varno;
+		return v->bad;
+	}
+	if (IsA(node, Query) || IsA(node, SubLink) || IsA(node, Aggref) ||
+		IsA(node, WindowFunc) || IsA(node, GroupingFunc) ||
+		IsA(node, PlaceHolderVar))
+	{
+		v->bad = true;
+		return true;
+	}
+	return expression_tree_walker(node, lg_expr_vars_walker, context);
+}
+
+/*
+ * An expression over the columns of one advisable table of this query
+ * level, which an expression index could hold (lower(email)): immutable,
+ * no subqueries or aggregates.  Returned with the table as varno 1 and
+ * constants folded, as the planner sees an index's expressions.
+ */
+static Node *
+lg_expr_column(Query *q, Node *node, Oid *relid)
+{
+	LgExprVars	v = {0, false};
+	Var		   *var;
+	AttrNumber	attnum;
+	Node	   *expr;
+
+	while (node && IsA(node, RelabelType))
+		node = (Node *) ((RelabelType *) node)->arg;
+	if (node == NULL || IsA(node, Var) || IsA(node, Const) || IsA(node, Param))
+		return NULL;
+	if (lg_expr_vars_walker(node, &v) || v.bad || v.varno == 0)
+		return NULL;
+	if (contain_mutable_functions(node))
+		return NULL;
+	/* the table must be one advice applies to */
+	var = makeVar(v.varno, 1, INT4OID, -1, InvalidOid, 0);
+	if (!lg_var_column(q, (Node *) var, relid, &attnum))
+		return NULL;
+	expr = copyObject(node);
+	ChangeVarNodes(expr, v.varno, 1, 0);
+	return eval_const_expressions(NULL, expr);
+}
+
+/*
+ * Is this LIKE with a constant pattern that starts with a fixed prefix, so
+ * that an index can serve it as a range?
+ */
+static bool
+lg_like_prefix(Oid opno, Node *other)
+{
+	Oid			fn = get_opcode(opno);
+	Const	   *c;
+	char	   *pattern;
+
+	if (fn != F_TEXTLIKE && fn != F_BPCHARLIKE)
+		return false;
+	while (other && IsA(other, RelabelType))
+		other = (Node *) ((RelabelType *) other)->arg;
+	if (other == NULL || !IsA(other, Const) || ((Const *) other)->constisnull)
+		return false;
+	c = (Const *) other;
+	if (c->consttype != TEXTOID && c->consttype != BPCHAROID &&
+		c->consttype != VARCHAROID)
+		return false;
+	pattern = TextDatumGetCString(c->constvalue);
+	return pattern[0] != '\0' && pattern[0] != '%' && pattern[0] != '_' &&
+		pattern[0] != '\\';
+}
+
+/* The pattern operator class for a string type, or InvalidOid. */
+static Oid
+lg_pattern_opclass(Oid typid)
+{
+	const char *name;
+
+	switch (typid)
+	{
+		case TEXTOID:
+			name = "text_pattern_ops";
+			break;
+		case VARCHAROID:
+			name = "varchar_pattern_ops";
+			break;
+		case BPCHAROID:
+			name = "bpchar_pattern_ops";
+			break;
+		default:
+			return InvalidOid;
+	}
+	return get_opclass_oid(BTREE_AM_OID,
+						   list_make2(makeString("pg_catalog"), makeString(pstrdup(name))),
+						   true);
+}
+
+/*
+ * One side of a comparison: a column of an advisable table, or an
+ * expression over one, the other side not mentioning that table.
+ */
 static void
 lg_consider(LgCollect *cx, Query *q, Node *col, Node *other, Oid opno, bool commuted)
 {
 	Oid			relid;
-	AttrNumber	attnum;
-	int			strategy;
+	AttrNumber	attnum = 0;
+	Node	   *expr = NULL;
+	Oid			typid;
+	int32		typmod;
+	Oid			collid;
+	Oid			defclass,
+				opclass;
+	int			strategy = 0;
+	AttrNumber	code;
 	LgRelCols  *r;
 
-	if (!lg_var_column(q, col, &relid, &attnum))
+	if (lg_var_column(q, col, &relid, &attnum))
+		get_atttypetypmodcoll(relid, attnum, &typid, &typmod, &collid);
+	else if ((expr = lg_expr_column(q, col, &relid)) != NULL)
+	{
+		typid = exprType(expr);
+		typmod = exprTypmod(expr);
+		collid = exprCollation(expr);
+	}
+	else
 		return;
 	if (other != NULL && lg_mentions_rel(q, other, relid))
 		return;
@@ -326,14 +529,38 @@ lg_consider(LgCollect *cx, Query *q, Node *col, Node *other, Oid opno, bool comm
 		opno = get_commutator(opno);
 	if (!OidIsValid(opno))
 		return;
-	strategy = lg_btree_strategy(relid, attnum, opno);
+	defclass = opclass = GetDefaultOpClass(typid, BTREE_AM_OID);
+	if (OidIsValid(opclass))
+		strategy = get_op_opfamily_strategy(opno, get_opclass_family(opclass));
 	if (strategy == 0)
-		return;
+	{
+		/*
+		 * LIKE 'prefix%' is a range over the prefix: the default operator
+		 * class serves it under the C collation only, the pattern class
+		 * under any.
+		 */
+		if (commuted || !lg_like_prefix(opno, other))
+			return;
+		strategy = BTGreaterEqualStrategyNumber;
+		if (!lg_collation_is_c(collid))
+			opclass = lg_pattern_opclass(getBaseType(typid));
+		if (!OidIsValid(opclass))
+			return;
+	}
+	if (expr == NULL && opclass == defclass)
+		code = attnum;
+	else
+	{
+		/* partitions may number their columns otherwise: plain columns only */
+		if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+			return;
+		code = lg_intern_key(cx, relid, attnum, expr, opclass, typid, typmod, collid);
+	}
 	r = lg_rel_cols(cx, relid);
 	if (strategy == BTEqualStrategyNumber)
-		lg_add_col(r->eq, &r->neq, attnum);
+		lg_add_col(r->eq, &r->neq, code);
 	else
-		lg_add_col(r->range, &r->nrange, attnum);
+		lg_add_col(r->range, &r->nrange, code);
 }
 
 typedef struct LgWalk
@@ -528,13 +755,51 @@ lg_rel_am(Oid relid)
 	return am;
 }
 
+/* Does key column j of this index hold what key column code stands for? */
+static bool
+lg_index_col_is(Form_pg_index ix, HeapTuple tup, List **exprs, int j,
+				AttrNumber code, List *keys)
+{
+	LgKey	   *k;
+	bool		isnull;
+	oidvector  *classes;
+	int			n = 0;
+
+	if (code > 0)
+		return ix->indkey.values[j] == code;
+	k = lg_key(keys, code);
+	classes = (oidvector *) DatumGetPointer(SysCacheGetAttr(INDEXRELID, tup,
+															Anum_pg_index_indclass,
+															&isnull));
+	if (isnull || classes->values[j] != k->opclass)
+		return false;
+	if (k->attnum > 0)
+		return ix->indkey.values[j] == k->attnum;
+	if (ix->indkey.values[j] != 0)
+		return false;
+	if (*exprs == NIL)
+	{
+		Datum		d = SysCacheGetAttr(INDEXRELID, tup, Anum_pg_index_indexprs, &isnull);
+
+		if (isnull)
+			return false;
+		/* as RelationGetIndexExpressions gives them to the planner */
+		*exprs = (List *) eval_const_expressions(NULL,
+												 stringToNode(TextDatumGetCString(d)));
+	}
+	for (int i = 0; i < j; i++)
+		n += (ix->indkey.values[i] == 0);
+	return n < list_length(*exprs) && equal(list_nth(*exprs, n), k->expr);
+}
+
 /*
  * Does a valid btree index of relid already lead with these columns?  An
  * equality-only candidate matches an index that has the same columns, in
  * any order, as its leading key columns.
  */
 static bool
-lg_already_indexed(Oid relid, const AttrNumber *cols, int ncols, int neq_prefix)
+lg_already_indexed(Oid relid, const AttrNumber *cols, int ncols, int neq_prefix,
+				   List *keys)
 {
 	Relation	rel;
 	List	   *indexes;
@@ -549,6 +814,7 @@ lg_already_indexed(Oid relid, const AttrNumber *cols, int ncols, int neq_prefix)
 	{
 		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
 		Form_pg_index ix;
+		List	   *exprs = NIL;
 		bool		match = true;
 
 		if (!HeapTupleIsValid(tup))
@@ -565,13 +831,12 @@ lg_already_indexed(Oid relid, const AttrNumber *cols, int ncols, int neq_prefix)
 				/* any order within the equality prefix */
 				bool		in = false;
 
-				for (int j = 0; j < neq_prefix; j++)
-					if (ix->indkey.values[j] == cols[i])
-						in = true;
+				for (int j = 0; j < neq_prefix && !in; j++)
+					in = lg_index_col_is(ix, tup, &exprs, j, cols[i], keys);
 				match = in;
 			}
 			else
-				match = (ix->indkey.values[i] == cols[i]);
+				match = lg_index_col_is(ix, tup, &exprs, i, cols[i], keys);
 		}
 		ReleaseSysCache(tup);
 		if (match)
@@ -586,7 +851,7 @@ lg_already_indexed(Oid relid, const AttrNumber *cols, int ncols, int neq_prefix)
 
 static void
 lg_add_candidate(List **cands, Oid relid, const AttrNumber *cols, int ncols,
-				 int neq_prefix)
+				 int neq_prefix, List *keys)
 {
 	ListCell   *lc;
 	LgIndexCandidate *c;
@@ -601,7 +866,7 @@ lg_add_candidate(List **cands, Oid relid, const AttrNumber *cols, int ncols,
 			memcmp(c->cols, cols, sizeof(AttrNumber) * ncols) == 0)
 			return;
 	}
-	if (lg_already_indexed(relid, cols, ncols, Min(neq_prefix, ncols)))
+	if (lg_already_indexed(relid, cols, ncols, Min(neq_prefix, ncols), keys))
 		return;
 	c = palloc0(sizeof(LgIndexCandidate));
 	c->relid = relid;
@@ -624,19 +889,19 @@ lg_candidates(LgCollect *cx)
 		int			n;
 
 		for (int i = 0; i < r->neq; i++)
-			lg_add_candidate(&cands, r->relid, &r->eq[i], 1, 1);
+			lg_add_candidate(&cands, r->relid, &r->eq[i], 1, 1, cx->keys);
 		for (int i = 0; i < r->nrange; i++)
-			lg_add_candidate(&cands, r->relid, &r->range[i], 1, 0);
+			lg_add_candidate(&cands, r->relid, &r->range[i], 1, 0, cx->keys);
 		if (r->norder > 0)
-			lg_add_candidate(&cands, r->relid, r->order, r->norder, 0);
+			lg_add_candidate(&cands, r->relid, r->order, r->norder, 0, cx->keys);
 		if (r->neq >= 2)
-			lg_add_candidate(&cands, r->relid, r->eq, r->neq, r->neq);
+			lg_add_candidate(&cands, r->relid, r->eq, r->neq, r->neq, cx->keys);
 		/* the equality columns followed by each range column */
 		for (int k = 0; k < r->nrange && r->neq >= 1; k++)
 		{
 			memcpy(cols, r->eq, sizeof(AttrNumber) * r->neq);
 			cols[r->neq] = r->range[k];
-			lg_add_candidate(&cands, r->relid, cols, r->neq + 1, r->neq);
+			lg_add_candidate(&cands, r->relid, cols, r->neq + 1, r->neq, cx->keys);
 		}
 		/* the equality columns, all or each one, followed by the ordering */
 		for (int k = -1; k < r->neq && r->norder >= 1; k++)
@@ -658,13 +923,32 @@ lg_candidates(LgCollect *cx)
 					cols[n++] = r->order[i];
 			}
 			if (neq > 0)
-				lg_add_candidate(&cands, r->relid, cols, n, neq);
+				lg_add_candidate(&cands, r->relid, cols, n, neq, cx->keys);
 		}
 	}
 	return cands;
 }
 
 /*---- Hypothetical indexes in the planner ----*/
+
+/*
+ * What key column code of a candidate on relid is: for a plain column, its
+ * type and the type's default btree operator class.
+ */
+static void
+lg_key_of(List *keys, Oid relid, AttrNumber code, LgKey *k)
+{
+	if (code < 0)
+	{
+		*k = *lg_key(keys, code);
+		return;
+	}
+	memset(k, 0, sizeof(LgKey));
+	k->relid = relid;
+	k->attnum = code;
+	get_atttypetypmodcoll(relid, code, &k->typid, &k->typmod, &k->collid);
+	k->opclass = GetDefaultOpClass(k->typid, BTREE_AM_OID);
+}
 
 /* An OID no relation has, for the planner to know a candidate by. */
 static Oid
@@ -679,7 +963,8 @@ lg_fake_oid(int i)
 
 /* Estimated pages and height of a btree on these columns. */
 static void
-lg_estimate_size(RelOptInfo *rel, LgIndexCandidate *c, BlockNumber *pages, int *height)
+lg_estimate_size(RelOptInfo *rel, LgIndexCandidate *c, List *keys,
+				 BlockNumber *pages, int *height)
 {
 	double		width = MAXALIGN(sizeof(IndexTupleData));
 	double		per_page,
@@ -688,17 +973,14 @@ lg_estimate_size(RelOptInfo *rel, LgIndexCandidate *c, BlockNumber *pages, int *
 
 	for (int i = 0; i < c->ncols; i++)
 	{
-		int32		w = get_attavgwidth(c->relid, c->cols[i]);
+		LgKey		k;
+		int32		w = 0;
 
+		lg_key_of(keys, c->relid, c->cols[i], &k);
+		if (k.attnum > 0)
+			w = get_attavgwidth(c->relid, k.attnum);
 		if (w <= 0)
-		{
-			Oid			typid;
-			int32		typmod;
-			Oid			collid;
-
-			get_atttypetypmodcoll(c->relid, c->cols[i], &typid, &typmod, &collid);
-			w = get_typavgwidth(typid, typmod);
-		}
+			w = get_typavgwidth(k.typid, k.typmod);
 		width += w;
 	}
 	width = MAXALIGN((Size) width) + sizeof(ItemIdData);
@@ -752,7 +1034,7 @@ lg_estimate_size(RelOptInfo *rel, LgIndexCandidate *c, BlockNumber *pages, int *
  * 14 to 17 have the same fields; 18 added nullsnotdistinct, 19 disabled.
  */
 static IndexOptInfo *
-lg_make_index(RelOptInfo *rel, LgIndexCandidate *c)
+lg_make_index(RelOptInfo *rel, LgIndexCandidate *c, List *keys)
 {
 	IndexOptInfo *info = makeNode(IndexOptInfo);
 	const IndexAmRoutine *am = GetIndexAmRoutineByAmId(BTREE_AM_OID, false);
@@ -762,7 +1044,7 @@ lg_make_index(RelOptInfo *rel, LgIndexCandidate *c)
 	info->indexoid = c->fakeoid;
 	info->reltablespace = rel->reltablespace;
 	info->rel = rel;
-	lg_estimate_size(rel, c, &info->pages, &info->tree_height);
+	lg_estimate_size(rel, c, keys, &info->pages, &info->tree_height);
 	info->tuples = rel->tuples;
 	info->ncolumns = info->nkeycolumns = n;
 	info->indexkeys = palloc0(sizeof(int) * n);
@@ -776,27 +1058,32 @@ lg_make_index(RelOptInfo *rel, LgIndexCandidate *c)
 	info->canreturn = palloc0(sizeof(bool) * n);
 	info->relam = BTREE_AM_OID;
 
+	info->indexprs = NIL;
 	for (int i = 0; i < n; i++)
 	{
-		Oid			typid;
-		int32		typmod;
-		Oid			collid;
-		Oid			opclass;
-		Var		   *var;
+		LgKey		k;
+		Expr	   *key;
 
-		get_atttypetypmodcoll(c->relid, c->cols[i], &typid, &typmod, &collid);
-		opclass = GetDefaultOpClass(typid, BTREE_AM_OID);
-		info->indexkeys[i] = c->cols[i];
-		info->indexcollations[i] = collid;
-		info->opfamily[i] = get_opclass_family(opclass);
-		info->opcintype[i] = get_opclass_input_type(opclass);
+		lg_key_of(keys, c->relid, c->cols[i], &k);
+		info->indexkeys[i] = k.attnum;
+		info->indexcollations[i] = k.collid;
+		info->opfamily[i] = get_opclass_family(k.opclass);
+		info->opcintype[i] = get_opclass_input_type(k.opclass);
 		info->canreturn[i] = true;
-		var = makeVar(rel->relid, c->cols[i], typid, typmod, collid, 0);
+		if (k.attnum > 0)
+			key = (Expr *) makeVar(rel->relid, k.attnum, k.typid, k.typmod, k.collid, 0);
+		else
+		{
+			/* as get_relation_info: the table's own varno */
+			key = (Expr *) copyObject(k.expr);
+			if (rel->relid != 1)
+				ChangeVarNodes((Node *) key, 1, rel->relid, 0);
+			info->indexprs = lappend(info->indexprs, key);
+		}
 		info->indextlist = lappend(info->indextlist,
-								   makeTargetEntry((Expr *) var, i + 1, NULL, false));
+								   makeTargetEntry(key, i + 1, NULL, false));
 	}
 
-	info->indexprs = NIL;
 	info->indpred = NIL;
 	info->indrestrictinfo = NIL;	/* set later, in indxpath.c */
 	info->predOK = false;
@@ -848,7 +1135,7 @@ lg_relinfo_hook(LG_RELINFO_HOOK_PARAMS)
 		if (!call->hypo[i].active)
 			continue;
 		if (call->hypo[i].relid == LG_RELINFO_OID)
-			rel->indexlist = lappend(rel->indexlist, lg_make_index(rel, &call->hypo[i]));
+			rel->indexlist = lappend(rel->indexlist, lg_make_index(rel, &call->hypo[i], call->keys));
 		else if (call->hypo[i].partitioned)
 		{
 			/*
@@ -875,9 +1162,61 @@ lg_relinfo_hook(LG_RELINFO_HOOK_PARAMS)
 				ok = (part.cols[k] != InvalidAttrNumber);
 			}
 			if (ok)
-				rel->indexlist = lappend(rel->indexlist, lg_make_index(rel, &part));
+				rel->indexlist = lappend(rel->indexlist, lg_make_index(rel, &part, call->keys));
 		}
 	}
+}
+
+/*
+ * Statistics of a candidate's expression column.  A real expression index
+ * has its own statistics once analysed; a hypothetical one has none, and
+ * the planner would guess 0.5 % of the rows for lower(email) = $1.  An
+ * expression over one column is given that column's statistics instead:
+ * its distinct values and null fraction stand for the expression's (exact
+ * for lower(email) on unique addresses, an overestimate of the distinct
+ * values for a function that folds many values into one).
+ */
+static bool
+lg_index_stats_hook(PlannerInfo *root, Oid indexOid, AttrNumber indexattnum,
+					VariableStatData *vardata)
+{
+	LgAdviseCall *call = lg_advising;
+
+	if (prev_index_stats_hook &&
+		prev_index_stats_hook(root, indexOid, indexattnum, vardata))
+		return true;
+	if (call == NULL || call->planning == NULL)
+		return false;
+	for (int i = 0; i < call->nhypo; i++)
+	{
+		LgIndexCandidate *c = &call->hypo[i];
+		LgKey	   *k;
+		Bitmapset  *attnos = NULL;
+		int			attnum;
+
+		if (c->fakeoid != indexOid || !c->active)
+			continue;
+		if (indexattnum < 1 || indexattnum > c->ncols || c->cols[indexattnum - 1] >= 0)
+			return false;
+		k = lg_key(call->keys, c->cols[indexattnum - 1]);
+		if (k->expr == NULL)
+			return false;
+		pull_varattnos(k->expr, 1, &attnos);
+		if (bms_num_members(attnos) != 1)
+			return false;
+		attnum = bms_singleton_member(attnos) + FirstLowInvalidHeapAttributeNumber;
+		vardata->statsTuple = SearchSysCache3(STATRELATTINH,
+											  ObjectIdGetDatum(c->relid),
+											  Int16GetDatum(attnum),
+											  BoolGetDatum(false));
+		vardata->freefunc = ReleaseSysCache;
+		/* as examine_variable decides for a column of the table */
+		vardata->acl_ok = HeapTupleIsValid(vardata->statsTuple) &&
+			(pg_class_aclcheck(c->relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK ||
+			 pg_attribute_aclcheck(c->relid, attnum, GetUserId(), ACL_SELECT) == ACLCHECK_OK);
+		return true;
+	}
+	return false;
 }
 
 /*---- Planning ----*/
@@ -940,18 +1279,55 @@ lg_plan_cost(LgAdviseCall *call, Query *query, const char *text,
 }
 
 static char *
-lg_candidate_statement(LgIndexCandidate *c)
+lg_candidate_statement(LgIndexCandidate *c, List *keys)
 {
 	StringInfoData s;
 	Oid			nsp = get_rel_namespace(c->relid);
+	List	   *dpcontext = NIL;
 
 	initStringInfo(&s);
 	appendStringInfo(&s, "CREATE INDEX ON %s USING btree (",
 					 quote_qualified_identifier(get_namespace_name(nsp),
 												get_rel_name(c->relid)));
 	for (int i = 0; i < c->ncols; i++)
-		appendStringInfo(&s, "%s%s", i > 0 ? ", " : "",
-						 quote_identifier(get_attname(c->relid, c->cols[i], false)));
+	{
+		LgKey		k;
+
+		lg_key_of(keys, c->relid, c->cols[i], &k);
+		if (i > 0)
+			appendStringInfoString(&s, ", ");
+		if (k.attnum > 0)
+			appendStringInfoString(&s, quote_identifier(get_attname(c->relid, k.attnum, false)));
+		else
+		{
+			char	   *e;
+
+			if (dpcontext == NIL)
+				dpcontext = deparse_context_for(get_rel_name(c->relid), c->relid);
+			e = deparse_expression(k.expr, dpcontext, false, false);
+			/*
+			 * As pg_get_indexdef: a function call needs no parentheses; an
+			 * operator comes back in them already.
+			 */
+			if ((IsA(k.expr, FuncExpr) &&
+				 ((FuncExpr *) k.expr)->funcformat == COERCE_EXPLICIT_CALL) ||
+				IsA(k.expr, OpExpr))
+				appendStringInfoString(&s, e);
+			else
+				appendStringInfo(&s, "(%s)", e);
+		}
+		if (k.opclass != GetDefaultOpClass(k.typid, BTREE_AM_OID))
+		{
+			HeapTuple	tup = SearchSysCache1(CLAOID, ObjectIdGetDatum(k.opclass));
+
+			if (HeapTupleIsValid(tup))
+			{
+				appendStringInfo(&s, " %s",
+								 quote_identifier(NameStr(((Form_pg_opclass) GETSTRUCT(tup))->opcname)));
+				ReleaseSysCache(tup);
+			}
+		}
+	}
 	appendStringInfoChar(&s, ')');
 	return s.data;
 }
@@ -1017,7 +1393,7 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 	int			nparams = 0;
 	Query	   *query;
 	List	   *rewritten;
-	LgCollect	cx = {NIL};
+	LgCollect	cx = {NIL, NIL};
 	List	   *cands;
 	ListCell   *lc;
 	int			i;
@@ -1069,6 +1445,7 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 
 	lg_collect_query(&cx, query);
 	cands = lg_candidates(&cx);
+	call->keys = cx.keys;
 
 	/* plan as it is */
 	call->hypo = palloc0(sizeof(LgIndexCandidate) * Max(list_length(cands), 1));
@@ -1178,7 +1555,7 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 	adv->total_after = t1;
 	for (i = 0; i < call->nhypo; i++)
 		if (call->hypo[i].active)
-			adv->statements = lappend(adv->statements, lg_candidate_statement(&call->hypo[i]));
+			adv->statements = lappend(adv->statements, lg_candidate_statement(&call->hypo[i], call->keys));
 	MemoryContextSwitchTo(old);
 }
 
