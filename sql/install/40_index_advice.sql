@@ -191,7 +191,7 @@ GRANT SELECT ON lifeguard.unindexed_foreign_keys, lifeguard.unused_indexes,
 CREATE FUNCTION lifeguard.advise_indexes(query text,
     OUT startup_cost_before float8, OUT total_cost_before float8,
     OUT startup_cost_after float8, OUT total_cost_after float8,
-    OUT index_statements text[], OUT errors text[])
+    OUT index_statements text[], OUT errors text[], OUT index_sizes bigint[])
 RETURNS record
 AS 'MODULE_PATHNAME', 'lifeguard_advise_indexes'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
@@ -206,7 +206,7 @@ COMMENT ON FUNCTION lifeguard.advise_indexes(text) IS
 CREATE FUNCTION lifeguard._advise_sampled(userid oid, queryid bigint,
     OUT startup_cost_before float8, OUT total_cost_before float8,
     OUT startup_cost_after float8, OUT total_cost_after float8,
-    OUT index_statements text[], OUT errors text[])
+    OUT index_statements text[], OUT errors text[], OUT index_sizes bigint[])
 RETURNS record
 AS 'MODULE_PATHNAME', 'lifeguard_advise_sampled'
 LANGUAGE C STRICT VOLATILE;

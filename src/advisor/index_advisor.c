@@ -59,6 +59,7 @@
  */
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "access/amapi.h"
@@ -76,6 +77,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_opclass.h"
+#include "catalog/pg_statistic.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "funcapi.h"
@@ -108,8 +110,29 @@
 #define LG_MAX_CANDIDATE_COLS	8
 #define LG_MAX_CANDIDATES		64
 
+/* an index of fewer of the same columns replaces one at up to this cost ratio */
+#define LG_NARROW_TOLERANCE		1.05
+
 /* a longer index replaces a shorter one at up to this cost ratio */
 #define LG_WIDEN_TOLERANCE		1.05
+
+/*
+ * A partial index replaces a full one at least twice its size at up to
+ * this cost ratio (the planner costs a scan of a partial index without
+ * index conditions a little above the same rows read through the full
+ * index), and is a candidate only when its predicate keeps at most this
+ * fraction of the rows.
+ */
+#define LG_PARTIAL_TOLERANCE	1.25
+#define LG_PARTIAL_MAX_FRACTION	0.2
+#define LG_MAX_PREDICATES		4
+
+/*
+ * A partial predicate compares a column of few values (a status, a kind):
+ * at most this many distinct values in its statistics, and not a number
+ * that grows with the table.
+ */
+#define LG_PARTIAL_MAX_DISTINCT	100
 
 /*
  * Index key columns are AttrNumbers: a positive one is a table column
@@ -137,6 +160,8 @@ typedef struct LgIndexCandidate
 	int			ncols;
 	AttrNumber	cols[LG_MAX_CANDIDATE_COLS];
 	int			neq;			/* leading equality columns; then range or order */
+	Node	   *pred;			/* partial index predicate (varno 1), or NULL */
+	double		pages;			/* estimated size, summed over partitions */
 	Oid			fakeoid;		/* its OID in the planner's eyes */
 	bool		active;			/* injected in the current planning */
 	bool		used;
@@ -153,6 +178,9 @@ typedef struct LgRelCols
 	AttrNumber	eq[LG_MAX_CANDIDATE_COLS];
 	AttrNumber	range[LG_MAX_CANDIDATE_COLS];
 	AttrNumber	order[LG_MAX_CANDIDATE_COLS];
+	int			npred;
+	AttrNumber	predcol[LG_MAX_PREDICATES];	/* column of each predicate */
+	Node	   *pred[LG_MAX_PREDICATES];	/* column = constant, varno 1 */
 } LgRelCols;
 
 typedef struct LgCollect
@@ -495,11 +523,58 @@ lg_pattern_opclass(Oid typid)
 }
 
 /*
+ * The column's number of distinct values by its statistics, or -1 when
+ * unknown (no statistics, an expression).
+ */
+static double
+lg_ndistinct(Oid relid, AttrNumber code)
+{
+	HeapTuple	tup;
+	double		nd;
+
+	if (code <= 0)
+		return -1;
+	tup = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(relid),
+						  Int16GetDatum(code), BoolGetDatum(false));
+	if (!HeapTupleIsValid(tup))
+		return -1;
+	nd = ((Form_pg_statistic) GETSTRUCT(tup))->stadistinct;
+	ReleaseSysCache(tup);
+	if (nd < 0)
+	{
+		HeapTuple	ctup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+
+		if (HeapTupleIsValid(ctup))
+		{
+			nd = -nd * Max(((Form_pg_class) GETSTRUCT(ctup))->reltuples, 1);
+			ReleaseSysCache(ctup);
+		}
+	}
+	return nd;
+}
+
+/* Does the column hold few distinct values, by its statistics? */
+static bool
+lg_few_values(Oid relid, AttrNumber attnum)
+{
+	HeapTuple	tup = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(relid),
+									  Int16GetDatum(attnum), BoolGetDatum(false));
+	float4		ndistinct;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	ndistinct = ((Form_pg_statistic) GETSTRUCT(tup))->stadistinct;
+	ReleaseSysCache(tup);
+	return ndistinct > 0 && ndistinct <= LG_PARTIAL_MAX_DISTINCT;
+}
+
+/*
  * One side of a comparison: a column of an advisable table, or an
  * expression over one, the other side not mentioning that table.
  */
 static void
-lg_consider(LgCollect *cx, Query *q, Node *col, Node *other, Oid opno, bool commuted)
+lg_consider(LgCollect *cx, Query *q, Node *clause, Node *col, Node *other,
+			Oid opno, bool commuted)
 {
 	Oid			relid;
 	AttrNumber	attnum = 0;
@@ -561,6 +636,38 @@ lg_consider(LgCollect *cx, Query *q, Node *col, Node *other, Oid opno, bool comm
 		lg_add_col(r->eq, &r->neq, code);
 	else
 		lg_add_col(r->range, &r->nrange, code);
+
+	/*
+	 * A column equal to a constant (status = 'pending', status IN (...)):
+	 * the comparison can be a partial index's predicate.
+	 */
+	if (strategy == BTEqualStrategyNumber && code > 0 && r->npred < LG_MAX_PREDICATES &&
+		get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE &&
+		lg_few_values(relid, attnum))
+	{
+		Node	   *c = other;
+		Node	   *v = col;
+
+		while (c && IsA(c, RelabelType))
+			c = (Node *) ((RelabelType *) c)->arg;
+		while (v && IsA(v, RelabelType))
+			v = (Node *) ((RelabelType *) v)->arg;
+		if (c && IsA(c, Const) && !((Const *) c)->constisnull)
+		{
+			Node	   *pred = copyObject(clause);
+			bool		dup = false;
+
+			ChangeVarNodes(pred, ((Var *) v)->varno, 1, 0);
+			pred = eval_const_expressions(NULL, pred);
+			for (int i = 0; i < r->npred; i++)
+				dup |= equal(r->pred[i], pred);
+			if (!dup)
+			{
+				r->predcol[r->npred] = attnum;
+				r->pred[r->npred++] = pred;
+			}
+		}
+	}
 }
 
 typedef struct LgWalk
@@ -589,14 +696,14 @@ lg_qual_walker(Node *node, void *context)
 		Node	   *l = linitial(op->args);
 		Node	   *r = lsecond(op->args);
 
-		lg_consider(w->cx, w->q, l, r, op->opno, false);
-		lg_consider(w->cx, w->q, r, l, op->opno, true);
+		lg_consider(w->cx, w->q, node, l, r, op->opno, false);
+		lg_consider(w->cx, w->q, node, r, l, op->opno, true);
 	}
 	else if (IsA(node, ScalarArrayOpExpr) && ((ScalarArrayOpExpr *) node)->useOr)
 	{
 		ScalarArrayOpExpr *op = (ScalarArrayOpExpr *) node;
 
-		lg_consider(w->cx, w->q, linitial(op->args), lsecond(op->args),
+		lg_consider(w->cx, w->q, node, linitial(op->args), lsecond(op->args),
 					op->opno, false);
 	}
 	return expression_tree_walker(node, lg_qual_walker, context);
@@ -799,7 +906,7 @@ lg_index_col_is(Form_pg_index ix, HeapTuple tup, List **exprs, int j,
  */
 static bool
 lg_already_indexed(Oid relid, const AttrNumber *cols, int ncols, int neq_prefix,
-				   List *keys)
+				   Node *pred, List *keys)
 {
 	Relation	rel;
 	List	   *indexes;
@@ -821,8 +928,24 @@ lg_already_indexed(Oid relid, const AttrNumber *cols, int ncols, int neq_prefix,
 			continue;
 		ix = (Form_pg_index) GETSTRUCT(tup);
 		if (!ix->indisvalid || ix->indnkeyatts < ncols ||
-			!heap_attisnull(tup, Anum_pg_index_indpred, NULL) ||
 			lg_rel_am(ix->indexrelid) != BTREE_AM_OID)
+			match = false;
+		else if (!heap_attisnull(tup, Anum_pg_index_indpred, NULL))
+		{
+			/* a partial index counts for a candidate with its predicate */
+			bool		isnull;
+			Datum		d = SysCacheGetAttr(INDEXRELID, tup, Anum_pg_index_indpred, &isnull);
+			Node	   *ipred;
+
+			if (pred == NULL)
+				match = false;
+			else
+			{
+				ipred = eval_const_expressions(NULL, stringToNode(TextDatumGetCString(d)));
+				match = equal(make_ands_implicit((Expr *) ipred), list_make1(pred));
+			}
+		}
+		else if (pred != NULL)
 			match = false;
 		for (int i = 0; match && i < ncols; i++)
 		{
@@ -851,7 +974,7 @@ lg_already_indexed(Oid relid, const AttrNumber *cols, int ncols, int neq_prefix,
 
 static void
 lg_add_candidate(List **cands, Oid relid, const AttrNumber *cols, int ncols,
-				 int neq_prefix, List *keys)
+				 int neq_prefix, Node *pred, List *keys)
 {
 	ListCell   *lc;
 	LgIndexCandidate *c;
@@ -863,15 +986,17 @@ lg_add_candidate(List **cands, Oid relid, const AttrNumber *cols, int ncols,
 	{
 		c = lfirst(lc);
 		if (c->relid == relid && c->ncols == ncols &&
-			memcmp(c->cols, cols, sizeof(AttrNumber) * ncols) == 0)
+			memcmp(c->cols, cols, sizeof(AttrNumber) * ncols) == 0 &&
+			equal(c->pred, pred))
 			return;
 	}
-	if (lg_already_indexed(relid, cols, ncols, Min(neq_prefix, ncols), keys))
+	if (lg_already_indexed(relid, cols, ncols, Min(neq_prefix, ncols), pred, keys))
 		return;
 	c = palloc0(sizeof(LgIndexCandidate));
 	c->relid = relid;
 	c->ncols = ncols;
 	c->neq = Min(neq_prefix, ncols);
+	c->pred = pred;
 	memcpy(c->cols, cols, sizeof(AttrNumber) * ncols);
 	*cands = lappend(*cands, c);
 }
@@ -886,22 +1011,43 @@ lg_candidates(LgCollect *cx)
 	{
 		LgRelCols  *r = lfirst(lc);
 		AttrNumber	cols[LG_MAX_CANDIDATE_COLS * 2];
+		double		nd[LG_MAX_CANDIDATE_COLS];
 		int			n;
 
+		/*
+		 * Equality columns with the most distinct values first (unknown
+		 * counts as many): the planner costs a leading column of few values
+		 * by its physical order, which says little about the rows of one
+		 * value of the next column, and that column alone may do as well.
+		 */
 		for (int i = 0; i < r->neq; i++)
-			lg_add_candidate(&cands, r->relid, &r->eq[i], 1, 1, cx->keys);
+			nd[i] = lg_ndistinct(r->relid, r->eq[i]);
+		for (int i = 1; i < r->neq; i++)
+			for (int j = i; j > 0 && (nd[j] < 0 ? DBL_MAX : nd[j]) > (nd[j - 1] < 0 ? DBL_MAX : nd[j - 1]); j--)
+			{
+				double		td = nd[j];
+				AttrNumber	ta = r->eq[j];
+
+				nd[j] = nd[j - 1];
+				r->eq[j] = r->eq[j - 1];
+				nd[j - 1] = td;
+				r->eq[j - 1] = ta;
+			}
+
+		for (int i = 0; i < r->neq; i++)
+			lg_add_candidate(&cands, r->relid, &r->eq[i], 1, 1, NULL, cx->keys);
 		for (int i = 0; i < r->nrange; i++)
-			lg_add_candidate(&cands, r->relid, &r->range[i], 1, 0, cx->keys);
+			lg_add_candidate(&cands, r->relid, &r->range[i], 1, 0, NULL, cx->keys);
 		if (r->norder > 0)
-			lg_add_candidate(&cands, r->relid, r->order, r->norder, 0, cx->keys);
+			lg_add_candidate(&cands, r->relid, r->order, r->norder, 0, NULL, cx->keys);
 		if (r->neq >= 2)
-			lg_add_candidate(&cands, r->relid, r->eq, r->neq, r->neq, cx->keys);
+			lg_add_candidate(&cands, r->relid, r->eq, r->neq, r->neq, NULL, cx->keys);
 		/* the equality columns followed by each range column */
 		for (int k = 0; k < r->nrange && r->neq >= 1; k++)
 		{
 			memcpy(cols, r->eq, sizeof(AttrNumber) * r->neq);
 			cols[r->neq] = r->range[k];
-			lg_add_candidate(&cands, r->relid, cols, r->neq + 1, r->neq, cx->keys);
+			lg_add_candidate(&cands, r->relid, cols, r->neq + 1, r->neq, NULL, cx->keys);
 		}
 		/* the equality columns, all or each one, followed by the ordering */
 		for (int k = -1; k < r->neq && r->norder >= 1; k++)
@@ -923,7 +1069,41 @@ lg_candidates(LgCollect *cx)
 					cols[n++] = r->order[i];
 			}
 			if (neq > 0)
-				lg_add_candidate(&cands, r->relid, cols, n, neq, cx->keys);
+				lg_add_candidate(&cands, r->relid, cols, n, neq, NULL, cx->keys);
+		}
+
+		/*
+		 * Partial indexes, one per column = constant: the other equality
+		 * columns, then the ordering (or the first range column), WHERE
+		 * that comparison; the compared column itself when nothing else
+		 * is left.
+		 */
+		for (int p = 0; p < r->npred; p++)
+		{
+			int			neq = 0;
+
+			n = 0;
+			for (int i = 0; i < r->neq; i++)
+				if (r->eq[i] != r->predcol[p])
+					cols[n++] = r->eq[i];
+			neq = n;
+			for (int i = 0; i < r->norder && n < LG_MAX_CANDIDATE_COLS; i++)
+			{
+				bool		dup = (r->order[i] == r->predcol[p]);
+
+				for (int j = 0; j < n; j++)
+					dup |= (cols[j] == r->order[i]);
+				if (!dup)
+					cols[n++] = r->order[i];
+			}
+			if (n == neq && r->nrange > 0)
+				cols[n++] = r->range[0];
+			if (n == 0)
+			{
+				cols[n++] = r->predcol[p];
+				neq = 1;
+			}
+			lg_add_candidate(&cands, r->relid, cols, n, neq, r->pred[p], cx->keys);
 		}
 	}
 	return cands;
@@ -963,13 +1143,13 @@ lg_fake_oid(int i)
 
 /* Estimated pages and height of a btree on these columns. */
 static void
-lg_estimate_size(RelOptInfo *rel, LgIndexCandidate *c, List *keys,
+lg_estimate_size(double ntuples, LgIndexCandidate *c, List *keys,
 				 BlockNumber *pages, int *height)
 {
 	double		width = MAXALIGN(sizeof(IndexTupleData));
 	double		per_page,
 				leaves;
-	double		tuples = Max(rel->tuples, 1);
+	double		tuples = Max(ntuples, 1);
 
 	for (int i = 0; i < c->ncols; i++)
 	{
@@ -1034,18 +1214,47 @@ lg_estimate_size(RelOptInfo *rel, LgIndexCandidate *c, List *keys,
  * 14 to 17 have the same fields; 18 added nullsnotdistinct, 19 disabled.
  */
 static IndexOptInfo *
-lg_make_index(RelOptInfo *rel, LgIndexCandidate *c, List *keys)
+lg_make_index(PlannerInfo *root, RelOptInfo *rel, LgIndexCandidate *c, List *keys)
 {
-	IndexOptInfo *info = makeNode(IndexOptInfo);
+	IndexOptInfo *info;
 	const IndexAmRoutine *am = GetIndexAmRoutineByAmId(BTREE_AM_OID, false);
 	Relation	heap;
 	int			n = c->ncols;
+	List	   *indpred = NIL;
+	double		tuples = rel->tuples;
 
+	if (c->pred != NULL)
+	{
+		Selectivity sel;
+
+		/*
+		 * The rows the predicate keeps, as the planner estimates them.  The
+		 * relation enters simple_rel_array only after this hook (before 19),
+		 * and the estimate looks it up there.
+		 */
+		indpred = list_make1(copyObject(c->pred));
+		if (rel->relid != 1)
+			ChangeVarNodes((Node *) indpred, 1, rel->relid, 0);
+		if (root->simple_rel_array[rel->relid] == NULL)
+		{
+			root->simple_rel_array[rel->relid] = rel;
+			sel = clauselist_selectivity(root, indpred, rel->relid, JOIN_INNER, NULL);
+			root->simple_rel_array[rel->relid] = NULL;
+		}
+		else
+			sel = clauselist_selectivity(root, indpred, rel->relid, JOIN_INNER, NULL);
+		if (sel > LG_PARTIAL_MAX_FRACTION)
+			return NULL;
+		tuples = clamp_row_est(rel->tuples * sel);
+	}
+
+	info = makeNode(IndexOptInfo);
 	info->indexoid = c->fakeoid;
 	info->reltablespace = rel->reltablespace;
 	info->rel = rel;
-	lg_estimate_size(rel, c, keys, &info->pages, &info->tree_height);
-	info->tuples = rel->tuples;
+	lg_estimate_size(tuples, c, keys, &info->pages, &info->tree_height);
+	c->pages += info->pages;
+	info->tuples = tuples;
 	info->ncolumns = info->nkeycolumns = n;
 	info->indexkeys = palloc0(sizeof(int) * n);
 	info->indexcollations = palloc0(sizeof(Oid) * n);
@@ -1084,7 +1293,7 @@ lg_make_index(RelOptInfo *rel, LgIndexCandidate *c, List *keys)
 								   makeTargetEntry(key, i + 1, NULL, false));
 	}
 
-	info->indpred = NIL;
+	info->indpred = indpred;
 	info->indrestrictinfo = NIL;	/* set later, in indxpath.c */
 	info->predOK = false;
 	info->unique = false;
@@ -1135,7 +1344,12 @@ lg_relinfo_hook(LG_RELINFO_HOOK_PARAMS)
 		if (!call->hypo[i].active)
 			continue;
 		if (call->hypo[i].relid == LG_RELINFO_OID)
-			rel->indexlist = lappend(rel->indexlist, lg_make_index(rel, &call->hypo[i], call->keys));
+		{
+			IndexOptInfo *info = lg_make_index(root, rel, &call->hypo[i], call->keys);
+
+			if (info != NULL)
+				rel->indexlist = lappend(rel->indexlist, info);
+		}
 		else if (call->hypo[i].partitioned)
 		{
 			/*
@@ -1161,8 +1375,15 @@ lg_relinfo_hook(LG_RELINFO_HOOK_PARAMS)
 										  get_attname(call->hypo[i].relid, call->hypo[i].cols[k], false));
 				ok = (part.cols[k] != InvalidAttrNumber);
 			}
+			part.pages = 0;
 			if (ok)
-				rel->indexlist = lappend(rel->indexlist, lg_make_index(rel, &part, call->keys));
+			{
+				IndexOptInfo *info = lg_make_index(root, rel, &part, call->keys);
+
+				if (info != NULL)
+					rel->indexlist = lappend(rel->indexlist, info);
+				call->hypo[i].pages += part.pages;
+			}
 		}
 	}
 }
@@ -1267,7 +1488,10 @@ lg_plan_cost(LgAdviseCall *call, Query *query, const char *text,
 	ListCell   *lc;
 
 	for (int i = 0; i < call->nhypo; i++)
+	{
 		call->hypo[i].used = false;
+		call->hypo[i].pages = 0;
+	}
 	call->planning = copyObject(query);
 	ps = lg_plan_query(call->planning, text, CURSOR_OPT_PARALLEL_OK, NULL);
 	call->planning = NULL;
@@ -1329,6 +1553,13 @@ lg_candidate_statement(LgIndexCandidate *c, List *keys)
 		}
 	}
 	appendStringInfoChar(&s, ')');
+	if (c->pred != NULL)
+	{
+		if (dpcontext == NIL)
+			dpcontext = deparse_context_for(get_rel_name(c->relid), c->relid);
+		appendStringInfo(&s, " WHERE %s",
+						 deparse_expression(c->pred, dpcontext, false, false));
+	}
 	return s.data;
 }
 
@@ -1340,6 +1571,7 @@ typedef struct LgAdvice
 				startup_after,
 				total_after;
 	List	   *statements;		/* of char *, in the caller's context */
+	List	   *sizes;			/* of int64 *: each one's estimated bytes */
 	List	   *errors;
 } LgAdvice;
 
@@ -1498,6 +1730,49 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 					call->hypo[i].active = true;
 			}
 			/*
+			 * Narrow: an index the plan uses gives way to a candidate of
+			 * some of its columns when the plan costs the same with it
+			 * ((user_id) for status = 'done' AND user_id = $1, when nearly
+			 * every row is done).
+			 */
+			for (i = 0; i < call->nhypo; i++)
+			{
+				if (!call->hypo[i].active)
+					continue;
+				for (int j = 0; j < call->nhypo; j++)
+				{
+					LgIndexCandidate *a = &call->hypo[i];
+					LgIndexCandidate *b = &call->hypo[j];
+					bool		subset = true;
+
+					if (b->active || b->relid != a->relid || b->ncols >= a->ncols ||
+						!equal(a->pred, b->pred))
+						continue;
+					for (int x = 0; x < b->ncols && subset; x++)
+					{
+						bool		in = false;
+
+						for (int y = 0; y < a->ncols; y++)
+							in |= (a->cols[y] == b->cols[x]);
+						subset = in;
+					}
+					if (!subset)
+						continue;
+					a->active = false;
+					b->active = true;
+					lg_plan_cost(call, query, text, &s, &t);
+					if (b->used && t <= t1 * LG_NARROW_TOLERANCE)
+					{
+						s1 = s;
+						t1 = t;
+						break;
+					}
+					a->active = true;
+					b->active = false;
+				}
+			}
+
+			/*
 			 * Widen: an index the plan uses gives way to a longer candidate
 			 * that starts with its columns and adds only ORDER BY or range
 			 * columns after its equality columns, when the plan costs about
@@ -1516,13 +1791,46 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 					LgIndexCandidate *b = &call->hypo[j];
 
 					if (b->active || b->relid != a->relid || b->ncols <= a->ncols ||
-						b->neq > a->ncols ||
+						b->neq > a->ncols || !equal(a->pred, b->pred) ||
 						memcmp(b->cols, a->cols, sizeof(AttrNumber) * a->ncols) != 0)
 						continue;
 					a->active = false;
 					b->active = true;
 					lg_plan_cost(call, query, text, &s, &t);
 					if (b->used && t <= t1 * LG_WIDEN_TOLERANCE)
+					{
+						s1 = s;
+						t1 = t;
+						break;
+					}
+					a->active = true;
+					b->active = false;
+				}
+			}
+			/*
+			 * A full index gives way to a partial candidate on the same
+			 * table that the plan uses as well, at about the same cost and
+			 * at most half the size: it is cheaper to keep up and to cache,
+			 * and serves the rows the statement reads.
+			 */
+			for (i = 0; i < call->nhypo; i++)
+			{
+				double		a_pages = call->hypo[i].pages;
+
+				if (!call->hypo[i].active || call->hypo[i].pred != NULL)
+					continue;
+				for (int j = 0; j < call->nhypo; j++)
+				{
+					LgIndexCandidate *a = &call->hypo[i];
+					LgIndexCandidate *b = &call->hypo[j];
+
+					if (b->active || b->pred == NULL || b->relid != a->relid)
+						continue;
+					a->active = false;
+					b->active = true;
+					lg_plan_cost(call, query, text, &s, &t);
+					if (b->used && t <= t1 * LG_PARTIAL_TOLERANCE &&
+						b->pages * 2 <= a_pages)
 					{
 						s1 = s;
 						t1 = t;
@@ -1555,7 +1863,13 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 	adv->total_after = t1;
 	for (i = 0; i < call->nhypo; i++)
 		if (call->hypo[i].active)
+		{
+			int64	   *bytes = palloc(sizeof(int64));
+
+			*bytes = (int64) call->hypo[i].pages * BLCKSZ;
 			adv->statements = lappend(adv->statements, lg_candidate_statement(&call->hypo[i], call->keys));
+			adv->sizes = lappend(adv->sizes, bytes);
+		}
 	MemoryContextSwitchTo(old);
 }
 
@@ -1569,6 +1883,18 @@ lg_text_array(List *strings)
 	foreach(lc, strings)
 		elems[n++] = CStringGetTextDatum(lfirst(lc));
 	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+static Datum
+lg_int8_array(List *values)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(values), 1));
+	int			n = 0;
+	ListCell   *lc;
+
+	foreach(lc, values)
+		elems[n++] = Int64GetDatum(*(int64 *) lfirst(lc));
+	return PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
 /*
@@ -1594,8 +1920,8 @@ lg_advise_result(FunctionCallInfo fcinfo, const char *sql, Oid as_user,
 	LgAdvice	adv;
 	LgAdviseRun run;
 	TupleDesc	tupdesc;
-	Datum		values[6];
-	bool		nulls[6] = {0};
+	Datum		values[7];
+	bool		nulls[7] = {0};
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -1630,6 +1956,7 @@ lg_advise_result(FunctionCallInfo fcinfo, const char *sql, Oid as_user,
 		{
 			adv.have_costs = false;
 			adv.statements = NIL;
+			adv.sizes = NIL;
 			adv.errors = lappend(adv.errors, edata->message);
 		}
 	}
@@ -1645,6 +1972,7 @@ lg_advise_result(FunctionCallInfo fcinfo, const char *sql, Oid as_user,
 		nulls[0] = nulls[1] = nulls[2] = nulls[3] = true;
 	values[4] = lg_text_array(adv.statements);
 	values[5] = lg_text_array(adv.errors);
+	values[6] = lg_int8_array(adv.sizes);
 
 	tupdesc = BlessTupleDesc(tupdesc);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
