@@ -92,6 +92,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -109,6 +110,9 @@
 
 #define LG_MAX_CANDIDATE_COLS	8
 #define LG_MAX_CANDIDATES		64
+
+/* an index is dropped when the plan costs at most this much more without it */
+#define LG_DROP_TOLERANCE		1.02
 
 /* an index of fewer of the same columns replaces one at up to this cost ratio */
 #define LG_NARROW_TOLERANCE		1.05
@@ -183,10 +187,15 @@ typedef struct LgRelCols
 	Node	   *pred[LG_MAX_PREDICATES];	/* column = constant, varno 1 */
 } LgRelCols;
 
+#define LG_MAX_PARAMS			32
+
 typedef struct LgCollect
 {
 	List	   *rels;			/* of LgRelCols * */
 	List	   *keys;			/* of LgKey *: the negative key columns */
+	/* the column each $n is compared with for equality, if any */
+	Oid			param_rel[LG_MAX_PARAMS];
+	AttrNumber	param_att[LG_MAX_PARAMS];
 } LgCollect;
 
 static double lg_advice_min_improvement = 0.5;
@@ -203,6 +212,7 @@ typedef struct LgAdviseCall
 	LgIndexCandidate *hypo;			/* candidates, nhypo of them */
 	int			nhypo;
 	List	   *keys;			/* of LgKey *, for negative key columns */
+	List	   *paramsets;		/* of ParamListInfo: NULL is the generic plan */
 	Query	   *planning;		/* the query being planned now, or NULL */
 } LgAdviseCall;
 
@@ -636,6 +646,22 @@ lg_consider(LgCollect *cx, Query *q, Node *clause, Node *col, Node *other,
 		lg_add_col(r->eq, &r->neq, code);
 	else
 		lg_add_col(r->range, &r->nrange, code);
+
+	/* column = $n: the column's common values stand for $n (lg_param_sets) */
+	if (strategy == BTEqualStrategyNumber && code > 0 && other != NULL)
+	{
+		Node	   *o = other;
+
+		while (IsA(o, RelabelType))
+			o = (Node *) ((RelabelType *) o)->arg;
+		if (IsA(o, Param) && ((Param *) o)->paramkind == PARAM_EXTERN &&
+			((Param *) o)->paramid >= 1 && ((Param *) o)->paramid <= LG_MAX_PARAMS &&
+			!OidIsValid(cx->param_rel[((Param *) o)->paramid - 1]))
+		{
+			cx->param_rel[((Param *) o)->paramid - 1] = relid;
+			cx->param_att[((Param *) o)->paramid - 1] = attnum;
+		}
+	}
 
 	/*
 	 * A column equal to a constant (status = 'pending', status IN (...)):
@@ -1487,19 +1513,98 @@ lg_plan_cost(LgAdviseCall *call, Query *query, const char *text,
 	PlannedStmt *ps;
 	ListCell   *lc;
 
+	ListCell   *ls;
+	int			nsets = list_length(call->paramsets);
+
 	for (int i = 0; i < call->nhypo; i++)
 	{
 		call->hypo[i].used = false;
 		call->hypo[i].pages = 0;
 	}
-	call->planning = copyObject(query);
-	ps = lg_plan_query(call->planning, text, CURSOR_OPT_PARALLEL_OK, NULL);
-	call->planning = NULL;
-	*startup = ps->planTree->startup_cost;
-	*total = ps->planTree->total_cost;
-	lg_mark_used_walker(call, ps->planTree);
-	foreach(lc, ps->subplans)
-		lg_mark_used_walker(call, lfirst(lc));
+	*startup = *total = 0;
+	foreach(ls, call->paramsets)
+	{
+		call->planning = copyObject(query);
+		ps = lg_plan_query(call->planning, text, CURSOR_OPT_PARALLEL_OK,
+						   (ParamListInfo) lfirst(ls));
+		call->planning = NULL;
+		*startup += ps->planTree->startup_cost;
+		*total += ps->planTree->total_cost;
+		lg_mark_used_walker(call, ps->planTree);
+		foreach(lc, ps->subplans)
+			lg_mark_used_walker(call, lfirst(lc));
+	}
+	/* the mean over the parameter sets; sizes were added up once per set */
+	*startup /= nsets;
+	*total /= nsets;
+	for (int i = 0; i < call->nhypo; i++)
+		call->hypo[i].pages /= nsets;
+}
+
+/*
+ * The parameter sets a statement with $1..$n is costed over: the generic
+ * plan (no values, the planner's average estimates), and one where each
+ * $n compared for equality with a column takes that column's most common
+ * value by its statistics.  Generic estimates hide skew: the value that
+ * brings a thousand rows to sort is the one an index must serve, and
+ * with it the planner sees those rows.
+ */
+static List *
+lg_param_sets(LgCollect *cx, Oid *ptypes, int nparams)
+{
+	ParamListInfo params;
+	bool		any = false;
+
+	if (nparams == 0)
+		return list_make1(NULL);
+	params = makeParamList(nparams);
+	for (int i = 0; i < nparams; i++)
+	{
+		ParamExternData *prm = &params->params[i];
+		HeapTuple	tup;
+		AttStatsSlot sslot;
+		Oid			typid;
+		int32		typmod;
+		Oid			collid;
+
+		/*
+		 * No value: no type either, or estimation would take $n for a
+		 * NULL (eval_const_expressions substitutes any typed parameter
+		 * when it estimates).
+		 */
+		prm->ptype = InvalidOid;
+		prm->isnull = true;
+		prm->pflags = 0;
+		prm->value = (Datum) 0;
+		if (i >= LG_MAX_PARAMS || !OidIsValid(cx->param_rel[i]))
+			continue;
+		get_atttypetypmodcoll(cx->param_rel[i], cx->param_att[i], &typid, &typmod, &collid);
+		if (typid != ptypes[i])
+			continue;
+		tup = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(cx->param_rel[i]),
+							  Int16GetDatum(cx->param_att[i]), BoolGetDatum(false));
+		if (!HeapTupleIsValid(tup))
+			continue;
+		if (get_attstatsslot(&sslot, tup, STATISTIC_KIND_MCV, InvalidOid,
+							 ATTSTATSSLOT_VALUES | ATTSTATSSLOT_NUMBERS))
+		{
+			if (sslot.nvalues > 0)
+			{
+				int16		typlen;
+				bool		typbyval;
+
+				get_typlenbyval(typid, &typlen, &typbyval);
+				prm->value = datumCopy(sslot.values[0], typbyval, typlen);
+				prm->ptype = typid;
+				prm->isnull = false;
+				prm->pflags = PARAM_FLAG_CONST;
+				any = true;
+			}
+			free_attstatsslot(&sslot);
+		}
+		ReleaseSysCache(tup);
+	}
+	return any ? list_make2(NULL, params) : list_make1(NULL);
 }
 
 static char *
@@ -1625,7 +1730,7 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 	int			nparams = 0;
 	Query	   *query;
 	List	   *rewritten;
-	LgCollect	cx = {NIL, NIL};
+	LgCollect	cx;
 	List	   *cands;
 	ListCell   *lc;
 	int			i;
@@ -1635,6 +1740,7 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 				t1;
 	MemoryContext old;
 
+	memset(&cx, 0, sizeof(cx));
 	raw = pg_parse_query(text);
 	if (list_length(raw) != 1)
 		ereport(ERROR,
@@ -1678,6 +1784,7 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 	lg_collect_query(&cx, query);
 	cands = lg_candidates(&cx);
 	call->keys = cx.keys;
+	call->paramsets = lg_param_sets(&cx, ptypes, nparams);
 
 	/* plan as it is */
 	call->hypo = palloc0(sizeof(LgIndexCandidate) * Max(list_length(cands), 1));
@@ -1720,7 +1827,7 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 					continue;
 				call->hypo[i].active = false;
 				lg_plan_cost(call, query, text, &s, &t);
-				if (t <= t1 * 1.001)
+				if (t <= t1 * LG_DROP_TOLERANCE)
 				{
 					s1 = s;
 					t1 = t;
