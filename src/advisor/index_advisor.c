@@ -198,7 +198,8 @@ typedef struct LgCollect
 	AttrNumber	param_att[LG_MAX_PARAMS];
 } LgCollect;
 
-static double lg_advice_min_improvement = 0.5;
+static double lg_advice_min_improvement = 0.1;
+static int	lg_advice_min_table_size = 256;	/* kB; read by index_advice */
 
 /*
  * One advise_indexes call in progress.  Calls nest: a function the planner
@@ -226,6 +227,7 @@ static bool lg_index_stats_hook(PlannerInfo *root, Oid indexOid,
 
 PG_FUNCTION_INFO_V1(lifeguard_advise_indexes);
 PG_FUNCTION_INFO_V1(lifeguard_advise_sampled);
+PG_FUNCTION_INFO_V1(lifeguard_index_statement_parts);
 
 void
 lg_index_advisor_init(void)
@@ -234,9 +236,17 @@ lg_index_advisor_init(void)
 							 "Sets the fraction of a query's total cost an index advice must save.",
 							 NULL,
 							 &lg_advice_min_improvement,
-							 0.5, 0.0, 1.0,
+							 0.1, 0.0, 1.0,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lifeguard.advice_min_table_size",
+							"Sets the table size below which index_advice advises no index.",
+							"Sequential scans of smaller tables are cheap; an index there costs more to keep up than it saves.",
+							&lg_advice_min_table_size,
+							256, 0, INT_MAX,
+							PGC_USERSET, GUC_UNIT_KB,
+							NULL, NULL, NULL);
 
 	prev_relinfo_hook = LG_RELINFO_HOOK;
 	LG_RELINFO_HOOK = lg_relinfo_hook;
@@ -1678,6 +1688,7 @@ typedef struct LgAdvice
 	List	   *statements;		/* of char *, in the caller's context */
 	List	   *sizes;			/* of int64 *: each one's estimated bytes */
 	List	   *errors;
+	const char *confidence;		/* high, medium, low: see lg_advise */
 } LgAdvice;
 
 /* One advise_indexes call: what to advise on, as whom, and the answer. */
@@ -1952,7 +1963,7 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 			for (i = 0; i < call->nhypo; i++)
 				call->hypo[i].active = call->hypo[i].active && call->hypo[i].used;
 
-			if (t0 <= 0 || (t0 - t1) / t0 < lg_advice_min_improvement)
+			if (t0 <= 0 || t1 >= t0 || (t0 - t1) / t0 < lg_advice_min_improvement)
 			{
 				s1 = s0;
 				t1 = t0;
@@ -1968,6 +1979,21 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 	adv->total_before = t0;
 	adv->startup_after = s1;
 	adv->total_after = t1;
+
+	/*
+	 * How far to trust the estimate: costs for the statement's own values
+	 * (no parameters), for its columns' common values and the generic
+	 * plan, or for the generic plan only; an expression index is costed
+	 * with its column's statistics, borrowed.
+	 */
+	adv->confidence = (nparams == 0) ? "high" :
+		(list_length(call->paramsets) > 1) ? "medium" : "low";
+	for (i = 0; i < call->nhypo; i++)
+		if (call->hypo[i].active)
+			for (int k = 0; k < call->hypo[i].ncols; k++)
+				if (call->hypo[i].cols[k] < 0 &&
+					lg_key(call->keys, call->hypo[i].cols[k])->expr != NULL)
+					adv->confidence = "low";
 	for (i = 0; i < call->nhypo; i++)
 		if (call->hypo[i].active)
 		{
@@ -2027,8 +2053,8 @@ lg_advise_result(FunctionCallInfo fcinfo, const char *sql, Oid as_user,
 	LgAdvice	adv;
 	LgAdviseRun run;
 	TupleDesc	tupdesc;
-	Datum		values[7];
-	bool		nulls[7] = {0};
+	Datum		values[9];
+	bool		nulls[9] = {0};
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -2074,9 +2100,12 @@ lg_advise_result(FunctionCallInfo fcinfo, const char *sql, Oid as_user,
 		values[1] = Float8GetDatum(adv.total_before);
 		values[2] = Float8GetDatum(adv.startup_after);
 		values[3] = Float8GetDatum(adv.total_after);
+		values[7] = Float8GetDatum(adv.total_before > 0 ?
+								   (adv.total_before - adv.total_after) / adv.total_before : 0);
+		values[8] = CStringGetTextDatum(adv.confidence);
 	}
 	else
-		nulls[0] = nulls[1] = nulls[2] = nulls[3] = true;
+		nulls[0] = nulls[1] = nulls[2] = nulls[3] = nulls[7] = nulls[8] = true;
 	values[4] = lg_text_array(adv.statements);
 	values[5] = lg_text_array(adv.errors);
 	values[6] = lg_int8_array(adv.sizes);
@@ -2194,3 +2223,73 @@ lifeguard_advise_sampled(PG_FUNCTION_ARGS)
 	return lg_advise_result(fcinfo, st->text, userid,
 							lg_search_path_setting(st), NULL);
 }
+
+/*
+ * lifeguard._index_statement_parts(statement text, OUT key_columns text[],
+ * OUT predicate text): the key columns (each as written: a quoted name, an
+ * expression, with its operator class) and the WHERE clause of a
+ * statement advise_indexes wrote, "CREATE INDEX ON t USING btree (...)
+ * [WHERE ...]", so index_advice can tell when one advised index is a
+ * prefix of another.  Commas inside parentheses and quotes do not split.
+ * NULLs for any other text.
+ */
+Datum
+lifeguard_index_statement_parts(PG_FUNCTION_ARGS)
+{
+	char	   *stmt = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	const char *marker = " USING btree (";
+	char	   *p = strstr(stmt, marker);
+	List	   *cols = NIL;
+	StringInfoData cur;
+	int			depth = 0;
+	char		quote = 0;
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2] = {true, true};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+	if (p == NULL || strncmp(stmt, "CREATE INDEX ", 13) != 0)
+		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+
+	initStringInfo(&cur);
+	for (p += strlen(marker); *p; p++)
+	{
+		if (quote)
+		{
+			appendStringInfoChar(&cur, *p);
+			if (*p == quote)
+				quote = 0;		/* a doubled quote reopens at once */
+			continue;
+		}
+		if (*p == '\'' || *p == '"')
+			quote = *p;
+		else if (*p == '(')
+			depth++;
+		else if (*p == ')' && depth > 0)
+			depth--;
+		else if ((*p == ',' || *p == ')') && depth == 0)
+		{
+			cols = lappend(cols, pstrdup(cur.data));
+			resetStringInfo(&cur);
+			if (*p == ')')
+				break;
+			if (p[1] == ' ')
+				p++;
+			continue;
+		}
+		appendStringInfoChar(&cur, *p);
+	}
+	if (*p != ')' || cols == NIL)
+		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+	values[0] = lg_text_array(cols);
+	nulls[0] = false;
+	if (strncmp(p + 1, " WHERE ", 7) == 0)
+	{
+		values[1] = CStringGetTextDatum(p + 8);
+		nulls[1] = false;
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
