@@ -34,6 +34,11 @@ SELECT * FROM advise('SELECT * FROM events WHERE account_id = $1 AND kind = $2')
 -- through a join, the parameter on the other table
 SELECT * FROM advise('SELECT e.* FROM accounts a JOIN events e ON e.account_id = a.id
                        WHERE a.id = $1 ORDER BY e.created_at DESC LIMIT 20');
+-- a range bounded by a parameter: costed also for the recent rows that
+-- created_at >= $1 usually asks for, not only for a third of the table
+SELECT * FROM advise('SELECT count(*) FROM events WHERE created_at >= $1');
+-- both ends parameters: the last bucket of the histogram, not an empty range
+SELECT * FROM advise('SELECT note FROM events WHERE created_at BETWEEN $1 AND $2');
 -- a parameter of another type than its column, and one in LIKE: the
 -- generic plan only, no error
 SELECT * FROM advise('SELECT * FROM events WHERE account_id = $1::bigint AND note LIKE $2');

@@ -193,9 +193,10 @@ typedef struct LgCollect
 {
 	List	   *rels;			/* of LgRelCols * */
 	List	   *keys;			/* of LgKey *: the negative key columns */
-	/* the column each $n is compared with for equality, if any */
+	/* the column each $n is compared with, if any, and how */
 	Oid			param_rel[LG_MAX_PARAMS];
 	AttrNumber	param_att[LG_MAX_PARAMS];
+	int			param_strategy[LG_MAX_PARAMS];
 } LgCollect;
 
 static double lg_advice_min_improvement = 0.1;
@@ -657,8 +658,11 @@ lg_consider(LgCollect *cx, Query *q, Node *clause, Node *col, Node *other,
 	else
 		lg_add_col(r->range, &r->nrange, code);
 
-	/* column = $n: the column's common values stand for $n (lg_param_sets) */
-	if (strategy == BTEqualStrategyNumber && code > 0 && other != NULL)
+	/*
+	 * column op $n: the column's statistics give $n a representative value
+	 * (lg_param_sets); an equality wins over a range.
+	 */
+	if (code > 0 && other != NULL)
 	{
 		Node	   *o = other;
 
@@ -666,10 +670,13 @@ lg_consider(LgCollect *cx, Query *q, Node *clause, Node *col, Node *other,
 			o = (Node *) ((RelabelType *) o)->arg;
 		if (IsA(o, Param) && ((Param *) o)->paramkind == PARAM_EXTERN &&
 			((Param *) o)->paramid >= 1 && ((Param *) o)->paramid <= LG_MAX_PARAMS &&
-			!OidIsValid(cx->param_rel[((Param *) o)->paramid - 1]))
+			(!OidIsValid(cx->param_rel[((Param *) o)->paramid - 1]) ||
+			 (strategy == BTEqualStrategyNumber &&
+			  cx->param_strategy[((Param *) o)->paramid - 1] != BTEqualStrategyNumber)))
 		{
 			cx->param_rel[((Param *) o)->paramid - 1] = relid;
 			cx->param_att[((Param *) o)->paramid - 1] = attnum;
+			cx->param_strategy[((Param *) o)->paramid - 1] = strategy;
 		}
 	}
 
@@ -1555,9 +1562,13 @@ lg_plan_cost(LgAdviseCall *call, Query *query, const char *text,
  * The parameter sets a statement with $1..$n is costed over: the generic
  * plan (no values, the planner's average estimates), and one where each
  * $n compared for equality with a column takes that column's most common
- * value by its statistics.  Generic estimates hide skew: the value that
- * brings a thousand rows to sort is the one an index must serve, and
- * with it the planner sees those rows.
+ * value by its statistics, and each $n bounding a range of a column a
+ * value from the top of its histogram (the last bucket when both ends are
+ * parameters, the first one for an upper bound alone): the narrow range
+ * of recent rows that created_at >= $1 usually asks for.  Generic
+ * estimates hide skew and take a third of the table for any range: the
+ * value that brings a thousand rows to sort is the one an index must
+ * serve, and with it the planner sees those rows.
  */
 static List *
 lg_param_sets(LgCollect *cx, Oid *ptypes, int nparams)
@@ -1576,6 +1587,9 @@ lg_param_sets(LgCollect *cx, Oid *ptypes, int nparams)
 		Oid			typid;
 		int32		typmod;
 		Oid			collid;
+		int			strategy;
+		int			pick = -1;
+		bool		both_ends = false;
 
 		/*
 		 * No value: no type either, or estimation would take $n for a
@@ -1588,6 +1602,7 @@ lg_param_sets(LgCollect *cx, Oid *ptypes, int nparams)
 		prm->value = (Datum) 0;
 		if (i >= LG_MAX_PARAMS || !OidIsValid(cx->param_rel[i]))
 			continue;
+		strategy = cx->param_strategy[i];
 		get_atttypetypmodcoll(cx->param_rel[i], cx->param_att[i], &typid, &typmod, &collid);
 		if (typid != ptypes[i])
 			continue;
@@ -1595,16 +1610,34 @@ lg_param_sets(LgCollect *cx, Oid *ptypes, int nparams)
 							  Int16GetDatum(cx->param_att[i]), BoolGetDatum(false));
 		if (!HeapTupleIsValid(tup))
 			continue;
-		if (get_attstatsslot(&sslot, tup, STATISTIC_KIND_MCV, InvalidOid,
-							 ATTSTATSSLOT_VALUES | ATTSTATSSLOT_NUMBERS))
+		if (strategy == BTLessStrategyNumber || strategy == BTLessEqualStrategyNumber)
+			for (int j = 0; j < Min(nparams, LG_MAX_PARAMS); j++)
+				both_ends |= (cx->param_rel[j] == cx->param_rel[i] &&
+							  cx->param_att[j] == cx->param_att[i] &&
+							  (cx->param_strategy[j] == BTGreaterStrategyNumber ||
+							   cx->param_strategy[j] == BTGreaterEqualStrategyNumber));
+		if (get_attstatsslot(&sslot, tup,
+							 strategy == BTEqualStrategyNumber ? STATISTIC_KIND_MCV :
+							 STATISTIC_KIND_HISTOGRAM,
+							 InvalidOid, ATTSTATSSLOT_VALUES))
 		{
-			if (sslot.nvalues > 0)
+			if (strategy == BTEqualStrategyNumber)
+				pick = (sslot.nvalues > 0) ? 0 : -1;
+			else if (sslot.nvalues >= 3)
+			{
+				if (strategy == BTGreaterStrategyNumber ||
+					strategy == BTGreaterEqualStrategyNumber)
+					pick = sslot.nvalues - 2;
+				else
+					pick = both_ends ? sslot.nvalues - 1 : 1;
+			}
+			if (pick >= 0)
 			{
 				int16		typlen;
 				bool		typbyval;
 
 				get_typlenbyval(typid, &typlen, &typbyval);
-				prm->value = datumCopy(sslot.values[0], typbyval, typlen);
+				prm->value = datumCopy(sslot.values[pick], typbyval, typlen);
 				prm->ptype = typid;
 				prm->isnull = false;
 				prm->pflags = PARAM_FLAG_CONST;
