@@ -18,13 +18,21 @@
  *	   Expressions over one table compared that way become expression
  *	   keys, and LIKE 'prefix%' a range key, under a pattern operator class
  *	   when the collation is not C.
- *	   Per table: each column alone, all equality columns together, the
- *	   equality columns followed by one range column, and the equality
- *	   columns followed by the ORDER BY columns.  A candidate whose leading
- *	   columns an existing valid index already has is dropped.
- *	3. The query is planned without and with all candidates; the candidates
- *	   the plan uses are kept, each one that the plan does as well without
- *	   is dropped, and the set is kept only when it saves at least
+ *	   min()/max() columns count as ORDER BY columns.  Per table: each
+ *	   column alone, all equality columns together (most distinct values
+ *	   first), the equality columns followed by each range column, the
+ *	   equality columns (all, and each alone) followed by the ORDER BY
+ *	   columns, and partial indexes WHERE column = constant for columns of
+ *	   few values.  A candidate that an existing valid index already
+ *	   serves (same leading keys, operator classes, predicate) is dropped.
+ *	3. The query is planned without and with all candidates, over the
+ *	   parameter sets of lg_param_sets (generic, and values from the
+ *	   columns' statistics), costs being the mean.  The candidates the plan
+ *	   uses are kept; each one the plan does as well without is dropped;
+ *	   then each kept index may give way to one of fewer of its columns, to
+ *	   a longer one adding ORDER BY or range columns, or to a smaller
+ *	   partial one, when the plan costs about the same (LG_*_TOLERANCE).
+ *	   The set is kept only when it saves at least
  *	   lifeguard.advice_min_improvement of the total cost.
  *
  * Before any costing, the privileges the query needs are checked on every
@@ -33,7 +41,9 @@
  *
  * Candidates are injected by a chained planner hook (get_relation_info_hook,
  * or build_simple_rel_hook from PostgreSQL 19; see compat.h) that is a no-op
- * unless a call is planning, and then only for the query that call plans.
+ * unless a call is planning, and then only for the query that call plans;
+ * a second chained hook, get_index_stats_hook, gives an expression
+ * candidate its column's statistics, likewise only while a call plans.
  * Calls nest (a function the planner folds may call advise_indexes): each
  * keeps its state in its own LgAdviseCall.  All of the work happens inside
  * a subtransaction that is always rolled back, so the locks parse analysis
@@ -50,8 +60,9 @@
  * a security-restricted operation with the search_path it ran with, never
  * as the reader; the reader must be allowed to read its text and tables.
  *
- * Owns: advise_indexes and its planner hook.  Must not: leave anything
- * behind (every call runs in a subtransaction that is rolled back).
+ * Owns: advise_indexes, its planner hooks and _index_statement_parts.
+ * Must not: leave anything behind (every call runs in a subtransaction
+ * that is rolled back).
  *
  * src/advisor/index_advisor.c
  *
@@ -322,6 +333,34 @@ lg_var_column(Query *q, Node *n, Oid *relid, AttrNumber *attnum)
 	return true;
 }
 
+/*
+ * The default btree operator class of a type.  GetDefaultOpClass scans
+ * every btree class; a call asks for the same few types again at each
+ * planning, so the answers are kept for the call (lg_advise empties the
+ * cache when it starts: classes may change between calls).
+ */
+#define LG_OPCLASS_CACHE	16
+static Oid	lg_opclass_cache_type[LG_OPCLASS_CACHE];
+static Oid	lg_opclass_cache_class[LG_OPCLASS_CACHE];
+static int	lg_opclass_cache_n = 0;
+
+static Oid
+lg_default_btree_opclass(Oid typid)
+{
+	Oid			opclass;
+
+	for (int i = 0; i < lg_opclass_cache_n; i++)
+		if (lg_opclass_cache_type[i] == typid)
+			return lg_opclass_cache_class[i];
+	opclass = GetDefaultOpClass(typid, BTREE_AM_OID);
+	if (lg_opclass_cache_n < LG_OPCLASS_CACHE)
+	{
+		lg_opclass_cache_type[lg_opclass_cache_n] = typid;
+		lg_opclass_cache_class[lg_opclass_cache_n++] = opclass;
+	}
+	return opclass;
+}
+
 /* Btree strategy of opno for the column's default btree opclass, or 0. */
 static int
 lg_btree_strategy(Oid relid, AttrNumber attnum, Oid opno)
@@ -332,7 +371,7 @@ lg_btree_strategy(Oid relid, AttrNumber attnum, Oid opno)
 	Oid			opclass;
 
 	get_atttypetypmodcoll(relid, attnum, &typid, &typmod, &collid);
-	opclass = GetDefaultOpClass(typid, BTREE_AM_OID);
+	opclass = lg_default_btree_opclass(typid);
 	if (!OidIsValid(opclass))
 		return 0;
 	return get_op_opfamily_strategy(opno, get_opclass_family(opclass));
@@ -625,7 +664,7 @@ lg_consider(LgCollect *cx, Query *q, Node *clause, Node *col, Node *other,
 		opno = get_commutator(opno);
 	if (!OidIsValid(opno))
 		return;
-	defclass = opclass = GetDefaultOpClass(typid, BTREE_AM_OID);
+	defclass = opclass = lg_default_btree_opclass(typid);
 	if (OidIsValid(opclass))
 		strategy = get_op_opfamily_strategy(opno, get_opclass_family(opclass));
 	if (strategy == 0)
@@ -1170,7 +1209,7 @@ lg_key_of(List *keys, Oid relid, AttrNumber code, LgKey *k)
 	k->relid = relid;
 	k->attnum = code;
 	get_atttypetypmodcoll(relid, code, &k->typid, &k->typmod, &k->collid);
-	k->opclass = GetDefaultOpClass(k->typid, BTREE_AM_OID);
+	k->opclass = lg_default_btree_opclass(k->typid);
 }
 
 /* An OID no relation has, for the planner to know a candidate by. */
@@ -1688,7 +1727,7 @@ lg_candidate_statement(LgIndexCandidate *c, List *keys)
 			else
 				appendStringInfo(&s, "(%s)", e);
 		}
-		if (k.opclass != GetDefaultOpClass(k.typid, BTREE_AM_OID))
+		if (k.opclass != lg_default_btree_opclass(k.typid))
 		{
 			HeapTuple	tup = SearchSysCache1(CLAOID, ObjectIdGetDatum(k.opclass));
 
@@ -1785,6 +1824,7 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 	MemoryContext old;
 
 	memset(&cx, 0, sizeof(cx));
+	lg_opclass_cache_n = 0;
 	raw = pg_parse_query(text);
 	if (list_length(raw) != 1)
 		ereport(ERROR,

@@ -1,5 +1,5 @@
--- Advice quality bench: time each statement of the workload (median of 5
--- runs after one warm-up, server-side execution time), create an
+-- Advice quality bench: time each statement of the workload (median of 3
+-- batches after a warm-up, server-side, see time_sql), create an
 -- advisor's indexes for real, time again, drop them.  Each method's
 -- result is the geometric mean over the statements of time before / time
 -- after; an index the plans never use counts as unused.
@@ -8,18 +8,31 @@ CREATE TABLE shop_bench.handpicked (stmt text NOT NULL);
 CREATE TABLE shop_bench.results (method text, name text, class text, before_ms float8,
                                  after_ms float8, indexes int, unused int, errors text);
 
--- server-side execution time of one statement, median of 5 after a warm-up
+-- the time of one statement in ms, server-side, planned once: runs
+-- batched until a batch takes 20 ms or more (a few thousandths of a
+-- millisecond cannot be timed one by one), the median of 3 batches after
+-- a warm-up
 CREATE FUNCTION shop_bench.time_sql(q text) RETURNS float8
 LANGUAGE plpgsql AS $$
 DECLARE
-    plan json;
+    t0 timestamptz;
+    one float8;
+    reps int;
     t float8[] := '{}';
 BEGIN
-    EXECUTE 'EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) ' || q INTO plan;
-    FOR i IN 1..5 LOOP
-        EXECUTE 'EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) ' || q INTO plan;
-        t := t || (plan -> 0 ->> 'Execution Time')::float8;
+    EXECUTE 'PREPARE shop_bench_q AS ' || q;
+    t0 := clock_timestamp();
+    EXECUTE 'EXECUTE shop_bench_q';
+    one := extract(epoch FROM clock_timestamp() - t0) * 1000;
+    reps := least(greatest(ceil(20 / greatest(one, 0.001))::int, 1), 5000);
+    FOR b IN 1..3 LOOP
+        t0 := clock_timestamp();
+        FOR i IN 1..reps LOOP
+            EXECUTE 'EXECUTE shop_bench_q';
+        END LOOP;
+        t := t || extract(epoch FROM clock_timestamp() - t0) * 1000 / reps;
     END LOOP;
+    DEALLOCATE shop_bench_q;
     RETURN (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(t) x);
 END
 $$;

@@ -34,7 +34,7 @@ INSERT INTO shop_bench.statements VALUES
  ARRAY['SELECT count(*) FROM shop.users u WHERE u.created_at >= ''2025-12-31'' AND NOT EXISTS (SELECT 1 FROM shop.orders o WHERE o.user_id = u.id)']),
 ('last_order_per_user', 'correlated_scalar',
  'SELECT u.id, (SELECT max(o.created_at) FROM shop.orders o WHERE o.user_id = u.id) FROM shop.users u WHERE u.id BETWEEN $1 AND $2',
- ARRAY['SELECT u.id, (SELECT max(o.created_at) FROM shop.orders o WHERE o.user_id = u.id) FROM shop.users u WHERE u.id BETWEEN 50000 AND 50200']),
+ ARRAY['SELECT u.id, (SELECT max(o.created_at) FROM shop.orders o WHERE o.user_id = u.id) FROM shop.users u WHERE u.id BETWEEN 50000 AND 50050']),
 ('order_lines', 'foreign_key',
  'SELECT * FROM shop.order_items WHERE order_id = $1',
  ARRAY['SELECT * FROM shop.order_items WHERE order_id = 1234']),
