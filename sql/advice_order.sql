@@ -44,5 +44,17 @@ SELECT * FROM advise('SELECT min(created_at) FROM orders');
 -- an aggregate that cannot read one end of an index is no ordering
 SELECT * FROM advise('SELECT sum(total) FROM orders WHERE user_id = $1');
 
+-- INCLUDE: the few other columns the statement reads, when the plan then
+-- scans the index only (the visibility map must allow it)
+VACUUM ANALYZE orders;
+SELECT * FROM advise('SELECT user_id, created_at, total FROM orders WHERE user_id = $1
+                       ORDER BY created_at DESC LIMIT 20');
+SELECT * FROM advise('SELECT sum(total) FROM orders WHERE user_id = $1');
+-- every column: no INCLUDE
+SELECT * FROM advise('SELECT * FROM orders WHERE user_id = $1');
+-- the statement parser skips INCLUDE columns
+SELECT * FROM lifeguard._index_statement_parts(
+    'CREATE INDEX ON t USING btree (a, b) INCLUDE ("c)", d) WHERE (e > 1)');
+
 DROP SCHEMA adv_ord CASCADE;
 RESET search_path;

@@ -342,7 +342,8 @@ AS $$
                          pg_catalog.cardinality(c.cols)
                          OR (v.d_src OPERATOR(pg_catalog.=) 'workload'
                              AND c.src OPERATOR(pg_catalog.=) 'fk')))
-         ORDER BY c.tbl, c.cols, c.pred, c.src OPERATOR(pg_catalog.=) 'workload' DESC
+         ORDER BY c.tbl, c.cols, c.pred, c.src OPERATOR(pg_catalog.=) 'workload' DESC,
+                  pg_catalog.length(c.stmt) DESC, c.stmt   -- with INCLUDE columns first
     )
     SELECT CASE WHEN pg_catalog.bool_or(v.src OPERATOR(pg_catalog.=) 'workload')
                 THEN 'workload' ELSE 'unindexed_foreign_key' END,

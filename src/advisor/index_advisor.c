@@ -31,7 +31,8 @@
  *	   uses are kept; each one the plan does as well without is dropped;
  *	   then each kept index may give way to one of fewer of its columns, to
  *	   a longer one adding ORDER BY or range columns, or to a smaller
- *	   partial one, when the plan costs about the same (LG_*_TOLERANCE).
+ *	   partial one, when the plan costs about the same (LG_*_TOLERANCE);
+ *	   last, INCLUDE columns when they let a SELECT scan the index only.
  *	   The set is kept only when it saves at least
  *	   lifeguard.advice_min_improvement of the total cost.
  *
@@ -122,6 +123,13 @@
 #define LG_MAX_CANDIDATE_COLS	8
 #define LG_MAX_CANDIDATES		64
 
+/*
+ * INCLUDE columns: at most this many, added when the plan then costs at
+ * most this fraction of what it did
+ */
+#define LG_MAX_INCLUDE			3
+#define LG_INCLUDE_GAIN			0.9
+
 /* an index is dropped when the plan costs at most this much more without it */
 #define LG_DROP_TOLERANCE		1.02
 
@@ -175,11 +183,13 @@ typedef struct LgIndexCandidate
 	int			ncols;
 	AttrNumber	cols[LG_MAX_CANDIDATE_COLS];
 	int			neq;			/* leading equality columns; then range or order */
+	int			ninclude;		/* the last ninclude cols are INCLUDE columns */
 	Node	   *pred;			/* partial index predicate (varno 1), or NULL */
 	double		pages;			/* estimated size, summed over partitions */
 	Oid			fakeoid;		/* its OID in the planner's eyes */
 	bool		active;			/* injected in the current planning */
 	bool		used;
+	bool		index_only;		/* used by an index-only scan */
 	bool		partitioned;	/* on a partitioned table: goes to each partition */
 } LgIndexCandidate;
 
@@ -1337,7 +1347,8 @@ lg_make_index(PlannerInfo *root, RelOptInfo *rel, LgIndexCandidate *c, List *key
 	lg_estimate_size(tuples, c, keys, &info->pages, &info->tree_height);
 	c->pages += info->pages;
 	info->tuples = tuples;
-	info->ncolumns = info->nkeycolumns = n;
+	info->ncolumns = n;
+	info->nkeycolumns = n - c->ninclude;
 	info->indexkeys = palloc0(sizeof(int) * n);
 	info->indexcollations = palloc0(sizeof(Oid) * n);
 	info->opfamily = palloc0(sizeof(Oid) * n);
@@ -1357,10 +1368,14 @@ lg_make_index(PlannerInfo *root, RelOptInfo *rel, LgIndexCandidate *c, List *key
 
 		lg_key_of(keys, c->relid, c->cols[i], &k);
 		info->indexkeys[i] = k.attnum;
-		info->indexcollations[i] = k.collid;
-		info->opfamily[i] = get_opclass_family(k.opclass);
-		info->opcintype[i] = get_opclass_input_type(k.opclass);
 		info->canreturn[i] = true;
+		if (i < info->nkeycolumns)
+		{
+			/* as get_relation_info: INCLUDE columns have no operator class */
+			info->indexcollations[i] = k.collid;
+			info->opfamily[i] = get_opclass_family(k.opclass);
+			info->opcintype[i] = get_opclass_input_type(k.opclass);
+		}
 		if (k.attnum > 0)
 			key = (Expr *) makeVar(rel->relid, k.attnum, k.typid, k.typmod, k.collid, 0);
 		else
@@ -1522,6 +1537,86 @@ lg_index_stats_hook(PlannerInfo *root, Oid indexOid, AttrNumber indexattnum,
 	return false;
 }
 
+/*---- INCLUDE columns ----*/
+
+typedef struct LgNeeded
+{
+	Oid			relid;
+	List	   *levels;			/* Query of each level, innermost first */
+	Bitmapset  *atts;
+	bool		other;			/* a whole-row or system column */
+} LgNeeded;
+
+static bool
+lg_needed_walker(Node *node, void *context)
+{
+	LgNeeded   *n = (LgNeeded *) context;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+	{
+		Var		   *var = (Var *) node;
+		Query	   *q;
+		RangeTblEntry *rte;
+
+		if (var->varlevelsup >= (Index) list_length(n->levels))
+			return false;
+		q = list_nth(n->levels, var->varlevelsup);
+		if (var->varno < 1 || var->varno > list_length(q->rtable))
+			return false;
+		rte = rt_fetch(var->varno, q->rtable);
+		if (rte->rtekind != RTE_RELATION || rte->relid != n->relid)
+			return false;
+		if (var->varattno > 0)
+			n->atts = bms_add_member(n->atts, var->varattno);
+		else
+			n->other = true;
+		return false;
+	}
+	if (IsA(node, Query))
+	{
+		bool		r;
+
+		n->levels = lcons(node, n->levels);
+		r = query_tree_walker((Query *) node, lg_needed_walker, context, 0);
+		n->levels = list_delete_first(n->levels);
+		return r;
+	}
+	return expression_tree_walker(node, lg_needed_walker, context);
+}
+
+/*
+ * The columns of the candidate's table that the statement reads and the
+ * candidate's keys do not hold, when they are few and plain; else none.
+ */
+static int
+lg_include_columns(Query *query, LgIndexCandidate *c, AttrNumber *extra)
+{
+	LgNeeded	n = {c->relid, NIL, NULL, false};
+	int			nextra = 0;
+	int			att = -1;
+
+	if (c->partitioned)
+		return 0;
+	(void) lg_needed_walker((Node *) query, &n);
+	if (n.other)
+		return 0;
+	while ((att = bms_next_member(n.atts, att)) >= 0)
+	{
+		bool		key = false;
+
+		for (int i = 0; i < c->ncols; i++)
+			key |= (c->cols[i] == att);
+		if (key)
+			continue;
+		if (nextra == LG_MAX_INCLUDE)
+			return 0;
+		extra[nextra++] = (AttrNumber) att;
+	}
+	return nextra;
+}
+
 /*---- Planning ----*/
 
 static bool
@@ -1535,7 +1630,12 @@ lg_mark_used_walker(LgAdviseCall *call, Plan *plan)
 	if (IsA(plan, IndexScan))
 		indexid = ((IndexScan *) plan)->indexid;
 	else if (IsA(plan, IndexOnlyScan))
+	{
 		indexid = ((IndexOnlyScan *) plan)->indexid;
+		for (int i = 0; i < call->nhypo; i++)
+			if (call->hypo[i].fakeoid == indexid)
+				call->hypo[i].index_only = true;
+	}
 	else if (IsA(plan, BitmapIndexScan))
 		indexid = ((BitmapIndexScan *) plan)->indexid;
 	for (int i = 0; OidIsValid(indexid) && i < call->nhypo; i++)
@@ -1575,6 +1675,7 @@ lg_plan_cost(LgAdviseCall *call, Query *query, const char *text,
 	for (int i = 0; i < call->nhypo; i++)
 	{
 		call->hypo[i].used = false;
+		call->hypo[i].index_only = false;
 		call->hypo[i].pages = 0;
 	}
 	*startup = *total = 0;
@@ -1705,7 +1806,9 @@ lg_candidate_statement(LgIndexCandidate *c, List *keys)
 		LgKey		k;
 
 		lg_key_of(keys, c->relid, c->cols[i], &k);
-		if (i > 0)
+		if (i > 0 && i == c->ncols - c->ninclude)
+			appendStringInfoString(&s, ") INCLUDE (");
+		else if (i > 0)
 			appendStringInfoString(&s, ", ");
 		if (k.attnum > 0)
 			appendStringInfoString(&s, quote_identifier(get_attname(c->relid, k.attnum, false)));
@@ -1727,7 +1830,8 @@ lg_candidate_statement(LgIndexCandidate *c, List *keys)
 			else
 				appendStringInfo(&s, "(%s)", e);
 		}
-		if (k.opclass != lg_default_btree_opclass(k.typid))
+		if (i < c->ncols - c->ninclude &&
+			k.opclass != lg_default_btree_opclass(k.typid))
 		{
 			HeapTuple	tup = SearchSysCache1(CLAOID, ObjectIdGetDatum(k.opclass));
 
@@ -2033,6 +2137,41 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 			}
 			/* the final set, and what it still uses */
 			lg_plan_cost(call, query, text, &s1, &t1);
+
+			/*
+			 * INCLUDE: an index the plan reads the table through gives the
+			 * few other columns the statement needs of that table, when
+			 * the plan then scans the index only and costs clearly less
+			 * (the planner counts on it only as far as the visibility map
+			 * lets it).
+			 */
+			for (i = 0; i < call->nhypo && query->commandType == CMD_SELECT; i++)
+			{
+				LgIndexCandidate *a = &call->hypo[i];
+				LgIndexCandidate saved = *a;
+				AttrNumber	extra[LG_MAX_INCLUDE];
+				int			nextra;
+
+				if (!a->active || !a->used || a->index_only)
+					continue;
+				nextra = lg_include_columns(query, a, extra);
+				if (nextra == 0 || a->ncols + nextra > LG_MAX_CANDIDATE_COLS)
+					continue;
+				memcpy(&a->cols[a->ncols], extra, sizeof(AttrNumber) * nextra);
+				a->ncols += nextra;
+				a->ninclude = nextra;
+				lg_plan_cost(call, query, text, &s, &t);
+				if (a->used && a->index_only && t <= t1 * LG_INCLUDE_GAIN)
+				{
+					s1 = s;
+					t1 = t;
+				}
+				else
+				{
+					*a = saved;
+					lg_plan_cost(call, query, text, &s1, &t1);
+				}
+			}
 			for (i = 0; i < call->nhypo; i++)
 				call->hypo[i].active = call->hypo[i].active && call->hypo[i].used;
 
@@ -2302,7 +2441,8 @@ lifeguard_advise_sampled(PG_FUNCTION_ARGS)
  * OUT predicate text): the key columns (each as written: a quoted name, an
  * expression, with its operator class) and the WHERE clause of a
  * statement advise_indexes wrote, "CREATE INDEX ON t USING btree (...)
- * [WHERE ...]", so index_advice can tell when one advised index is a
+ * [INCLUDE (...)] [WHERE ...]", so index_advice can tell when one advised
+ * index is a
  * prefix of another.  Commas inside parentheses and quotes do not split.
  * NULLs for any other text.
  */
@@ -2358,6 +2498,19 @@ lifeguard_index_statement_parts(PG_FUNCTION_ARGS)
 		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 	values[0] = lg_text_array(cols);
 	nulls[0] = false;
+	/* INCLUDE columns are not keys: skip them */
+	if (strncmp(p + 1, " INCLUDE (", 10) == 0)
+	{
+		for (p += 11, quote = 0; *p && (quote || *p != ')'); p++)
+		{
+			if (quote && *p == quote)
+				quote = 0;
+			else if (!quote && (*p == '"' || *p == '\''))
+				quote = *p;
+		}
+		if (*p != ')')
+			PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+	}
 	if (strncmp(p + 1, " WHERE ", 7) == 0)
 	{
 		values[1] = CStringGetTextDatum(p + 8);
