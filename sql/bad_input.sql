@@ -53,6 +53,10 @@ SELECT pg_temp.err($$SELECT lifeguard.set_quota('a', 1, 2, max_age => '1 microse
 SELECT pg_temp.err($$SELECT lifeguard.set_quota('a', 1, 2, idle_timeout => '1000000 years')$$);
 SELECT pg_temp.err($$INSERT INTO lifeguard.quotas (application_name, soft_limit, hard_limit, max_age) VALUES ('a', 1, 2, '1000000 years')$$);
 SELECT pg_temp.err($$UPDATE lifeguard.quotas SET idle_in_transaction_timeout = '101 years'$$);
+-- memory limit: bytes, at least 1 MB, by both ways
+SELECT pg_temp.err($$SELECT lifeguard.set_quota('a', 1, 2, max_memory => 0)$$);
+SELECT pg_temp.err($$SELECT lifeguard.set_quota('a', 1, 2, max_memory => 64)$$);
+SELECT pg_temp.err($$UPDATE lifeguard.quotas SET max_memory = -1$$);
 
 -- recycling
 SELECT pg_temp.err($$SELECT lifeguard.recycle(-1)$$);

@@ -43,6 +43,26 @@ SELECT application_name, current_application_name, usename = current_user AS sam
 SELECT application_name, connections FROM lifeguard.pool_stats
  WHERE application_name IN ('alpha', 'beta', 'other') ORDER BY 1;
 
+-- every backend publishes its private memory between statements: this
+-- one did before its first statement, and so do the eight above
+SELECT memory_bytes > 0 AS sampled, memory_sampled_at <= now() AS before_this_statement
+  FROM lifeguard.backends WHERE pid = pg_backend_pid();
+DO $$
+BEGIN
+    FOR i IN 1..200 LOOP
+        EXIT WHEN (SELECT count(memory_bytes) FROM lifeguard.backends
+                    WHERE application_name IN ('alpha', 'beta')) = 8;
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+END
+$$;
+SELECT s.application_name, s.memory_max > 0 AS has_max,
+       s.memory_total = (SELECT sum(b.memory_bytes) FROM lifeguard.backends b
+                          WHERE b.application_name = s.application_name) AS total_is_sum
+  FROM lifeguard.pool_stats s
+ WHERE s.application_name IN ('alpha', 'beta')
+ ORDER BY 1;
+
 -- usage: used counts this session and the eight above
 SELECT usable = max_connections - superuser_reserved_connections - reserved_connections AS usable_ok,
        used >= 9 AS used_ok, free = usable - used AS free_ok,

@@ -89,6 +89,27 @@ SELECT lifeguard.drop_quota('spec', role => 'regress_other');
 SELECT lifeguard.drop_quota('spec');
 SELECT lifeguard.drop_quota('spec');
 
+-- a rule for a role counts the connections already open in its scope
+-- when it is installed, and gets each place back as one closes
+SELECT try_connect('s1', 'scoped', 'regress_other'), try_connect('s2', 'scoped', 'regress_other'),
+       try_connect('s3', 'scoped');
+SELECT hard_limit FROM lifeguard.set_quota('scoped', 2, 2, role => 'regress_other');
+SELECT try_connect('s4', 'scoped', 'regress_other') AS third_of_role,
+       try_connect('s5', 'scoped') AS other_role;
+SELECT dblink_disconnect('s1');
+DO $$
+BEGIN
+    FOR i IN 1..200 LOOP
+        EXIT WHEN (SELECT connections FROM lifeguard.pool_stats WHERE application_name = 'scoped') = 3;
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+END
+$$;
+SELECT try_connect('s6', 'scoped', 'regress_other') AS after_one_closed,
+       try_connect('s7', 'scoped', 'regress_other') AS and_no_more;
+SELECT close_all();
+SELECT lifeguard.drop_quota('scoped', role => 'regress_other');
+
 -- warn mode admits and counts what enforce would refuse; off only counts
 SELECT mode FROM lifeguard.set_quota('warned', 0, 1, mode => 'warn');
 SELECT try_connect('w1', 'warned'), try_connect('w2', 'warned');
@@ -103,6 +124,11 @@ SELECT hard_limit FROM lifeguard.set_quota('root', 0, 0);
 SELECT try_connect('su', 'root', current_user);
 SELECT connections FROM lifeguard.pool_stats WHERE application_name = 'root';
 SELECT close_all();
+
+-- a memory limit, in bytes, kept with the rule
+SELECT application_name, max_memory FROM lifeguard.set_quota('mem', 1, 2, max_memory => pg_size_bytes('64 MB'));
+SELECT application_name, max_memory FROM lifeguard.set_quota('mem', 1, 2);
+SELECT lifeguard.drop_quota('mem');
 
 -- the connection budget
 SELECT declared_hard_limits, declared_reserved, quota_rules,
@@ -123,6 +149,7 @@ SELECT lifeguard.set_quota('x', 1, 2, mode => 'strict');
 SELECT lifeguard.set_quota('x', 1, 2, mode => NULL);
 SELECT lifeguard.set_quota('x', 1, 2, max_age => '-1 s');
 SELECT lifeguard.set_quota('x', 1, 2, idle_timeout => '0');
+SELECT lifeguard.set_quota('x', 1, 2, max_memory => 1000);
 SELECT lifeguard.set_quota('x', 1, 2, role => 'regress_nobody');
 SELECT lifeguard.set_quota('x', 1, 2, database => 'regress_nodb');
 SELECT lifeguard.set_quota(E'bad\tname', 1, 2);

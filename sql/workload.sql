@@ -423,6 +423,44 @@ GRANT pg_read_all_stats TO wl_reader;
 SET ROLE wl_reader;
 SELECT application_name, calls, query FROM lifeguard.n_plus_one;
 RESET ROLE;
+SELECT lifeguard.reset_n_plus_one();
+-- an error caught by an exception block of a DO block, and a client
+-- statement that fails: the client's statements after them are still its own
+DO $$
+BEGIN
+    BEGIN
+        PERFORM 1 / (id - id) FROM wl.author;
+    EXCEPTION WHEN division_by_zero THEN NULL;
+    END;
+END
+$$;
+BEGIN;
+SELECT count(*) AS c FROM author WHERE name = 'n1' \gset
+SELECT count(*) AS c FROM author WHERE name = 'n2' \gset
+SELECT count(*) AS c FROM author WHERE name = 'n3' \gset
+SELECT count(*) AS c FROM author WHERE name = 'n4' \gset
+SELECT count(*) AS c FROM author WHERE name = 'n5' \gset
+SELECT count(*) AS c FROM author WHERE name = 'n6' \gset
+SELECT count(*) AS c FROM author WHERE name = 'n7' \gset
+SELECT count(*) AS c FROM author WHERE name = 'n8' \gset
+SELECT count(*) AS c FROM author WHERE name = 'n9' \gset
+SELECT count(*) AS c FROM author WHERE name = 'n10' \gset
+COMMIT;
+SELECT 1 / (id - id) FROM author;
+BEGIN;
+SELECT count(*) AS c FROM book WHERE title = 't1' \gset
+SELECT count(*) AS c FROM book WHERE title = 't2' \gset
+SELECT count(*) AS c FROM book WHERE title = 't3' \gset
+SELECT count(*) AS c FROM book WHERE title = 't4' \gset
+SELECT count(*) AS c FROM book WHERE title = 't5' \gset
+SELECT count(*) AS c FROM book WHERE title = 't6' \gset
+SELECT count(*) AS c FROM book WHERE title = 't7' \gset
+SELECT count(*) AS c FROM book WHERE title = 't8' \gset
+SELECT count(*) AS c FROM book WHERE title = 't9' \gset
+SELECT count(*) AS c FROM book WHERE title = 't10' \gset
+COMMIT;
+SELECT calls, worst_per_transaction, query FROM lifeguard.n_plus_one
+ WHERE query LIKE '%name =%' OR query LIKE '%title =%' ORDER BY query;
 -- off with threshold 0
 SELECT lifeguard.reset_n_plus_one();
 SET lifeguard.n_plus_one_threshold = 0;

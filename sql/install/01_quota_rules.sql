@@ -3,6 +3,13 @@
 -- publication at commit
 --------------------------------------------------------------------------
 
+-- New in 1.1, in a fresh install and in the update alike: a rule's limit
+-- on a backend's private memory (bytes; NULL = lifeguard.max_memory).
+ALTER TABLE lifeguard.quotas
+    ADD COLUMN max_memory bigint,
+    ADD CONSTRAINT quotas_max_memory_check
+        CHECK (max_memory IS NULL OR max_memory OPERATOR(pg_catalog.>) 0);
+
 CREATE FUNCTION lifeguard._quotas_changed()
 RETURNS void
 AS 'MODULE_PATHNAME', 'lifeguard_quotas_changed'
@@ -86,6 +93,12 @@ BEGIN
                       HINT = 'Use NULL to leave a time limit unset.';
         END IF;
     END LOOP;
+    IF NEW.max_memory IS NOT NULL AND NEW.max_memory < 1048576 THEN
+        RAISE EXCEPTION 'max_memory must be at least 1 MB'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('max_memory is %s bytes.', NEW.max_memory),
+                  HINT = 'max_memory is in bytes: write pg_size_bytes(''64 MB''), or NULL to leave it unset.';
+    END IF;
     IF NEW.role IS NOT NULL
        AND (TG_OP = 'INSERT' OR NEW.role IS DISTINCT FROM OLD.role)
        AND NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = NEW.role) THEN
@@ -145,6 +158,15 @@ CREATE TRIGGER quotas_publish_truncate
 -- Quota management
 --------------------------------------------------------------------------
 
+-- 1.1 added max_memory to set_quota: the update drops 1.0's signature.
+DO $$
+BEGIN
+    IF pg_catalog.to_regprocedure('lifeguard.set_quota(text, integer, integer, integer, interval, interval, name, name, text, interval, integer)') IS NOT NULL THEN
+        DROP FUNCTION lifeguard.set_quota(text, integer, integer, integer, interval, interval, name, name, text, interval, integer);
+    END IF;
+END
+$$;
+
 CREATE FUNCTION lifeguard.set_quota(
     application_name text,
     soft_limit integer,
@@ -156,7 +178,8 @@ CREATE FUNCTION lifeguard.set_quota(
     database name DEFAULT NULL,
     mode text DEFAULT 'enforce',
     idle_in_transaction_timeout interval DEFAULT NULL,
-    min_idle integer DEFAULT 0)
+    min_idle integer DEFAULT 0,
+    max_memory bigint DEFAULT NULL)
 RETURNS lifeguard.quotas
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -185,11 +208,13 @@ BEGIN
     -- every other check is the table's own (lifeguard._quotas_validate)
     INSERT INTO lifeguard.quotas AS q
            (application_name, role, database, soft_limit, hard_limit, reserved,
-            min_idle, max_age, idle_timeout, idle_in_transaction_timeout, mode)
+            min_idle, max_age, idle_timeout, idle_in_transaction_timeout, mode,
+            max_memory)
     VALUES (app, set_quota.role, set_quota.database, set_quota.soft_limit,
             set_quota.hard_limit, set_quota.reserved, set_quota.min_idle,
             set_quota.max_age, set_quota.idle_timeout,
-            set_quota.idle_in_transaction_timeout, set_quota.mode)
+            set_quota.idle_in_transaction_timeout, set_quota.mode,
+            set_quota.max_memory)
     ON CONFLICT (application_name, (COALESCE(role, ''::name)), (COALESCE(database, ''::name)))
     DO UPDATE SET soft_limit = EXCLUDED.soft_limit,
                   hard_limit = EXCLUDED.hard_limit,
@@ -199,13 +224,14 @@ BEGIN
                   idle_timeout = EXCLUDED.idle_timeout,
                   idle_in_transaction_timeout = EXCLUDED.idle_in_transaction_timeout,
                   mode = EXCLUDED.mode,
+                  max_memory = EXCLUDED.max_memory,
                   updated_at = now()
     RETURNING q.* INTO result;
     RETURN result;
 END
 $$;
 
-COMMENT ON FUNCTION lifeguard.set_quota(text, integer, integer, integer, interval, interval, name, name, text, interval, integer) IS
+COMMENT ON FUNCTION lifeguard.set_quota(text, integer, integer, integer, interval, interval, name, name, text, interval, integer, bigint) IS
     'Creates or replaces the quota rule for an application (''*'' = default), optionally for one role and/or database. Applies to the next login once the transaction commits.';
 
 CREATE FUNCTION lifeguard.drop_quota(
@@ -243,3 +269,5 @@ COMMENT ON FUNCTION lifeguard.drop_quota(text, name, name) IS
 -- for the update from 1.0; a fresh install sets the same in 03_views.sql
 REVOKE ALL ON FUNCTION lifeguard._quotas_validate() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION lifeguard._quotas_validate() TO lifeguard_admin;
+REVOKE ALL ON FUNCTION lifeguard.set_quota(text, integer, integer, integer, interval, interval, name, name, text, interval, integer, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION lifeguard.set_quota(text, integer, integer, integer, interval, interval, name, name, text, interval, integer, bigint) TO lifeguard_admin;

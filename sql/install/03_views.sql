@@ -88,64 +88,7 @@ COMMENT ON FUNCTION lifeguard.reset_stats() IS
 -- Views
 --------------------------------------------------------------------------
 
-CREATE VIEW lifeguard.pool_stats AS
-SELECT s.application_name,
-       s.connections,
-       s.active,
-       s.idle,
-       s.idle_in_transaction,
-       s.waiting,
-       s.peak,
-       s.peak_at,
-       s.opened,
-       s.closed,
-       greatest(pg_catalog.statement_timestamp() - s.oldest_start, '0'::interval) AS oldest_connection,
-       greatest(pg_catalog.statement_timestamp() - s.longest_idle_since, '0'::interval) AS longest_idle,
-       s.soft_limit,
-       s.hard_limit,
-       s.reserved,
-       s.mode,
-       round(s.connections::numeric / nullif(s.hard_limit, 0), 3) AS utilization,
-       s.rejected,
-       s.would_reject,
-       s.soft_warnings,
-       s.reclaimed,
-       s.recycled,
-       CASE
-           WHEN s.hard_limit IS NULL OR s.mode = 'off' THEN 'ok'
-           WHEN s.connections >= s.hard_limit THEN 'at_hard'
-           WHEN s.connections > s.soft_limit THEN 'over_soft'
-           ELSE 'ok'
-       END AS status,
-       lifeguard.usage_bar(s.connections, s.soft_limit, s.hard_limit) AS usage_bar,
-       s.first_seen,
-       greatest(pg_catalog.statement_timestamp() - s.longest_idle_xact_since, '0'::interval) AS longest_idle_in_transaction,
-       CASE WHEN s.closed > 0 THEN s.closed_session_ms / s.closed * '1 millisecond'::interval END AS mean_session,
-       s.xacts,
-       CASE WHEN s.xacts > 0 THEN round(s.xact_time_us::numeric / s.xacts / 1000, 3) END AS mean_xact_ms
-  FROM lifeguard.pool_stats() s;
-
-COMMENT ON VIEW lifeguard.pool_stats IS
-    'One row per application (connect-time application_name) seen since the last reset: live connections by state, counters, and its quota. A NULL application_name is the overflow entry beyond lifeguard.max_applications.';
-
-CREATE VIEW lifeguard.backends AS
-SELECT b.pid,
-       b.application_name,
-       b.current_application_name,
-       b.usename,
-       b.datname,
-       b.state,
-       b.backend_start,
-       greatest(pg_catalog.statement_timestamp() - b.backend_start, '0'::interval) AS connection_age,
-       CASE WHEN b.state IN ('idle', 'idle in transaction', 'idle in transaction (aborted)')
-            THEN greatest(pg_catalog.statement_timestamp() - b.state_change, '0'::interval)
-       END AS idle_for,
-       b.recycle_reason,
-       b.recycle_at
-  FROM lifeguard.backends() b;
-
-COMMENT ON VIEW lifeguard.backends IS
-    'One row per client backend, with the application it counts under (its connect-time application_name). Without pg_read_all_stats, state and times of other roles'' backends are NULL, as in pg_stat_activity.';
+-- lifeguard.pool_stats and lifeguard.backends: see 04_pool_views.sql
 
 CREATE VIEW lifeguard.server_usage AS
 SELECT u.max_connections,
@@ -187,21 +130,19 @@ REVOKE ALL ON ALL FUNCTIONS IN SCHEMA lifeguard FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA lifeguard FROM PUBLIC;
 
 -- monitoring: pg_monitor and lifeguard_admin read everything
-GRANT SELECT ON lifeguard.pool_stats, lifeguard.server_usage,
-                lifeguard.worker_status, lifeguard.quotas
+GRANT SELECT ON lifeguard.server_usage, lifeguard.worker_status, lifeguard.quotas
     TO pg_monitor, lifeguard_admin;
 GRANT EXECUTE ON FUNCTION lifeguard.pool_stats(), lifeguard.server_usage(),
                           lifeguard.worker_status()
     TO pg_monitor, lifeguard_admin;
 
 -- backends: everyone, filtered the way pg_stat_activity filters
-GRANT SELECT ON lifeguard.backends TO PUBLIC;
 GRANT EXECUTE ON FUNCTION lifeguard.backends() TO PUBLIC;
 GRANT EXECUTE ON FUNCTION lifeguard.usage_bar(integer, integer, integer, integer) TO PUBLIC;
 
 -- administration
 GRANT INSERT, UPDATE, DELETE, TRUNCATE ON lifeguard.quotas TO lifeguard_admin;
-GRANT EXECUTE ON FUNCTION lifeguard.set_quota(text, integer, integer, integer, interval, interval, name, name, text, interval, integer),
+GRANT EXECUTE ON FUNCTION lifeguard.set_quota(text, integer, integer, integer, interval, interval, name, name, text, interval, integer, bigint),
                           lifeguard.drop_quota(text, name, name),
                           lifeguard.reset_stats(),
                           lifeguard._quotas_changed(),

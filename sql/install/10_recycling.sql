@@ -1,5 +1,5 @@
 --------------------------------------------------------------------------
--- Recycling, events, alerts, history, pool advice, health and metrics
+-- Recycling, events, alerts, history, pool advice and health
 --------------------------------------------------------------------------
 
 CREATE FUNCTION lifeguard.recycle(pid integer, timeout_ms integer DEFAULT 1000)
@@ -120,84 +120,7 @@ SELECT r.at, r.application_name, r.connections, r.active, r.idle,
 COMMENT ON VIEW lifeguard.pool_history IS
     'One sample per application every lifeguard.history_interval: connections by state and cumulative counters.';
 
--- Pool sizing advice.  See README, "Pool advice", for each rule.
-CREATE VIEW lifeguard.pool_advice AS
-WITH win AS (
-    SELECT h.application_name,
-           count(*) AS samples,
-           max(h.active) AS peak_active,
-           percentile_disc(0.95) WITHIN GROUP (ORDER BY h.active) AS p95_active,
-           avg(h.connections) AS avg_connections,
-           max(h.connections) AS peak_connections,
-           avg((h.idle_in_transaction > 0)::int) AS idle_xact_share,
-           extract(epoch FROM max(h.at) - min(h.at)) AS span_s,
-           max(h.xacts) - min(h.xacts) AS d_xacts,
-           max(h.xact_time_us) - min(h.xact_time_us) AS d_xact_us,
-           max(h.opened) - min(h.opened) AS d_opened
-      FROM lifeguard.pool_history h
-     WHERE h.at > now() - interval '1 hour'
-     GROUP BY 1
-), base AS (
-    SELECT s.application_name, s.connections, s.active, s.peak, s.hard_limit, s.soft_limit,
-           s.rejected, s.oldest_connection, s.longest_idle_in_transaction, s.mean_session,
-           s.opened, s.closed, s.first_seen,
-           coalesce(w.samples, 0) AS samples,
-           greatest(coalesce(w.peak_active, 0), s.active) AS peak_active,
-           coalesce(w.p95_active, s.active) AS p95_active,
-           coalesce(w.avg_connections, s.connections) AS avg_connections,
-           coalesce(w.idle_xact_share, 0) AS idle_xact_share,
-           CASE WHEN w.span_s > 0 THEN w.d_xacts / w.span_s END AS xact_rate,
-           CASE WHEN w.d_xacts > 0 THEN w.d_xact_us::numeric / w.d_xacts / 1000 END AS mean_xact_ms,
-           CASE WHEN w.span_s > 0 THEN w.d_opened / w.span_s
-                ELSE s.opened / greatest(extract(epoch FROM now() - s.first_seen), 1) END AS connect_rate,
-           (SELECT q.max_age FROM lifeguard.quotas q
-             WHERE q.application_name IN (s.application_name, '*')
-               AND q.role IS NULL AND q.database IS NULL
-             ORDER BY q.application_name = '*' LIMIT 1) AS rule_max_age
-      FROM lifeguard.pool_stats s
-      LEFT JOIN win w ON w.application_name = s.application_name
-     WHERE s.application_name IS NOT NULL
-), calc AS (
-    SELECT b.*,
-           round(b.xact_rate * b.mean_xact_ms / 1000, 2) AS littles_law_busy,
-           greatest(1, ceil(greatest(b.p95_active, coalesce(b.xact_rate * b.mean_xact_ms / 1000, 0)) * 1.25))::int AS pool_size,
-           coalesce(b.rule_max_age,
-                    nullif(current_setting('lifeguard.max_age'), '0')::interval) AS max_age
-      FROM base b
-)
-SELECT c.application_name,
-       c.connections,
-       c.peak AS observed_peak,
-       c.peak_active,
-       c.p95_active,
-       round(c.xact_rate, 2) AS xact_rate,
-       round(c.mean_xact_ms, 3) AS mean_xact_ms,
-       c.littles_law_busy,
-       c.pool_size AS recommended_pool_size,
-       greatest(ceil(c.pool_size * 0.5)::int, c.peak_active - c.pool_size) AS recommended_max_overflow,
-       coalesce(nullif(array_remove(ARRAY[
-           CASE WHEN c.connect_rate >= 1 AND c.closed >= 20 AND c.mean_session < interval '5 seconds'
-                THEN 'no_pooling' END,
-           CASE WHEN c.longest_idle_in_transaction >= interval '30 seconds' OR c.idle_xact_share > 0.5
-                THEN 'leaking_transactions' END,
-           CASE WHEN c.samples >= 5 AND c.avg_connections >= 4 AND c.peak_active <= 0.25 * c.avg_connections
-                THEN 'oversized' END,
-           CASE WHEN c.rejected > 0 OR (c.hard_limit IS NOT NULL AND c.peak >= c.hard_limit)
-                THEN 'undersized' END,
-           CASE WHEN c.max_age IS NOT NULL AND c.oldest_connection > c.max_age * 1.5
-                THEN 'not_recycling' END], NULL), '{}'), ARRAY['ok']) AS diagnoses,
-       format('active connections: p95 %s, peak %s over %s samples; '
-              'Little''s law: %s xact/s x %s ms = %s busy connections; '
-              'pool_size = ceil(max(p95 active, busy) x 1.25) = %s; '
-              'max_overflow = max(peak active - pool_size, pool_size / 2) = %s',
-              c.p95_active, c.peak_active, c.samples,
-              coalesce(round(c.xact_rate, 2)::text, '?'), coalesce(round(c.mean_xact_ms, 2)::text, '?'),
-              coalesce(c.littles_law_busy::text, '?'), c.pool_size,
-              greatest(ceil(c.pool_size * 0.5)::int, c.peak_active - c.pool_size)) AS arithmetic
-  FROM calc c;
-
-COMMENT ON VIEW lifeguard.pool_advice IS
-    'Per application: observed peak and p95 of active connections over the last hour, the Little''s-law estimate, a recommended pool_size and max_overflow with its arithmetic, and diagnoses (no_pooling, leaking_transactions, oversized, undersized, not_recycling).';
+-- lifeguard.pool_advice: see 11_pool_advice.sql; lifeguard.metrics: 55_metrics.sql
 
 CREATE FUNCTION lifeguard.health(
     OUT status text,
@@ -242,45 +165,6 @@ $$;
 COMMENT ON FUNCTION lifeguard.health() IS
     'One row for a health endpoint: ok, warn or critical, with reasons (worker alive, utilization, active alerts).';
 
--- Metrics for postgres_exporter / Prometheus: one row per sample.
-CREATE VIEW lifeguard.metrics AS
-SELECT 'lifeguard_connections'::text AS metric,
-       jsonb_build_object('application', coalesce(s.application_name, '(overflow)'), 'state', st.state) AS labels,
-       st.value::double precision AS value
-  FROM lifeguard.pool_stats s
- CROSS JOIN LATERAL (VALUES ('active', s.active), ('idle', s.idle),
-                            ('idle_in_transaction', s.idle_in_transaction),
-                            ('waiting', s.waiting)) AS st(state, value)
-UNION ALL
-SELECT 'lifeguard_' || c.name,
-       jsonb_build_object('application', coalesce(s.application_name, '(overflow)')),
-       c.value::double precision
-  FROM lifeguard.pool_stats s
- CROSS JOIN LATERAL (VALUES ('connections_total', s.connections::bigint),
-                            ('peak_connections', s.peak::bigint),
-                            ('opened_total', s.opened), ('closed_total', s.closed),
-                            ('rejected_total', s.rejected), ('would_reject_total', s.would_reject),
-                            ('soft_warnings_total', s.soft_warnings),
-                            ('reclaimed_total', s.reclaimed), ('recycled_total', s.recycled),
-                            ('soft_limit', s.soft_limit::bigint), ('hard_limit', s.hard_limit::bigint)) AS c(name, value)
- WHERE c.value IS NOT NULL
-UNION ALL
-SELECT 'lifeguard_server_' || c.name, '{}'::jsonb, c.value::double precision
-  FROM lifeguard.server_usage u
- CROSS JOIN LATERAL (VALUES ('max_connections', u.max_connections::numeric), ('usable', u.usable::numeric),
-                            ('used', u.used::numeric), ('utilization', u.utilization),
-                            ('overcommit', u.overcommit)) AS c(name, value)
- WHERE c.value IS NOT NULL
-UNION ALL
-SELECT 'lifeguard_worker_up', '{}'::jsonb, (w.pid IS NOT NULL)::int::double precision
-  FROM lifeguard.worker_status w
-UNION ALL
-SELECT 'lifeguard_alerts_active', '{}'::jsonb, count(*)::double precision
-  FROM lifeguard.alerts;
-
-COMMENT ON VIEW lifeguard.metrics IS
-    'Every pg_lifeguard gauge and counter as (metric, labels, value), for postgres_exporter and Prometheus; see contrib/postgres_exporter/queries.yaml.';
-
 REVOKE ALL ON lifeguard.event_log, lifeguard.pool_history_log FROM PUBLIC;
 REVOKE ALL ON FUNCTION lifeguard.recycle(integer, integer),
                        lifeguard.recycle_application(text, boolean),
@@ -288,7 +172,6 @@ REVOKE ALL ON FUNCTION lifeguard.recycle(integer, integer),
                        lifeguard.alerts(), lifeguard.health()
     FROM PUBLIC;
 GRANT SELECT ON lifeguard.events, lifeguard.alerts, lifeguard.pool_history,
-                lifeguard.pool_advice, lifeguard.metrics,
                 lifeguard.event_log, lifeguard.pool_history_log
     TO pg_monitor, lifeguard_admin;
 GRANT EXECUTE ON FUNCTION lifeguard.recent_events(), lifeguard.recent_samples(),

@@ -8,8 +8,14 @@
  * procedure, a DO block, a trigger, another utility command or a function
  * the planner folds is not one.  The nesting depth counts the executor's
  * run and finish phases, planning, and every utility command but EXECUTE
- * and PREPARE (whose statement is the client's own); it is saved and
- * restored around each, so an error leaves it as it was.
+ * and PREPARE (whose statement is the client's own).  Planning and utility
+ * commands save and restore it around the call, so an error leaves it as
+ * it was.  The executor's depth is kept apart, without a PG_TRY per call
+ * (that was a measurable part of a short statement's cost): an error that
+ * leaves executor frames is caught either at top level, whose abort sets
+ * the depth to 0 (transaction control in a procedure never runs inside an
+ * executor call), or by a subtransaction (a PL/pgSQL exception block),
+ * whose abort restores the depth it started at.
  *
  *	- Predicates.  A fraction lifeguard.predicate_sample_rate of statements
  *	  run with row instrumentation.  When a sampled statement ends, its plan
@@ -169,8 +175,12 @@ static HTAB *lg_query_hash = NULL;
 static HTAB *lg_npo_hash = NULL;
 
 /*---- Backend-local state ----*/
-static int	lg_nesting = 0;		/* statement nesting depth (see top) */
+static int	lg_nesting = 0;		/* planning and utility depth (see top) */
+static int	lg_exec_depth = 0;	/* executor run and finish depth */
 static List *lg_sampled = NIL;	/* QueryDescs running with instrumentation */
+
+static int *lg_sub_depth = NULL;	/* lg_exec_depth at each subxact level */
+static int	lg_sub_depth_size = 0;
 
 typedef struct LgXactCount
 {
@@ -179,7 +189,15 @@ typedef struct LgXactCount
 	char	   *text;			/* normalised, once count reaches threshold */
 } LgXactCount;
 
-static HTAB *lg_xact_counts = NULL;	/* per-transaction counts */
+/*
+ * Per-transaction counts: the first LG_XACT_SMALL distinct statements in
+ * an array searched linearly (most transactions run a handful), the rest
+ * in a hash table.
+ */
+#define LG_XACT_SMALL 16
+static LgXactCount lg_xact_small[LG_XACT_SMALL];
+static int	lg_xact_nsmall = 0;
+static HTAB *lg_xact_counts = NULL;	/* overflow of the array */
 static MemoryContext lg_xact_text_cxt = NULL;
 
 /*---- Saved hook values ----*/
@@ -202,6 +220,11 @@ static void lg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 							  DestReceiver *dest, QueryCompletion *qc);
 static PlannedStmt *lg_planner(LG_PLANNER_HOOK_PARAMS);
 static void lg_workload_xact_callback(XactEvent event, void *arg);
+static void lg_workload_subxact_callback(SubXactEvent event,
+										 SubTransactionId mySubid,
+										 SubTransactionId parentSubid, void *arg);
+static void lg_publish_count(LgXactCount *c, LgNpoKey *key, bool *locked,
+							 TimestampTz *now);
 static void lg_count_statement(QueryDesc *queryDesc);
 static void lg_flush_xact_counts(bool record);
 static void lg_record_predicates(QueryDesc *queryDesc);
@@ -266,6 +289,7 @@ lg_workload_init(void)
 	planner_hook = lg_planner;
 
 	RegisterXactCallback(lg_workload_xact_callback, NULL);
+	RegisterSubXactCallback(lg_workload_subxact_callback, NULL);
 }
 
 /*---- Shared memory ----*/
@@ -368,7 +392,8 @@ lg_wl_note_full(void)
 static bool
 lg_client_statement(void)
 {
-	return lg_nesting == 0 && lg_wl != NULL && MyBackendType == B_BACKEND &&
+	return lg_nesting == 0 && lg_exec_depth == 0 && lg_wl != NULL &&
+		MyBackendType == B_BACKEND &&
 		!IsParallelWorker();
 }
 
@@ -408,41 +433,27 @@ static void
 lg_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
 			   uint64 count LG_EXECUTOR_RUN_EXTRA_PARAM)
 {
-	int			save_nesting = lg_nesting;
+	int			save_depth = lg_exec_depth;
 
-	lg_nesting++;
-	PG_TRY();
-	{
-		if (prev_ExecutorRun)
-			prev_ExecutorRun(queryDesc, direction, count LG_EXECUTOR_RUN_EXTRA_ARG);
-		else
-			standard_ExecutorRun(queryDesc, direction, count LG_EXECUTOR_RUN_EXTRA_ARG);
-	}
-	PG_FINALLY();
-	{
-		lg_nesting = save_nesting;
-	}
-	PG_END_TRY();
+	lg_exec_depth++;
+	if (prev_ExecutorRun)
+		prev_ExecutorRun(queryDesc, direction, count LG_EXECUTOR_RUN_EXTRA_ARG);
+	else
+		standard_ExecutorRun(queryDesc, direction, count LG_EXECUTOR_RUN_EXTRA_ARG);
+	lg_exec_depth = save_depth;
 }
 
 static void
 lg_ExecutorFinish(QueryDesc *queryDesc)
 {
-	int			save_nesting = lg_nesting;
+	int			save_depth = lg_exec_depth;
 
-	lg_nesting++;
-	PG_TRY();
-	{
-		if (prev_ExecutorFinish)
-			prev_ExecutorFinish(queryDesc);
-		else
-			standard_ExecutorFinish(queryDesc);
-	}
-	PG_FINALLY();
-	{
-		lg_nesting = save_nesting;
-	}
-	PG_END_TRY();
+	lg_exec_depth++;
+	if (prev_ExecutorFinish)
+		prev_ExecutorFinish(queryDesc);
+	else
+		standard_ExecutorFinish(queryDesc);
+	lg_exec_depth = save_depth;
 }
 
 /*
@@ -546,40 +557,103 @@ lg_planner(LG_PLANNER_HOOK_PARAMS)
 static void
 lg_count_statement(QueryDesc *queryDesc)
 {
-	LgXactCount *c;
-	bool		found;
+	LgXactCount *c = NULL;
 	PlannedStmt *stmt = queryDesc->plannedstmt;
 
-	if (lg_xact_counts == NULL)
+	for (int i = 0; i < lg_xact_nsmall; i++)
 	{
-		HASHCTL		info;
-
-		memset(&info, 0, sizeof(info));
-		info.keysize = sizeof(lg_queryid);
-		info.entrysize = sizeof(LgXactCount);
-		info.hcxt = TopMemoryContext;
-		lg_xact_counts = hash_create("pg_lifeguard statement counts", 64, &info,
-									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		lg_xact_text_cxt = AllocSetContextCreate(TopMemoryContext,
-												 "pg_lifeguard statement texts",
-												 ALLOCSET_SMALL_SIZES);
+		if (lg_xact_small[i].queryid == stmt->queryId)
+		{
+			c = &lg_xact_small[i];
+			break;
+		}
 	}
-
-	c = hash_search(lg_xact_counts, &stmt->queryId, HASH_ENTER, &found);
-	if (!found)
+	if (c == NULL && lg_xact_nsmall < LG_XACT_SMALL)
 	{
+		c = &lg_xact_small[lg_xact_nsmall++];
+		c->queryid = stmt->queryId;
 		c->count = 0;
 		c->text = NULL;
+	}
+	if (c == NULL)
+	{
+		bool		found;
+
+		if (lg_xact_counts == NULL)
+		{
+			HASHCTL		info;
+
+			memset(&info, 0, sizeof(info));
+			info.keysize = sizeof(lg_queryid);
+			info.entrysize = sizeof(LgXactCount);
+			info.hcxt = TopMemoryContext;
+			lg_xact_counts = hash_create("pg_lifeguard statement counts", 64, &info,
+										 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		}
+		c = hash_search(lg_xact_counts, &stmt->queryId, HASH_ENTER, &found);
+		if (!found)
+		{
+			c->count = 0;
+			c->text = NULL;
+		}
 	}
 	c->count++;
 	if (c->count == lg_n_plus_one_threshold && c->text == NULL &&
 		queryDesc->sourceText != NULL)
 	{
-		MemoryContext old = MemoryContextSwitchTo(lg_xact_text_cxt);
+		MemoryContext old;
 
+		if (lg_xact_text_cxt == NULL)
+			lg_xact_text_cxt = AllocSetContextCreate(TopMemoryContext,
+													 "pg_lifeguard statement texts",
+													 ALLOCSET_SMALL_SIZES);
+		old = MemoryContextSwitchTo(lg_xact_text_cxt);
 		c->text = lg_normalize_statement(queryDesc->sourceText,
 										 stmt->stmt_location, stmt->stmt_len);
 		MemoryContextSwitchTo(old);
+	}
+}
+
+/*
+ * Publish one statement's count if it reached the threshold, taking the
+ * lock (and the key's fixed part) at the first one.
+ */
+static void
+lg_publish_count(LgXactCount *c, LgNpoKey *key, bool *locked, TimestampTz *now)
+{
+	LgNpoEntry *e;
+	bool		found;
+
+	if (lg_n_plus_one_threshold <= 0 || c->count < lg_n_plus_one_threshold ||
+		lg_wl == NULL)
+		return;
+	if (!*locked)
+	{
+		memset(key, 0, sizeof(*key));
+		key->dbid = MyDatabaseId;
+		key->userid = GetUserId();
+		if (MyProcPort)
+			lg_app_name_key(MyProcPort->application_name, key->app);
+		*now = GetCurrentTimestamp();
+		LWLockAcquire(lg_wl->lock, LW_EXCLUSIVE);
+		*locked = true;
+	}
+	key->queryid = c->queryid;
+	e = lg_wl_enter(lg_npo_hash, key, lg_max_workload_queries, &found);
+	if (e)
+	{
+		if (!found)
+		{
+			e->transactions = e->calls = e->worst = 0;
+			e->first_seen = *now;
+			e->text[0] = '\0';
+		}
+		e->transactions++;
+		e->calls += c->count;
+		e->worst = Max(e->worst, c->count);
+		e->last_seen = *now;
+		if (e->text[0] == '\0' && c->text)
+			lg_copy_text(e->text, c->text);
 	}
 }
 
@@ -591,58 +665,35 @@ lg_count_statement(QueryDesc *queryDesc)
 static void
 lg_flush_xact_counts(bool record)
 {
-	HASH_SEQ_STATUS seq;
-	LgXactCount *c;
 	bool		locked = false;
 	TimestampTz now = 0;
 	LgNpoKey	key;
 
-	if (lg_xact_counts == NULL || hash_get_num_entries(lg_xact_counts) == 0)
-		return;
-
-	hash_seq_init(&seq, lg_xact_counts);
-	while ((c = hash_seq_search(&seq)) != NULL)
+	if (lg_xact_nsmall == 0)
+		return;					/* the array fills before the hash table */
+	if (record)
 	{
-		if (record && lg_n_plus_one_threshold > 0 &&
-			c->count >= lg_n_plus_one_threshold && lg_wl != NULL)
-		{
-			LgNpoEntry *e;
-			bool		found;
+		for (int i = 0; i < lg_xact_nsmall; i++)
+			lg_publish_count(&lg_xact_small[i], &key, &locked, &now);
+	}
+	lg_xact_nsmall = 0;
+	if (lg_xact_counts != NULL && hash_get_num_entries(lg_xact_counts) > 0)
+	{
+		HASH_SEQ_STATUS seq;
+		LgXactCount *c;
 
-			if (!locked)
-			{
-				memset(&key, 0, sizeof(key));
-				key.dbid = MyDatabaseId;
-				key.userid = GetUserId();
-				if (MyProcPort)
-					lg_app_name_key(MyProcPort->application_name, key.app);
-				now = GetCurrentTimestamp();
-				LWLockAcquire(lg_wl->lock, LW_EXCLUSIVE);
-				locked = true;
-			}
-			key.queryid = c->queryid;
-			e = lg_wl_enter(lg_npo_hash, &key, lg_max_workload_queries, &found);
-			if (e)
-			{
-				if (!found)
-				{
-					e->transactions = e->calls = e->worst = 0;
-					e->first_seen = now;
-					e->text[0] = '\0';
-				}
-				e->transactions++;
-				e->calls += c->count;
-				e->worst = Max(e->worst, c->count);
-				e->last_seen = now;
-				if (e->text[0] == '\0' && c->text)
-					lg_copy_text(e->text, c->text);
-			}
+		hash_seq_init(&seq, lg_xact_counts);
+		while ((c = hash_seq_search(&seq)) != NULL)
+		{
+			if (record)
+				lg_publish_count(c, &key, &locked, &now);
+			(void) hash_search(lg_xact_counts, &c->queryid, HASH_REMOVE, NULL);
 		}
-		(void) hash_search(lg_xact_counts, &c->queryid, HASH_REMOVE, NULL);
 	}
 	if (locked)
 		LWLockRelease(lg_wl->lock);
-	MemoryContextReset(lg_xact_text_cxt);
+	if (lg_xact_text_cxt != NULL)
+		MemoryContextReset(lg_xact_text_cxt);
 }
 
 static void
@@ -661,6 +712,42 @@ lg_workload_xact_callback(XactEvent event, void *arg)
 			lg_flush_xact_counts(true);
 			lg_sampled = NIL;
 			/* lg_nesting is restored by the frames that raised it */
+			lg_exec_depth = 0;
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * Subtransactions remember the executor depth they started at; an abort
+ * (an error caught by an exception block) restores it.
+ */
+static void
+lg_workload_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+							 SubTransactionId parentSubid, void *arg)
+{
+	int			level = GetCurrentTransactionNestLevel();
+
+	switch (event)
+	{
+		case SUBXACT_EVENT_START_SUB:
+			if (level >= lg_sub_depth_size)
+			{
+				int			newsize = Max(16, level * 2);
+
+				if (lg_sub_depth == NULL)
+					lg_sub_depth = MemoryContextAlloc(TopMemoryContext,
+													  newsize * sizeof(int));
+				else
+					lg_sub_depth = repalloc(lg_sub_depth, newsize * sizeof(int));
+				lg_sub_depth_size = newsize;
+			}
+			lg_sub_depth[level] = lg_exec_depth;
+			break;
+		case SUBXACT_EVENT_ABORT_SUB:
+			if (level < lg_sub_depth_size)
+				lg_exec_depth = lg_sub_depth[level];
 			break;
 		default:
 			break;

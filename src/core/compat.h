@@ -354,4 +354,15 @@ typedef Instrumentation lg_node_instrumentation;
 #define LG_ATTGENERATED_IS_VIRTUAL(c)	((void) (c), false)
 #endif
 
+/*
+ * Memory for a GUC check hook's "extra": the GUC code frees it with free()
+ * up to 15, and from its own memory context (guc_free) from 16 on.
+ * Returns NULL (after a LOG) when out of memory.
+ */
+#if PG_VERSION_NUM >= 160000
+#define lg_guc_malloc(size)	guc_malloc(LOG, (size))
+#else
+#define lg_guc_malloc(size)	malloc(size)
+#endif
+
 #endif							/* PG_LIFEGUARD_COMPAT_H */

@@ -45,6 +45,7 @@
 #include "core/compat.h"
 #include "core/settings.h"
 #include "pool/admission.h"
+#include "pool/pooler.h"
 #include "pool/quota.h"
 #include "pool/shmem.h"
 #include "pool/worker.h"
@@ -84,6 +85,7 @@ _PG_init(void)
 	shmem_request_hook = lg_shmem_request_hook;
 #else
 	lg_shmem_request();
+	lg_pooler_shmem_request();
 	lg_workload_shmem_request();
 #endif
 	prev_shmem_startup_hook = shmem_startup_hook;
@@ -105,6 +107,7 @@ lg_shmem_request_hook(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	lg_shmem_request();
+	lg_pooler_shmem_request();
 	lg_workload_shmem_request();
 }
 #endif
@@ -115,6 +118,7 @@ lg_shmem_startup_hook(void)
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
 	lg_shmem_startup();
+	lg_pooler_shmem_startup();
 	lg_workload_shmem_startup();
 	/* the postmaster loads the saved rules before the first login */
 	if (!IsUnderPostmaster)

@@ -18,9 +18,14 @@
 #include "utils/guc.h"
 #include "utils/varlena.h"
 
+#include "core/compat.h"
 #include "core/settings.h"
 
-static bool lg_check_exempt_roles(char **newval, void **extra, GucSource source);
+static bool lg_check_name_list(char **newval, void **extra, GucSource source);
+static void lg_assign_exempt_roles(const char *newval, void *extra);
+static void lg_assign_pooler_roles(const char *newval, void *extra);
+static void lg_assign_pooler_apps(const char *newval, void *extra);
+static bool lg_name_in(const char *names, const char *name);
 
 /*---- the variables ----*/
 int			lg_max_applications = 256;
@@ -30,6 +35,10 @@ int			lg_naptime_ms = 1000;
 int			lg_quota_mode = LG_MODE_ENFORCE;
 bool		lg_exempt_superusers = true;
 char	   *lg_exempt_roles = NULL;
+/* the lists above, parsed (see lg_check_name_list) */
+static const char *lg_exempt_role_names = NULL;
+static const char *lg_pooler_role_names = NULL;
+static const char *lg_pooler_app_names = NULL;
 double		lg_reclaim_threshold = 0.1;
 int			lg_max_recycles_per_cycle = 10;
 int			lg_max_age_ms = 0;
@@ -38,6 +47,8 @@ int			lg_idle_xact_timeout_ms = 0;
 bool		lg_recycle_superusers = false;
 bool		lg_dry_run = false;
 int			lg_recycle_min_idle_ms = 20;
+int			lg_max_memory_kb = 0;
+int			lg_memory_sample_interval_ms = 1000;
 int			lg_recycle_at = LG_RECYCLE_AT_AUTO;
 int			lg_event_ring_size = 1024;
 int			lg_event_retention_s = 7 * 86400;
@@ -47,6 +58,11 @@ int			lg_history_retention_s = 7 * 86400;
 double		lg_alert_threshold = 0.8;
 double		lg_alert_clear_threshold = 0.7;
 double		lg_app_alert_threshold = 0.9;
+char	   *lg_pooler_roles = NULL;
+char	   *lg_pooler_application_names = NULL;
+int			lg_max_pooler_clients = 256;
+double		lg_pooler_alert_threshold = 0.8;
+int			lg_pooler_alert_hold_ms = 60000;
 
 bool		lg_preloaded = false;
 
@@ -54,6 +70,7 @@ static const struct config_enum_entry recycle_at_options[] = {
 	{"idle", LG_RECYCLE_AT_IDLE, false},
 	{"transaction_end", LG_RECYCLE_AT_TRANSACTION_END, false},
 	{"auto", LG_RECYCLE_AT_AUTO, false},
+	{"statement_end", LG_RECYCLE_AT_STATEMENT_END, false},
 	{NULL, 0, false}
 };
 
@@ -126,7 +143,7 @@ lg_settings_define(void)
 							   &lg_exempt_roles,
 							   "",
 							   PGC_SIGHUP, GUC_LIST_INPUT,
-							   lg_check_exempt_roles, NULL, NULL);
+							   lg_check_name_list, lg_assign_exempt_roles, NULL);
 
 	DefineCustomRealVariable("lifeguard.reclaim_threshold",
 							 "Sets the fraction of usable connections below which free slots make the worker reclaim idle backends.",
@@ -168,6 +185,22 @@ lg_settings_define(void)
 							PGC_SIGHUP, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
+	DefineCustomIntVariable("lifeguard.max_memory",
+							"Sets the private memory above which an idle connection is recycled.",
+							"Quota rules with max_memory override it. Zero turns it off.",
+							&lg_max_memory_kb,
+							0, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lifeguard.memory_sample_interval",
+							"Sets how often a backend publishes its private memory, at most.",
+							"The sample is taken between statements, when the backend waits for its client. Zero turns sampling off.",
+							&lg_memory_sample_interval_ms,
+							1000, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
 	DefineCustomBoolVariable("lifeguard.recycle_superusers",
 							 "Allows the worker to recycle superusers' connections.",
 							 NULL,
@@ -196,7 +229,8 @@ lg_settings_define(void)
 							 "Sets where a connection past max_age may be ended.",
 							 "idle: only once it has been idle for lifeguard.recycle_min_idle; "
 							 "transaction_end: also right after it answered the end of a transaction block; "
-							 "auto: idle first, the end of a transaction block once it is overdue by a worker cycle.",
+							 "auto: idle first, the end of a transaction block once it is overdue by a worker cycle; "
+							 "statement_end: also right after it answered any statement that left no transaction open, for clients without a pre-ping.",
 							 &lg_recycle_at,
 							 LG_RECYCLE_AT_AUTO, recycle_at_options,
 							 PGC_SIGHUP, 0,
@@ -265,21 +299,143 @@ lg_settings_define(void)
 							 0.9, 0.0, 1.0,
 							 PGC_SIGHUP, 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("lifeguard.pooler_roles",
+							   "Sets a comma-separated list of roles whose connections belong to a connection pooler.",
+							   "A backend of such a role is also accounted to the client application that currently uses it, by its current application_name.",
+							   &lg_pooler_roles,
+							   "",
+							   PGC_SIGHUP, GUC_LIST_INPUT,
+							   lg_check_name_list, lg_assign_pooler_roles, NULL);
+
+	DefineCustomStringVariable("lifeguard.pooler_application_names",
+							   "Sets a comma-separated list of connect-time application names whose connections belong to a connection pooler.",
+							   "A backend that connected under such a name is also accounted to the client application that currently uses it, by its current application_name.",
+							   &lg_pooler_application_names,
+							   "",
+							   PGC_SIGHUP, GUC_LIST_INPUT,
+							   lg_check_name_list, lg_assign_pooler_apps, NULL);
+
+	DefineCustomIntVariable("lifeguard.max_pooler_clients",
+							"Sets the maximum number of (pooler pool, client application) pairs whose usage is accumulated.",
+							"Transactions of pairs beyond it are counted as untracked.",
+							&lg_max_pooler_clients,
+							256, 16, 65536,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomRealVariable("lifeguard.pooler_alert_threshold",
+							 "Sets the share of a pooler pool's server connections that one client application must keep busy to raise an alert.",
+							 "Zero turns pooler alerts off.",
+							 &lg_pooler_alert_threshold,
+							 0.8, 0.0, 1.0,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("lifeguard.pooler_alert_hold",
+							"Sets how long a client application's mean share must stay at the pooler alert threshold before an alert is raised.",
+							"The share is averaged over windows of this length; a window below the threshold clears the alert.",
+							&lg_pooler_alert_hold_ms,
+							60000, 100, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
 }
 
 /*
- * lifeguard.exempt_roles must parse as a list of identifiers.
+ * lifeguard.exempt_roles, lifeguard.pooler_roles and
+ * lifeguard.pooler_application_names must parse as lists of identifiers.
+ * The names are kept parsed (the hook's "extra": one block of
+ * NUL-terminated names ending with an empty one), so that a login
+ * compares, never parses.
  */
 static bool
-lg_check_exempt_roles(char **newval, void **extra, GucSource source)
+lg_check_name_list(char **newval, void **extra, GucSource source)
 {
 	char	   *raw = pstrdup(*newval);
 	List	   *names;
-	bool		ok = SplitIdentifierString(raw, ',', &names);
+	ListCell   *lc;
+	Size		len = 1;
+	char	   *block;
+	char	   *p;
 
-	if (!ok)
+	if (!SplitIdentifierString(raw, ',', &names))
+	{
 		GUC_check_errdetail("List syntax is invalid.");
+		list_free(names);
+		pfree(raw);
+		return false;
+	}
+	foreach(lc, names)
+		len += strlen((char *) lfirst(lc)) + 1;
+	block = lg_guc_malloc(len);
+	if (block == NULL)
+	{
+		list_free(names);
+		pfree(raw);
+		return false;
+	}
+	p = block;
+	foreach(lc, names)
+	{
+		strcpy(p, (char *) lfirst(lc));
+		p += strlen(p) + 1;
+	}
+	*p = '\0';
+	*extra = block;
 	list_free(names);
 	pfree(raw);
-	return ok;
+	return true;
+}
+
+static void
+lg_assign_exempt_roles(const char *newval, void *extra)
+{
+	lg_exempt_role_names = extra;
+}
+
+static void
+lg_assign_pooler_roles(const char *newval, void *extra)
+{
+	lg_pooler_role_names = extra;
+}
+
+static void
+lg_assign_pooler_apps(const char *newval, void *extra)
+{
+	lg_pooler_app_names = extra;
+}
+
+/*
+ * Is "name" one of a parsed list's names?
+ */
+static bool
+lg_name_in(const char *names, const char *name)
+{
+	for (const char *p = names; p != NULL && *p != '\0'; p += strlen(p) + 1)
+	{
+		if (strcmp(p, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Is the role listed in lifeguard.exempt_roles? */
+bool
+lg_role_exempt(const char *rolname)
+{
+	return lg_name_in(lg_exempt_role_names, rolname);
+}
+
+/* Is the role listed in lifeguard.pooler_roles? */
+bool
+lg_pooler_role_listed(const char *rolname)
+{
+	return lg_name_in(lg_pooler_role_names, rolname);
+}
+
+/* Is the connect-time name listed in lifeguard.pooler_application_names? */
+bool
+lg_pooler_app_listed(const char *app)
+{
+	return lg_name_in(lg_pooler_app_names, app);
 }

@@ -28,6 +28,9 @@ extern int	lg_naptime_ms;
 extern int	lg_quota_mode;
 extern bool lg_exempt_superusers;
 extern char *lg_exempt_roles;
+extern bool lg_role_exempt(const char *rolname);
+extern bool lg_pooler_role_listed(const char *rolname);
+extern bool lg_pooler_app_listed(const char *app);
 extern double lg_reclaim_threshold;
 extern int	lg_max_recycles_per_cycle;
 extern int	lg_max_age_ms;
@@ -36,6 +39,8 @@ extern int	lg_idle_xact_timeout_ms;
 extern bool lg_recycle_superusers;
 extern bool lg_dry_run;
 extern int	lg_recycle_min_idle_ms;
+extern int	lg_max_memory_kb;
+extern int	lg_memory_sample_interval_ms;
 extern int	lg_event_ring_size;
 extern int	lg_event_retention_s;
 extern int	lg_history_ring_size;
@@ -44,13 +49,20 @@ extern int	lg_history_retention_s;
 extern double lg_alert_threshold;
 extern double lg_alert_clear_threshold;
 extern double lg_app_alert_threshold;
+extern char *lg_pooler_roles;
+extern char *lg_pooler_application_names;
+extern int	lg_max_pooler_clients;
+extern double lg_pooler_alert_threshold;
+extern int	lg_pooler_alert_hold_ms;
 
 /* lifeguard.recycle_at: where a connection past max_age may be ended */
 typedef enum LgRecycleAt
 {
 	LG_RECYCLE_AT_IDLE,			/* only once idle for recycle_min_idle */
 	LG_RECYCLE_AT_TRANSACTION_END,	/* also right after a unit of work */
-	LG_RECYCLE_AT_AUTO			/* idle first, unit end after a cycle */
+	LG_RECYCLE_AT_AUTO,			/* idle first, unit end after a cycle */
+	LG_RECYCLE_AT_STATEMENT_END	/* also right after any statement outside
+								 * a transaction block */
 } LgRecycleAt;
 extern int	lg_recycle_at;
 

@@ -40,6 +40,7 @@
 
 #include "access/xact.h"
 #include "libpq/auth.h"
+#include "libpq/libpq.h"
 #include "libpq/libpq-be.h"
 #include "miscadmin.h"
 #include "postmaster/postmaster.h"
@@ -54,6 +55,8 @@
 #include "core/settings.h"
 #include "pool/admission.h"
 #include "pool/events.h"
+#include "pool/memory.h"
+#include "pool/pooler.h"
 #include "pool/quota.h"
 #include "pool/recycle.h"
 #include "pool/shmem.h"
@@ -91,6 +94,7 @@ typedef struct LoginIdentity
 	Oid			roleid;
 	bool		superuser;
 	bool		exempt;			/* exempt from limits (still counted) */
+	bool		pooler;			/* a pooler's server connection */
 } LoginIdentity;
 
 static bool xact_callback_registered = false;
@@ -104,7 +108,6 @@ static void lg_client_auth(Port *port, int status);
 static void lg_backend_exit(int code, Datum arg);
 static void lg_startup_xact_callback(XactEvent event, void *arg);
 static void lg_count_xact_callback(XactEvent event, void *arg);
-static bool lg_role_listed(const char *rolname);
 static int32 lg_count_in_scope(const LifeguardRule *rule, const LifeguardApp *entry);
 static void lg_admit_locked(const LifeguardApp *entry, const LoginIdentity *id,
 							AdmitResult *res);
@@ -128,40 +131,15 @@ lg_admission_init(void)
 }
 
 /*
- * Is rolname listed in lifeguard.exempt_roles?
- */
-static bool
-lg_role_listed(const char *rolname)
-{
-	char	   *raw;
-	List	   *names;
-	ListCell   *lc;
-	bool		found = false;
-
-	if (lg_exempt_roles == NULL || lg_exempt_roles[0] == '\0')
-		return false;
-	raw = pstrdup(lg_exempt_roles);
-	if (!SplitIdentifierString(raw, ',', &names))
-		return false;			/* the check hook refuses such values */
-	foreach(lc, names)
-	{
-		if (strcmp((char *) lfirst(lc), rolname) == 0)
-		{
-			found = true;
-			break;
-		}
-	}
-	list_free(names);
-	pfree(raw);
-	return found;
-}
-
-/*
  * Live connections the rule governs for one application entry: all of
  * its connections when the rule names no role or database, otherwise
  * those whose role and database match.  For a '*' rule the scope is still
  * the one entry: the default applies to each application separately (and
  * to the overflow entry as if it were one application).
+ *
+ * A rule that names an application has its count kept up to date (see
+ * lg_rule_counts_adjust_locked); only a '*' rule limited to a role or a
+ * database is counted here, over the slots.
  *
  * Caller must hold lg_shared->lock.
  */
@@ -174,6 +152,8 @@ lg_count_in_scope(const LifeguardRule *rule, const LifeguardApp *entry)
 		return 0;
 	if (rule->role[0] == '\0' && rule->db[0] == '\0')
 		return entry->connections;
+	if (strcmp(rule->app, "*") != 0)
+		return lg_shared->rule_count[rule - lg_shared->rules];
 
 	for (int i = 0; i < lg_shared->nslots; i++)
 	{
@@ -228,11 +208,27 @@ lg_admit_locked(const LifeguardApp *entry, const LoginIdentity *id,
 		}
 	}
 
-	/* Reserved headroom of the other applications. */
+	/*
+	 * Reserved headroom of the other applications: what the reserving
+	 * rules still hold (kept up to date), less what the rules of this
+	 * login's own application hold for it, plus the '*' rules'.
+	 */
 	if (res->decision == ADMIT && !id->exempt && lg_quota_mode != LG_MODE_OFF)
 	{
-		int32		unused = 0;
+		int64		unused = lg_shared->unused_reserved;
+		const LifeguardRule *rules = lg_shared->rules;
+		int			nrules = lg_shared->nrules;
 
+		if (strcmp(id->app, "*") != 0)
+		{
+			for (int i = lg_rule_first(rules, nrules, id->app);
+				 i < nrules && strcmp(rules[i].app, id->app) == 0; i++)
+			{
+				if (lg_rule_reserves(&rules[i]) &&
+					lg_rule_covers(&rules[i], id->app, id->role, id->db))
+					unused -= Max(rules[i].reserved - lg_shared->rule_count[i], 0);
+			}
+		}
 		for (int i = 0; i < lg_shared->nreserving; i++)
 		{
 			const LifeguardRule *r = &lg_shared->rules[lg_shared->reserving[i]];
@@ -313,7 +309,8 @@ lg_login_identify(Port *port, LoginIdentity *id)
 	id->db = port->database_name ? port->database_name : "";
 	id->roleid = get_role_oid(id->role, true);
 	id->superuser = OidIsValid(id->roleid) && superuser_arg(id->roleid);
-	id->exempt = (id->superuser && lg_exempt_superusers) || lg_role_listed(id->role);
+	id->exempt = (id->superuser && lg_exempt_superusers) || lg_role_exempt(id->role);
+	id->pooler = lg_pooler_login(id->app, id->role, id->db);
 }
 
 /*
@@ -334,11 +331,13 @@ lg_claim_locked(LifeguardSlot *slot, LifeguardApp *entry,
 	slot->roleid = id->roleid;
 	slot->superuser = id->superuser;
 	slot->exempt = id->exempt;
+	slot->pooler = id->pooler;
 	slot->connected_at = now;
 	slot->app = entry;
 	slot->be = MyBEEntry;
 	strlcpy(slot->rolname, id->role, NAMEDATALEN);
 	strlcpy(slot->datname, id->db, NAMEDATALEN);
+	lg_rule_counts_adjust_locked(slot, 1);
 
 	entry->opened++;
 	entry->connections++;
@@ -528,15 +527,28 @@ static void
 lg_count_xact_callback(XactEvent event, void *arg)
 {
 	LifeguardSlot *slot;
+	TimestampTz now;
+	int64		busy_us;
 
 	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT)
+		return;
+	/*
+	 * Not the empty transaction a read point runs while the backend waits
+	 * for its client (catch-up, for recycling and memory sampling): no
+	 * client work.
+	 */
+	if (pq_is_reading_msg())
 		return;
 	slot = lg_my_slot();
 	if (slot == NULL || slot->pid != MyProcPid)
 		return;
+	now = GetCurrentTimestamp();
+	busy_us = Max(now - GetCurrentTransactionStartTimestamp(), 0);
 	pg_atomic_write_u64(&slot->xacts, pg_atomic_read_u64(&slot->xacts) + 1);
-	pg_atomic_write_u64(&slot->xact_us, pg_atomic_read_u64(&slot->xact_us) +
-						Max(GetCurrentTimestamp() - GetCurrentTransactionStartTimestamp(), 0));
+	pg_atomic_write_u64(&slot->xact_us, pg_atomic_read_u64(&slot->xact_us) + busy_us);
+	/* a pooler's server connection: also per client (pooler.c) */
+	if (lg_pooler_backend)
+		lg_pooler_count_xact(busy_us, now);
 }
 
 /*
@@ -564,10 +576,26 @@ lg_backend_exit(int code, Datum arg)
 				app->reclaimed++;
 			else
 				app->recycled++;
-			lg_event_add_locked(kind, app->name, MyProcPid, slot->rolname, slot->datname,
-								"\"connection_age_s\": %.1f, \"deferred\": %u",
-								(double) (now - slot->connected_at) / 1000000.0,
-								slot->recycle_deferred);
+			if (kind == LG_EV_RECYCLED_MEMORY)
+			{
+				/* the limit as it stands now: the rules may have changed */
+				int			r = lg_rule_match(lg_shared->rules, lg_shared->nrules,
+											  app->name, slot->rolname, slot->datname);
+				LgRecycleLimits lim;
+
+				lg_recycle_limits(r >= 0 ? &lg_shared->rules[r] : NULL, &lim);
+				lg_event_add_locked(kind, app->name, MyProcPid, slot->rolname, slot->datname,
+									"\"connection_age_s\": %.1f, \"deferred\": %u, "
+									"\"memory_bytes\": " INT64_FORMAT ", \"max_memory\": " INT64_FORMAT,
+									(double) (now - slot->connected_at) / 1000000.0,
+									slot->recycle_deferred, lg_slot_memory(slot),
+									lim.max_memory_bytes);
+			}
+			else
+				lg_event_add_locked(kind, app->name, MyProcPid, slot->rolname, slot->datname,
+									"\"connection_age_s\": %.1f, \"deferred\": %u",
+									(double) (now - slot->connected_at) / 1000000.0,
+									slot->recycle_deferred);
 		}
 		lg_slot_release_locked(slot, now);
 	}

@@ -90,6 +90,8 @@ lg_event_kind_name(int kind)
 			return "alert_cleared";
 		case LG_EV_APP_TABLE_FULL:
 			return "application_table_full";
+		case LG_EV_RECYCLED_MEMORY:
+			return "recycled_memory";
 	}
 	return "unknown";
 }
@@ -245,11 +247,15 @@ lg_alerts_evaluate_locked(LgAlertChange *changes, int max_changes)
 	hash_seq_init(&seq, lg_apps);
 	while ((app = hash_seq_search(&seq)) != NULL)
 	{
-		int			r = lg_rule_match(lg_shared->rules, lg_shared->nrules, app->name, "", "");
+		int			r;
 		double		ratio = -1;
 		int32		limit = 0;
 		char		esc[NAMEDATALEN * 2];
 
+		/* no connection: nothing to raise (the threshold is above 0) */
+		if (app->connections == 0 && !app->alert_active)
+			continue;
+		r = lg_rule_match(lg_shared->rules, lg_shared->nrules, app->name, "", "");
 		if (r >= 0 && lg_shared->rules[r].hard_limit > 0 &&
 			lg_effective_mode(&lg_shared->rules[r]) != LG_MODE_OFF)
 		{
@@ -305,6 +311,46 @@ lg_alerts_evaluate_locked(LgAlertChange *changes, int max_changes)
 }
 
 /*
+ * Record the pooler alerts lg_pooler_evaluate raised or cleared as events,
+ * and append them to "changes" (at most max_changes) for the report.
+ * Returns how many were appended.
+ *
+ * Caller must hold lg_shared->lock exclusively.
+ */
+int
+lg_alerts_add_pooler_locked(const LgPoolerAlertChange *pc, int npc,
+							LgAlertChange *changes, int max_changes)
+{
+	int			n = 0;
+
+	for (int i = 0; i < npc; i++)
+	{
+		char		pool[NAMEDATALEN * 2];
+
+		/* client, role and database are the event's own columns */
+		lg_json_escape(pool, sizeof(pool), pc[i].key.pool_app);
+		lg_event_add_locked(pc[i].raised ? LG_EV_ALERT_RAISED : LG_EV_ALERT_CLEARED,
+							pc[i].key.client, 0, pc[i].key.role, pc[i].key.db,
+							"\"scope\": \"pooler\", \"pool\": \"%s\", \"server_connections\": %d, \"share\": %.3f, \"threshold\": %.3f",
+							pool, pc[i].server_connections, pc[i].share, pc[i].threshold);
+		if (n < max_changes)
+		{
+			LgAlertChange *c = &changes[n++];
+
+			memset(c, 0, sizeof(*c));
+			c->raised = pc[i].raised;
+			c->pooler = true;
+			memcpy(c->app, pc[i].key.client, NAMEDATALEN);
+			c->pool = pc[i].key;
+			c->value = pc[i].share;
+			c->threshold = pc[i].threshold;
+			c->limit = pc[i].server_connections;
+		}
+	}
+	return n;
+}
+
+/*
  * Log alert changes and, when allowed (a primary, inside a transaction),
  * send NOTIFY lifeguard_alert with a JSON payload for each.
  */
@@ -317,6 +363,35 @@ lg_alerts_report(LgAlertChange *changes, int n, bool can_notify)
 		StringInfoData buf;
 
 		initStringInfo(&buf);
+		if (c->pooler)
+		{
+			appendStringInfo(&buf, "{\"kind\": \"%s\", \"scope\": \"pooler\", \"application\": ",
+							 c->raised ? "alert_raised" : "alert_cleared");
+			escape_json(&buf, c->app);
+			appendStringInfoString(&buf, ", \"pool\": ");
+			escape_json(&buf, c->pool.pool_app);
+			appendStringInfoString(&buf, ", \"role\": ");
+			escape_json(&buf, c->pool.role);
+			appendStringInfoString(&buf, ", \"database\": ");
+			escape_json(&buf, c->pool.db);
+			appendStringInfo(&buf, ", \"server_connections\": %d, \"share\": %.3f, \"threshold\": %.3f}",
+							 c->limit, c->value, c->threshold);
+			if (c->raised)
+				ereport(WARNING,
+						(errmsg("client application \"%s\" kept %.0f%% of pooler pool \"%s\" busy",
+								c->app, c->value * 100, c->pool.pool_app),
+						 errdetail("Its mean share of the %d server connections of role \"%s\" in database \"%s\" reached the pooler alert threshold of %.0f%%.",
+								   c->limit, c->pool.role, c->pool.db, c->threshold * 100),
+						 errhint("See lifeguard.pooler_usage for the clients sharing the pool.")));
+			else
+				ereport(LOG,
+						(errmsg("client application \"%s\" fell to %.0f%% of pooler pool \"%s\", alert cleared",
+								c->app, c->value * 100, c->pool.pool_app)));
+			if (can_notify)
+				Async_Notify("lifeguard_alert", buf.data);
+			pfree(buf.data);
+			continue;
+		}
 		appendStringInfo(&buf, "{\"kind\": \"%s\", \"scope\": \"%s\"",
 						 c->raised ? "alert_raised" : "alert_cleared",
 						 c->server ? "server" : "application");
@@ -624,6 +699,7 @@ lifeguard_alerts_1_0(PG_FUNCTION_ARGS)
 	LifeguardApp *app;
 	typedef struct AlertRow
 	{
+		int			scope;		/* 0 server, 1 application, 2 pooler */
 		bool		server;
 		char		app[NAMEDATALEN];
 		TimestampTz raised_at;
@@ -631,14 +707,19 @@ lifeguard_alerts_1_0(PG_FUNCTION_ARGS)
 	} AlertRow;
 	AlertRow   *rows;
 	int			n = 0;
+	LgPoolerAlertRow *prows;
+	int			npooler;
 
 	lg_require_shmem();
 	InitMaterializedSRF(fcinfo, 0);
-	rows = palloc(sizeof(AlertRow) * (lg_app_capacity() + 1));
+	/* the pooler's lock is never held together with lg_shared->lock */
+	npooler = lg_pooler_alert_rows(&prows);
+	rows = palloc(sizeof(AlertRow) * (lg_app_capacity() + 1 + npooler));
 
 	LWLockAcquire(lg_shared->lock, LW_SHARED);
 	if (lg_shared->alert_active)
 	{
+		rows[n].scope = 0;
 		rows[n].server = true;
 		rows[n].raised_at = lg_shared->alert_raised_at;
 		rows[n].value = lg_shared->alert_value;
@@ -649,6 +730,7 @@ lifeguard_alerts_1_0(PG_FUNCTION_ARGS)
 	{
 		if (!app->alert_active || n > lg_app_capacity())
 			continue;
+		rows[n].scope = 1;
 		rows[n].server = false;
 		memcpy(rows[n].app, app->name, NAMEDATALEN);
 		rows[n].raised_at = app->alert_raised_at;
@@ -656,6 +738,15 @@ lifeguard_alerts_1_0(PG_FUNCTION_ARGS)
 		n++;
 	}
 	LWLockRelease(lg_shared->lock);
+	for (int i = 0; i < npooler; i++)
+	{
+		rows[n].scope = 2;
+		rows[n].server = false;
+		memcpy(rows[n].app, prows[i].client, NAMEDATALEN);
+		rows[n].raised_at = prows[i].raised_at;
+		rows[n].value = prows[i].share;
+		n++;
+	}
 
 	for (int i = 0; i < n; i++)
 	{
@@ -663,12 +754,15 @@ lifeguard_alerts_1_0(PG_FUNCTION_ARGS)
 		bool		nulls[5];
 
 		memset(nulls, 0, sizeof(nulls));
-		values[0] = CStringGetTextDatum(rows[i].server ? "server" : "application");
+		values[0] = CStringGetTextDatum(rows[i].scope == 0 ? "server" :
+										rows[i].scope == 1 ? "application" : "pooler");
 		values[1] = CStringGetTextDatum(rows[i].app);
 		nulls[1] = rows[i].server;
 		values[2] = TimestampTzGetDatum(rows[i].raised_at);
 		values[3] = Float8GetDatum(rows[i].value);
-		values[4] = Float8GetDatum(rows[i].server ? lg_alert_threshold : lg_app_alert_threshold);
+		values[4] = Float8GetDatum(rows[i].scope == 0 ? lg_alert_threshold :
+								   rows[i].scope == 1 ? lg_app_alert_threshold :
+								   lg_pooler_alert_threshold);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

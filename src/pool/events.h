@@ -11,11 +11,13 @@
 #ifndef PG_LIFEGUARD_EVENTS_H
 #define PG_LIFEGUARD_EVENTS_H
 
+#include "pool/pooler.h"
 #include "pool/shmem.h"
 
 /*
  * Event kinds, which are also the reasons a backend is retired (the first
- * five): a recycle request in a slot is the event its exit will record.
+ * five and LG_EV_RECYCLED_MEMORY): a recycle request in a slot is the
+ * event its exit will record.
  * Stored in slots and rings; keep the values stable.
  */
 typedef enum LifeguardEventKind
@@ -31,7 +33,8 @@ typedef enum LifeguardEventKind
 	LG_EV_WOULD_REJECT,
 	LG_EV_ALERT_RAISED,
 	LG_EV_ALERT_CLEARED,
-	LG_EV_APP_TABLE_FULL
+	LG_EV_APP_TABLE_FULL,
+	LG_EV_RECYCLED_MEMORY		/* private memory above max_memory */
 } LifeguardEventKind;
 
 extern const char *lg_event_kind_name(int kind);
@@ -51,8 +54,10 @@ extern void lg_rings_mark_persisted(uint64 events_upto, uint64 samples_upto);
 typedef struct LgAlertChange
 {
 	bool		raised;			/* else cleared */
-	bool		server;			/* else application */
-	char		app[NAMEDATALEN];
+	bool		server;			/* else application or pooler */
+	bool		pooler;			/* a client's share of a pooler pool */
+	char		app[NAMEDATALEN];	/* application; for pooler: the client */
+	LgPoolerKey pool;			/* pooler: the pool (client too) */
 	double		value;
 	double		threshold;
 	int32		connections;
@@ -60,6 +65,8 @@ typedef struct LgAlertChange
 } LgAlertChange;
 
 extern int	lg_alerts_evaluate_locked(LgAlertChange *changes, int max_changes);
+extern int	lg_alerts_add_pooler_locked(const LgPoolerAlertChange *pc, int npc,
+										LgAlertChange *changes, int max_changes);
 extern void lg_alerts_report(LgAlertChange *changes, int n, bool can_notify);
 
 #endif							/* PG_LIFEGUARD_EVENTS_H */

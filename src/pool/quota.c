@@ -82,22 +82,6 @@ lg_usable_connections(void)
 }
 
 /*
- * Does the rule apply to this login?  '' role/db in a rule means any.
- */
-bool
-lg_rule_covers(const LifeguardRule *rule, const char *app, const char *role,
-			   const char *db)
-{
-	if (strcmp(rule->app, "*") != 0 && strcmp(rule->app, app) != 0)
-		return false;
-	if (rule->role[0] != '\0' && strcmp(rule->role, role) != 0)
-		return false;
-	if (rule->db[0] != '\0' && strcmp(rule->db, db) != 0)
-		return false;
-	return true;
-}
-
-/*
  * The order rules are kept in, everywhere (shared memory, the rules file):
  * by application, role and database, bytewise, '' first.  lg_rule_match
  * relies on it.
@@ -114,25 +98,6 @@ lg_rule_cmp(const void *a, const void *b)
 	if (c == 0)
 		c = strcmp(ra->db, rb->db);
 	return c;
-}
-
-/* Index of the first rule for application "app" in sorted rules. */
-static int
-lg_rule_lower_bound(const LifeguardRule *rules, int nrules, const char *app)
-{
-	int			lo = 0;
-	int			hi = nrules;
-
-	while (lo < hi)
-	{
-		int			mid = lo + (hi - lo) / 2;
-
-		if (strcmp(rules[mid].app, app) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
 }
 
 /*
@@ -154,7 +119,7 @@ lg_rule_match(const LifeguardRule *rules, int nrules, const char *app,
 
 	for (int n = 0; n < 2; n++)
 	{
-		for (int i = lg_rule_lower_bound(rules, nrules, names[n]);
+		for (int i = lg_rule_first(rules, nrules, names[n]);
 			 i < nrules && strcmp(rules[i].app, names[n]) == 0; i++)
 		{
 			const LifeguardRule *r = &rules[i];
@@ -248,6 +213,7 @@ lg_rules_read_table(LifeguardRule **rules)
 	int			n;
 	int			ret;
 	int			level;
+	int			mem_col;
 
 	level = lg_pin_search_path();
 	SPI_connect();
@@ -255,7 +221,7 @@ lg_rules_read_table(LifeguardRule **rules)
 	ret = SPI_execute(
 		"SELECT q.application_name, q.role, q.database, q.soft_limit, "
 		"q.hard_limit, q.reserved, q.min_idle, q.max_age, q.idle_timeout, "
-		"q.idle_in_transaction_timeout, q.mode "
+		"q.idle_in_transaction_timeout, q.mode, q.* "
 		"FROM lifeguard.quotas q "
 		"ORDER BY 1, 2 NULLS FIRST, 3 NULLS FIRST",
 		true, 0);
@@ -265,6 +231,14 @@ lg_rules_read_table(LifeguardRule **rules)
 
 	n = (int) SPI_processed;
 	out = MemoryContextAllocZero(caller, sizeof(LifeguardRule) * Max(n, 1));
+
+	/*
+	 * max_memory came with 1.1: found by name among the columns of q.*,
+	 * so that rules are still read while a database runs 1.0's table.
+	 */
+	mem_col = SPI_fnumber(SPI_tuptable->tupdesc, "max_memory");
+	if (mem_col <= 11)
+		mem_col = -1;
 	for (int i = 0; i < n; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -287,6 +261,13 @@ lg_rules_read_table(LifeguardRule **rules)
 		r->idle_timeout_ms = lg_interval_ms(d, isnull);
 		d = SPI_getbinval(tup, desc, 10, &isnull);
 		r->idle_xact_timeout_ms = lg_interval_ms(d, isnull);
+		r->max_memory_bytes = -1;
+		if (mem_col > 0)
+		{
+			d = SPI_getbinval(tup, desc, mem_col, &isnull);
+			if (!isnull && DatumGetInt64(d) > 0)
+				r->max_memory_bytes = DatumGetInt64(d);
+		}
 		lg_column_name(tup, desc, 11, mode);
 		r->mode = strcmp(mode, "off") == 0 ? LG_MODE_OFF :
 			strcmp(mode, "warn") == 0 ? LG_MODE_WARN : LG_MODE_ENFORCE;

@@ -16,8 +16,6 @@
 extern int	lg_rule_cmp(const void *a, const void *b);
 extern int	lg_rule_match(const LifeguardRule *rules, int nrules,
 						  const char *app, const char *role, const char *db);
-extern bool lg_rule_covers(const LifeguardRule *rule, const char *app,
-						   const char *role, const char *db);
 extern int	lg_effective_mode(const LifeguardRule *rule);
 extern int	lg_usable_connections(void);
 extern int	lg_rules_read_table(LifeguardRule **rules);

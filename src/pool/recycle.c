@@ -58,7 +58,12 @@
  *	  and checks it (pre-ping) before its next use.  A ping's own
  *	  transaction (BEGIN; ; ROLLBACK) runs no executor and does not
  *	  count.  The transaction end arms the catch-up itself, so the check
- *	  runs at the first read after the answer.
+ *	  runs at the first read after the answer;
+ *	- statement end (LG_AT_STATEMENT_END, chosen by recycle_at =
+ *	  statement_end): right after any statement, or block, that left no
+ *	  transaction open.  For clients with no pre-ping that never leave a
+ *	  connection idle (asyncpg's own pool): a transaction is never cut,
+ *	  but the client's next statement finds the connection closed.
  *
  * Idle in transaction.  A transaction open in the backend leaves no read
  * point to act at (catch-up then runs no transaction), and ending it is
@@ -106,6 +111,7 @@
 
 #include "core/compat.h"
 #include "core/settings.h"
+#include "pool/memory.h"
 #include "pool/quota.h"
 #include "pool/recycle.h"
 #include "pool/shmem.h"
@@ -150,6 +156,7 @@ static bool lg_port_ssl_pending(Port *port);
 static bool lg_recv_buffered(void);
 static bool lg_socket_has_data(void);
 static bool lg_recycle_anchor(void);
+static bool lg_unit_end_allowed(int mode);
 static void lg_recycle_track(bool on);
 static void lg_looptop_arm(void);
 static void lg_looptop_child_callback(void *arg);
@@ -171,6 +178,7 @@ lg_recycle_limits(const LifeguardRule *rule, LgRecycleLimits *lim)
 	lim->max_age_ms = lg_max_age_ms > 0 ? lg_max_age_ms : -1;
 	lim->idle_ms = lg_idle_timeout_ms > 0 ? lg_idle_timeout_ms : -1;
 	lim->idle_xact_ms = lg_idle_xact_timeout_ms > 0 ? lg_idle_xact_timeout_ms : -1;
+	lim->max_memory_bytes = lg_max_memory_kb > 0 ? (int64) lg_max_memory_kb * 1024 : -1;
 	lim->min_idle = 0;
 	if (rule == NULL || lg_effective_mode(rule) == LG_MODE_OFF)
 		return;
@@ -180,6 +188,8 @@ lg_recycle_limits(const LifeguardRule *rule, LgRecycleLimits *lim)
 		lim->idle_ms = rule->idle_timeout_ms;
 	if (rule->idle_xact_timeout_ms >= 0)
 		lim->idle_xact_ms = rule->idle_xact_timeout_ms;
+	if (rule->max_memory_bytes >= 0)
+		lim->max_memory_bytes = rule->max_memory_bytes;
 	lim->min_idle = rule->min_idle;
 }
 
@@ -196,6 +206,11 @@ lg_recycle_limits(const LifeguardRule *rule, LgRecycleLimits *lim)
  *	  idle point or unit end; under auto, at the idle point first, and
  *	  also at a unit end once overdue by min(naptime, 1 s), so a busy
  *	  backend is asked with the unit end allowed by the second cycle;
+ *	  under statement_end, as transaction_end, and the end of any
+ *	  statement that leaves no transaction open counts as a unit end;
+ *	- private memory (its latest sample, "memory_bytes", taken between
+ *	  statements) above max_memory: end it once idle for
+ *	  recycle_min_idle, as for idle_timeout; never in a transaction;
  *	- idle past idle_timeout (and recycle_min_idle): end it when idle.
  *
  * A superuser's backend only with lifeguard.recycle_superusers.
@@ -203,7 +218,8 @@ lg_recycle_limits(const LifeguardRule *rule, LgRecycleLimits *lim)
 int
 lg_recycle_plan(BackendState state, TimestampTz now,
 				TimestampTz connected_at, TimestampTz state_change,
-				bool superuser, const LgRecycleLimits *lim,
+				int64 memory_bytes, bool superuser,
+				const LgRecycleLimits *lim,
 				TimestampTz *eligible_at, int *mode)
 {
 	TimestampTz age_at = 0;
@@ -252,6 +268,9 @@ lg_recycle_plan(BackendState state, TimestampTz now,
 			case LG_RECYCLE_AT_TRANSACTION_END:
 				*mode = LG_AT_UNIT_END;
 				return LG_EV_RECYCLED_AGE;
+			case LG_RECYCLE_AT_STATEMENT_END:
+				*mode = LG_AT_UNIT_END | LG_AT_STATEMENT_END;
+				return LG_EV_RECYCLED_AGE;
 			case LG_RECYCLE_AT_AUTO:
 				if (now - age_at >= grace_us)
 				{
@@ -265,6 +284,9 @@ lg_recycle_plan(BackendState state, TimestampTz now,
 		if (idle_settled)
 			return LG_EV_RECYCLED_AGE;
 	}
+	if (lim->max_memory_bytes >= 0 && memory_bytes > lim->max_memory_bytes &&
+		idle_settled)
+		return LG_EV_RECYCLED_MEMORY;
 	if (idle_at && now >= idle_at && idle_settled)
 		return LG_EV_RECYCLED_IDLE;
 	return LG_EV_NONE;
@@ -276,13 +298,14 @@ lg_recycle_plan(BackendState state, TimestampTz now,
 int
 lg_recycle_decide(BackendState state, TimestampTz now,
 				  TimestampTz connected_at, TimestampTz state_change,
-				  bool superuser, const LgRecycleLimits *lim,
+				  int64 memory_bytes, bool superuser,
+				  const LgRecycleLimits *lim,
 				  TimestampTz *eligible_at)
 {
 	int			mode;
 
-	return lg_recycle_plan(state, now, connected_at, state_change, superuser,
-						   lim, eligible_at, &mode);
+	return lg_recycle_plan(state, now, connected_at, state_change,
+						   memory_bytes, superuser, lim, eligible_at, &mode);
 }
 
 /*
@@ -297,6 +320,7 @@ lg_recycle_backend_init(void)
 {
 	my_slot = lg_my_slot();
 	pqsignal(SIGUSR2, lg_recycle_sigusr2);
+	lg_memory_backend_init(my_slot);
 
 	tracking = false;
 	can_track = false;
@@ -372,7 +396,11 @@ lg_recycle_xact_callback(XactEvent event, void *arg)
 	{
 		case XACT_EVENT_PRE_COMMIT:
 			if (pq_is_reading_msg())
+			{
+				/* the memory sample first: an exit records it */
+				lg_memory_read_point();
 				lg_recycle_read_point();
+			}
 			break;
 		case XACT_EVENT_COMMIT:
 			if (!pq_is_reading_msg())
@@ -430,6 +458,7 @@ lg_recycle_transaction_ended(bool block)
 	lg_recycle_track(want);
 	if (!lg_recycle_anchor())
 		lg_looptop_arm();
+	lg_memory_transaction_ended();
 }
 
 /*
@@ -455,6 +484,19 @@ lg_recycle_track(bool on)
 }
 
 /*
+ * Did the last transaction end close a unit at which a request of this
+ * mode may end the backend?  Under LG_AT_STATEMENT_END every top-level
+ * transaction end does: the statement, or block, left nothing open.
+ */
+static bool
+lg_unit_end_allowed(int mode)
+{
+	if ((mode & LG_AT_UNIT_END) == 0)
+		return false;
+	return last_end_unit || (mode & LG_AT_STATEMENT_END) != 0;
+}
+
+/*
  * Set the anchor if libpq holds no client data; then, if the backend is
  * asked to end at a unit end and one just ended, arm the check for the
  * first read after the answer.  Returns false if data is buffered.
@@ -473,9 +515,9 @@ lg_recycle_anchor(void)
 	anchor_seq = data_seq;
 	anchor_valid = tracking && !lg_socket_has_data();
 	anchor_watch_from = 0;
-	if (last_end_unit && anchor_valid && slot->pid == MyProcPid &&
+	if (anchor_valid && slot->pid == MyProcPid &&
 		slot->recycle_request != LG_EV_NONE &&
-		(slot->recycle_allow_xact & LG_AT_UNIT_END) != 0)
+		lg_unit_end_allowed(slot->recycle_allow_xact))
 	{
 		/* served by the first read: see the file header */
 		catchupInterruptPending = true;
@@ -661,8 +703,7 @@ lg_recycle_read_point(void)
 	boundary = proven &&
 		be != NULL && be->st_state == STATE_IDLE &&
 		!lg_recv_buffered() && !lg_socket_has_data();
-	if (boundary && !(anchor_watch_from == 0 && last_end_unit &&
-					  (mode & LG_AT_UNIT_END) != 0) &&
+	if (boundary && !(anchor_watch_from == 0 && lg_unit_end_allowed(mode)) &&
 		idle_us < (TimestampTz) lg_recycle_min_idle_ms * 1000)
 		boundary = false;		/* may have just answered a pre-ping */
 

@@ -16,12 +16,13 @@
 #include "utils/backend_status.h"
 
 
-/* Time limits that apply to one backend; -1 = not set. */
+/* Limits that apply to one backend; -1 = not set. */
 typedef struct LgRecycleLimits
 {
 	int64		max_age_ms;
 	int64		idle_ms;
 	int64		idle_xact_ms;
+	int64		max_memory_bytes;
 	int32		min_idle;
 } LgRecycleLimits;
 
@@ -32,6 +33,8 @@ typedef struct LgRecycleLimits
  */
 #define LG_AT_IDLE_XACT		0x01	/* may end an idle transaction */
 #define LG_AT_UNIT_END		0x02	/* right after a unit of work ended */
+#define LG_AT_STATEMENT_END	0x04	/* with UNIT_END: after any statement
+									 * that left no transaction open */
 
 /*
  * A backend past max_age by this much is asked to end whatever the
@@ -51,11 +54,13 @@ typedef struct LgRecycleLimits
 extern void lg_recycle_limits(const LifeguardRule *rule, LgRecycleLimits *lim);
 extern int	lg_recycle_decide(BackendState state, TimestampTz now,
 							  TimestampTz connected_at, TimestampTz state_change,
-							  bool superuser, const LgRecycleLimits *lim,
+							  int64 memory_bytes, bool superuser,
+							  const LgRecycleLimits *lim,
 							  TimestampTz *eligible_at);
 extern int	lg_recycle_plan(BackendState state, TimestampTz now,
 							TimestampTz connected_at, TimestampTz state_change,
-							bool superuser, const LgRecycleLimits *lim,
+							int64 memory_bytes, bool superuser,
+							const LgRecycleLimits *lim,
 							TimestampTz *eligible_at, int *mode);
 
 /* backend side */

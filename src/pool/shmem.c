@@ -18,13 +18,18 @@
  *	  loosen any limit;
  *	- an array of LifeguardSlot, one per possible backend, indexed by the
  *	  backend's PGPROC number, recording which application each live client
- *	  backend counts under.
+ *	  backend counts under;
+ *	- for each rule that names an application, its live count (the
+ *	  connections in its scope) and, over those that reserve, the places
+ *	  they still hold: kept up to date at every claim and release and
+ *	  recounted when the rules change, so that a login reads its counts
+ *	  instead of scanning slots or rules.
  *
  * Locking
  * -------
  * One LWLock, lg_shared->lock (named tranche "pg_lifeguard"), guards the
  * hash table, every LifeguardApp field, the slots (except the recycling
- * mailbox), the rules and the totals:
+ * mailbox), the rules, their counts and the totals:
  *
  *	- Admission (connect), release (exit callback), rule installation, the
  *	  worker's gauge refresh and reset_stats take it EXCLUSIVE.  Admission
@@ -104,6 +109,12 @@ lg_reserving_size(void)
 }
 
 static Size
+lg_rule_counts_size(void)
+{
+	return MAXALIGN(mul_size(lg_max_quotas, sizeof(int32)));
+}
+
+static Size
 lg_slots_size(void)
 {
 	return MAXALIGN(mul_size(lg_max_backends(), sizeof(LifeguardSlot)));
@@ -122,6 +133,7 @@ lg_struct_size(void)
 
 	size = add_size(size, lg_rules_size());
 	size = add_size(size, lg_reserving_size());
+	size = add_size(size, lg_rule_counts_size());
 	size = add_size(size, lg_slots_size());
 	size = add_size(size, lg_events_size());
 	size = add_size(size, MAXALIGN(mul_size(lg_history_ring_size, sizeof(LifeguardSample))));
@@ -194,6 +206,8 @@ lg_shmem_startup(void)
 	tail += lg_rules_size();
 	lg_shared->reserving = (int *) tail;
 	tail += lg_reserving_size();
+	lg_shared->rule_count = (int32 *) tail;
+	tail += lg_rule_counts_size();
 	lg_shared->slots = (LifeguardSlot *) tail;
 	tail += lg_slots_size();
 	lg_shared->events = (LifeguardEvent *) tail;
@@ -205,6 +219,9 @@ lg_shmem_startup(void)
 		{
 			pg_atomic_init_u64(&lg_shared->slots[i].xacts, 0);
 			pg_atomic_init_u64(&lg_shared->slots[i].xact_us, 0);
+			pg_atomic_init_u64(&lg_shared->slots[i].memory_bytes, 0);
+			pg_atomic_init_u64(&lg_shared->slots[i].memory_initial, 0);
+			pg_atomic_init_u64(&lg_shared->slots[i].memory_sampled_at, 0);
 		}
 		lg_shared->event_next = 1;
 		lg_shared->sample_next = 1;
@@ -457,9 +474,10 @@ lg_install_rules_if(const LifeguardRule *rules, int nrules, uint64 expected)
 		lg_shared->nrules = nrules;
 		lg_shared->nreserving = 0;
 		for (int i = 0; i < nrules; i++)
-			if (rules[i].reserved > 0 && rules[i].mode != LG_MODE_OFF)
+			if (lg_rule_reserves(&rules[i]) && strcmp(rules[i].app, "*") == 0)
 				lg_shared->reserving[lg_shared->nreserving++] = i;
 		lg_apps_reserve_for_rules();
+		lg_rule_counts_rebuild_locked();
 		lg_shared->rules_generation++;
 		done = lg_shared->rules_generation;
 	}
@@ -492,6 +510,7 @@ lg_slot_release_locked(LifeguardSlot *slot, TimestampTz now)
 {
 	if (slot->pid == 0)
 		return;
+	lg_rule_counts_adjust_locked(slot, -1);
 	if (slot->app)
 	{
 		LifeguardApp *app = slot->app;
@@ -517,6 +536,7 @@ lg_slot_clear(LifeguardSlot *slot)
 	slot->roleid = InvalidOid;
 	slot->superuser = false;
 	slot->exempt = false;
+	slot->pooler = false;
 	slot->connected_at = 0;
 	slot->app = NULL;
 	slot->be = NULL;
@@ -528,4 +548,114 @@ lg_slot_clear(LifeguardSlot *slot)
 	slot->recycle_deferred = 0;
 	pg_atomic_write_u64(&slot->xacts, 0);
 	pg_atomic_write_u64(&slot->xact_us, 0);
+	pg_atomic_write_u64(&slot->memory_bytes, 0);
+	pg_atomic_write_u64(&slot->memory_initial, 0);
+	pg_atomic_write_u64(&slot->memory_sampled_at, 0);
+}
+
+/*
+ * Does the rule apply to this login?  '' role/db in a rule means any.
+ */
+bool
+lg_rule_covers(const LifeguardRule *rule, const char *app, const char *role,
+			   const char *db)
+{
+	if (strcmp(rule->app, "*") != 0 && strcmp(rule->app, app) != 0)
+		return false;
+	if (rule->role[0] != '\0' && strcmp(rule->role, role) != 0)
+		return false;
+	if (rule->db[0] != '\0' && strcmp(rule->db, db) != 0)
+		return false;
+	return true;
+}
+
+/*
+ * Index of the first rule for application "app" in rules sorted as
+ * lg_rule_cmp sorts them (by application first).
+ */
+int
+lg_rule_first(const LifeguardRule *rules, int nrules, const char *app)
+{
+	int			lo = 0;
+	int			hi = nrules;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (strcmp(rules[mid].app, app) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Does a rule hold reserved places against other applications?
+ */
+bool
+lg_rule_reserves(const LifeguardRule *rule)
+{
+	return rule->reserved > 0 && rule->mode != LG_MODE_OFF;
+}
+
+/*
+ * A live slot entered (delta 1) or left (-1) the scope of the rules that
+ * name its application: count it there, and keep unused_reserved the sum
+ * of what reserving rules still hold.  The rules of one application are
+ * adjacent in the sorted array, so this costs a binary search and a
+ * handful of comparisons.  Slots counting under the overflow entry are in
+ * no named rule's scope (a name a rule names always has its own entry).
+ * Caller holds lg_shared->lock exclusively.
+ */
+void
+lg_rule_counts_adjust_locked(const LifeguardSlot *slot, int delta)
+{
+	const LifeguardRule *rules = lg_shared->rules;
+	int			nrules = lg_shared->nrules;
+	const char *app;
+
+	if (slot->app == NULL || slot->app == &lg_shared->overflow)
+		return;
+	app = slot->app->name;
+	if (strcmp(app, "*") == 0)
+		return;
+	for (int i = lg_rule_first(rules, nrules, app);
+		 i < nrules && strcmp(rules[i].app, app) == 0; i++)
+	{
+		const LifeguardRule *r = &rules[i];
+		bool		reserves = lg_rule_reserves(r);
+
+		if (!lg_rule_covers(r, app, slot->rolname, slot->datname))
+			continue;
+		if (reserves)
+			lg_shared->unused_reserved -= Max(r->reserved - lg_shared->rule_count[i], 0);
+		lg_shared->rule_count[i] += delta;
+		if (reserves)
+			lg_shared->unused_reserved += Max(r->reserved - lg_shared->rule_count[i], 0);
+	}
+}
+
+/*
+ * Recount every named rule's scope from the live slots: when the rules
+ * change.  Caller holds lg_shared->lock exclusively.
+ */
+void
+lg_rule_counts_rebuild_locked(void)
+{
+	lg_shared->unused_reserved = 0;
+	for (int i = 0; i < lg_shared->nrules; i++)
+	{
+		const LifeguardRule *r = &lg_shared->rules[i];
+
+		lg_shared->rule_count[i] = 0;
+		if (lg_rule_reserves(r) && strcmp(r->app, "*") != 0)
+			lg_shared->unused_reserved += r->reserved;
+	}
+	for (int i = 0; i < lg_shared->nslots; i++)
+	{
+		if (lg_shared->slots[i].pid != 0)
+			lg_rule_counts_adjust_locked(&lg_shared->slots[i], 1);
+	}
 }

@@ -80,6 +80,7 @@ typedef struct LifeguardSlot
 	Oid			roleid;
 	bool		superuser;		/* role was a superuser at login */
 	bool		exempt;			/* exempt from limits (still counted) */
+	bool		pooler;			/* belongs to a pooler (see pooler.c) */
 	TimestampTz connected_at;
 	LifeguardApp *app;			/* entry this backend counts under */
 	volatile PgBackendStatus *be;	/* its status entry (read with the
@@ -90,6 +91,10 @@ typedef struct LifeguardSlot
 	/* written by the backend itself only (no lock), read by the worker */
 	pg_atomic_uint64 xacts;		/* transactions ended */
 	pg_atomic_uint64 xact_us;	/* their summed duration */
+	/* private memory, sampled between statements (memory.c); 0 = none yet */
+	pg_atomic_uint64 memory_bytes;	/* latest sample */
+	pg_atomic_uint64 memory_initial;	/* first sample, right after login */
+	pg_atomic_uint64 memory_sampled_at; /* TimestampTz of the latest */
 
 	/* worker scratch, under the lock */
 	int			dry_run_noted;	/* recycle kind already logged in dry run */
@@ -116,6 +121,7 @@ typedef struct LifeguardRule
 	int64		max_age_ms;		/* -1 = not set */
 	int64		idle_timeout_ms;	/* -1 = not set */
 	int64		idle_xact_timeout_ms;	/* -1 = not set */
+	int64		max_memory_bytes;	/* -1 = not set */
 	int			mode;			/* LifeguardMode */
 } LifeguardRule;
 
@@ -203,10 +209,16 @@ typedef struct LifeguardShared
 	LifeguardEvent *events;		/* lg_event_ring_size entries */
 	LifeguardSample *samples;	/* lg_history_ring_size entries */
 	LifeguardRule *rules;		/* max_quotas entries, sorted (lg_rule_cmp) */
-	int		   *reserving;		/* indexes of the rules that reserve
+	int		   *reserving;		/* indexes of the '*' rules that reserve
 								 * connections (not mode off), nreserving
 								 * of them; rebuilt with the rules */
 	int			nreserving;
+	int32	   *rule_count;		/* max_quotas entries: live connections in
+								 * the scope of each rule that names an
+								 * application (see lg_rule_counts_adjust) */
+	int64		unused_reserved;	/* over the rules that name an application
+									 * and reserve: sum of reserved - count,
+									 * where positive */
 	LifeguardSlot *slots;		/* nslots entries */
 } LifeguardShared;
 
@@ -225,6 +237,12 @@ extern void lg_slot_release_locked(LifeguardSlot *slot, TimestampTz now);
 extern LifeguardSlot *lg_slot_for_index(int procindex);
 extern LifeguardSlot *lg_my_slot(void);
 extern void lg_slot_clear(LifeguardSlot *slot);
+extern bool lg_rule_reserves(const LifeguardRule *rule);
+extern bool lg_rule_covers(const LifeguardRule *rule, const char *app,
+						   const char *role, const char *db);
+extern int	lg_rule_first(const LifeguardRule *rules, int nrules, const char *app);
+extern void lg_rule_counts_adjust_locked(const LifeguardSlot *slot, int delta);
+extern void lg_rule_counts_rebuild_locked(void);
 
 extern uint64 lg_install_rules(const LifeguardRule *rules, int nrules);
 extern uint64 lg_install_rules_if(const LifeguardRule *rules, int nrules,

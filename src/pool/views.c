@@ -25,6 +25,7 @@
 #include "miscadmin.h"
 #include "postmaster/postmaster.h"
 #include "utils/acl.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -32,6 +33,8 @@
 #include "core/compat.h"
 #include "core/settings.h"
 #include "pool/activity.h"
+#include "pool/pooler.h"
+#include "pool/memory.h"
 #include "pool/quota.h"
 #include "pool/recycle.h"
 #include "pool/shmem.h"
@@ -41,6 +44,9 @@ PG_FUNCTION_INFO_V1(lifeguard_backends_1_0);
 PG_FUNCTION_INFO_V1(lifeguard_server_usage_1_0);
 PG_FUNCTION_INFO_V1(lifeguard_worker_status_1_0);
 PG_FUNCTION_INFO_V1(lifeguard_reset_stats);
+PG_FUNCTION_INFO_V1(lifeguard_usage_bar);
+PG_FUNCTION_INFO_V1(lifeguard_backend_memory_1_1);
+PG_FUNCTION_INFO_V1(lifeguard_application_memory_1_1);
 
 /* One application as the pool_stats function returns it. */
 typedef struct PoolRow
@@ -60,13 +66,29 @@ typedef struct SlotCopy
 	char		datname[NAMEDATALEN];
 	TimestampTz connected_at;
 	bool		superuser;
+	int64		memory_bytes;
 	LgRecycleLimits lim;
 	LgBackend	status;
 } SlotCopy;
 
+/* One backend's memory sample, copied from its slot. */
+typedef struct MemoryCopy
+{
+	int			pid;
+	Oid			roleid;
+	bool		overflow;		/* counts under the overflow entry */
+	char		app[NAMEDATALEN];
+	int64		bytes;
+	int64		initial;
+	TimestampTz sampled_at;
+	TimestampTz connected_at;
+} MemoryCopy;
+
 static const char *const mode_names[] = {"off", "warn", "enforce"};
 
 static Datum lg_timestamp_or_null(TimestampTz ts, bool *isnull);
+static int	lg_copy_memory(MemoryCopy *out, bool sampled_only);
+static int	lg_memory_cmp(const void *a, const void *b);
 static void lg_reset_app_counters(LifeguardApp *app, TimestampTz now);
 
 /*
@@ -250,6 +272,7 @@ lifeguard_backends_1_0(PG_FUNCTION_ARGS)
 		memcpy(c->datname, s->datname, NAMEDATALEN);
 		c->connected_at = s->connected_at;
 		c->superuser = s->superuser;
+		c->memory_bytes = lg_slot_memory(s);
 		{
 			int			r = s->app ? lg_rule_match(lg_shared->rules, lg_shared->nrules,
 												   s->app->name, s->rolname, s->datname) : -1;
@@ -292,7 +315,8 @@ lifeguard_backends_1_0(PG_FUNCTION_ARGS)
 			nulls[6] = nulls[7] = true;
 		values[8] = BoolGetDatum(visible);
 		kind = lg_recycle_decide(b->state, GetCurrentTimestamp(), c->connected_at,
-								 b->state_change, c->superuser, &c->lim, &eligible_at);
+								 b->state_change, c->memory_bytes, c->superuser,
+								 &c->lim, &eligible_at);
 		if (visible && kind != LG_EV_NONE)
 			values[9] = CStringGetTextDatum(lg_event_kind_name(kind));
 		else
@@ -411,6 +435,233 @@ lifeguard_reset_stats(PG_FUNCTION_ARGS)
 	lg_shared->total_rejected = 0;
 	lg_shared->stats_reset = now;
 	LWLockRelease(lg_shared->lock);
+	/* the pooler's table has its own lock, never held with this one */
+	lg_pooler_reset();
 
 	PG_RETURN_VOID();
+}
+
+/*
+ * lifeguard.usage_bar(connections, soft_limit, hard_limit, width): a bar
+ * a person reads at a glance: '#' up to the soft limit, '+' above it, '.'
+ * for what is left up to the hard limit, then "connections/hard_limit".
+ * Without a hard limit (NULL or 0) or a width, just the count.
+ *
+ * In C because pool_stats calls it once per application: as a function
+ * with its own search_path it cost more than the rest of the view.
+ * Not strict: NULL limits are meaningful.
+ */
+Datum
+lifeguard_usage_bar(PG_FUNCTION_ARGS)
+{
+	int32		connections;
+	bool		soft_null = PG_ARGISNULL(1);
+	bool		hard_null = PG_ARGISNULL(2);
+	bool		width_null = PG_NARGS() < 4 || PG_ARGISNULL(3);
+	int32		soft = soft_null ? 0 : PG_GETARG_INT32(1);
+	int32		hard = hard_null ? 0 : PG_GETARG_INT32(2);
+	int32		width = width_null ? 0 : PG_GETARG_INT32(3);
+	int64		soft_cells;
+	int64		used_cells;
+	StringInfoData buf;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	connections = PG_GETARG_INT32(0);
+	if (connections < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("connections must not be negative"),
+				 errdetail("connections is %d.", connections)));
+	if ((!soft_null && soft < 0) || (!hard_null && hard < 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("limits must not be negative"),
+				 errdetail("soft_limit is %s and hard_limit is %s.",
+						   soft_null ? "" : psprintf("%d", soft),
+						   hard_null ? "" : psprintf("%d", hard))));
+	if (!soft_null && !hard_null && soft > hard)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("soft_limit %d is greater than hard_limit %d", soft, hard)));
+	if (!width_null && (width < 1 || width > 1000))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("width must be between 1 and 1000 characters"),
+				 errdetail("width is %d.", width)));
+	if (hard_null || hard == 0 || width_null)
+		PG_RETURN_TEXT_P(cstring_to_text(psprintf("%d", connections)));
+
+	/* in 64 bits: connections * width must not overflow */
+	soft_cells = (int64) Min(connections, soft_null ? hard : soft) * width / hard;
+	used_cells = (int64) Min(connections, hard) * width / hard;
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	for (int64 i = 0; i < width; i++)
+		appendStringInfoChar(&buf, i < soft_cells ? '#' : i < used_cells ? '+' : '.');
+	appendStringInfo(&buf, "] %d/%d", connections, hard);
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(buf.data, buf.len));
+}
+
+/*
+ * Copy the memory samples of the counted backends (with "sampled_only",
+ * only of those that have published one) into out[], which has room for
+ * every slot.  Returns the count.
+ */
+static int
+lg_copy_memory(MemoryCopy *out, bool sampled_only)
+{
+	int			n = 0;
+
+	LWLockAcquire(lg_shared->lock, LW_SHARED);
+	for (int i = 0; i < lg_shared->nslots; i++)
+	{
+		LifeguardSlot *s = &lg_shared->slots[i];
+		MemoryCopy *c = &out[n];
+
+		if (s->pid == 0 || s->app == NULL)
+			continue;
+		c->sampled_at = lg_slot_memory_sampled_at(s);
+		if (sampled_only && c->sampled_at == 0)
+			continue;
+		c->pid = s->pid;
+		c->roleid = s->roleid;
+		c->overflow = (s->app == &lg_shared->overflow);
+		memcpy(c->app, s->app->name, NAMEDATALEN);
+		c->bytes = lg_slot_memory(s);
+		c->initial = (int64) pg_atomic_read_u64(&s->memory_initial);
+		c->connected_at = s->connected_at;
+		n++;
+	}
+	LWLockRelease(lg_shared->lock);
+	return n;
+}
+
+/* By application (the overflow entry last), then by size. */
+static int
+lg_memory_cmp(const void *a, const void *b)
+{
+	const MemoryCopy *ma = a;
+	const MemoryCopy *mb = b;
+	int			c;
+
+	if (ma->overflow != mb->overflow)
+		return ma->overflow ? 1 : -1;
+	c = strcmp(ma->app, mb->app);
+	if (c != 0)
+		return c;
+	return (ma->bytes > mb->bytes) - (ma->bytes < mb->bytes);
+}
+
+/*
+ * lifeguard.backend_memory(): each client backend's latest memory sample,
+ * its first one (taken right after login) and when the latest was taken;
+ * NULL before the first sample.  Like the state in lifeguard.backends,
+ * the numbers of another role's backend are shown only to a caller with
+ * its privileges or those of pg_read_all_stats.
+ */
+Datum
+lifeguard_backend_memory_1_1(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryCopy *rows;
+	int			n;
+	bool		read_all;
+
+	lg_require_shmem();
+	InitMaterializedSRF(fcinfo, 0);
+	read_all = has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS);
+	rows = palloc(sizeof(MemoryCopy) * Max(lg_shared->nslots, 1));
+	n = lg_copy_memory(rows, false);
+
+	for (int i = 0; i < n; i++)
+	{
+		MemoryCopy *c = &rows[i];
+		Datum		values[4];
+		bool		nulls[4];
+		bool		shown;
+
+		shown = c->sampled_at != 0 &&
+			(read_all || has_privs_of_role(GetUserId(), c->roleid));
+		memset(nulls, 0, sizeof(nulls));
+		values[0] = Int32GetDatum(c->pid);
+		values[1] = Int64GetDatum(c->bytes);
+		values[2] = Int64GetDatum(c->initial);
+		values[3] = TimestampTzGetDatum(c->sampled_at);
+		nulls[1] = nulls[2] = nulls[3] = !shown;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * lifeguard.application_memory(): per application (NULL: the overflow
+ * entry), over its backends that have published a sample: how many, the
+ * sum, largest and median of their latest samples, the median of their
+ * first samples, and their growth per hour of connection age, which is
+ * the summed growth since the first sample over the summed age at the
+ * latest one (NULL while that age is zero).
+ */
+Datum
+lifeguard_application_memory_1_1(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryCopy *rows;
+	int64	   *initials;
+	int			n;
+
+	lg_require_shmem();
+	InitMaterializedSRF(fcinfo, 0);
+	rows = palloc(sizeof(MemoryCopy) * Max(lg_shared->nslots, 1));
+	initials = palloc(sizeof(int64) * Max(lg_shared->nslots, 1));
+	n = lg_copy_memory(rows, true);
+	if (n > 1)
+		qsort(rows, n, sizeof(MemoryCopy), lg_memory_cmp);
+
+	for (int i = 0; i < n;)
+	{
+		int			j = i;
+		int64		total = 0;
+		double		grown = 0;
+		double		age_h = 0;
+		Datum		values[7];
+		bool		nulls[7];
+		int			k;
+
+		while (j < n && rows[j].overflow == rows[i].overflow &&
+			   strcmp(rows[j].app, rows[i].app) == 0)
+		{
+			total += rows[j].bytes;
+			grown += (double) (rows[j].bytes - rows[j].initial);
+			age_h += (double) Max(rows[j].sampled_at - rows[j].connected_at, 0) / 3600e6;
+			initials[j - i] = rows[j].initial;
+			j++;
+		}
+		k = j - i;
+		/* insertion sort: a handful of backends per application */
+		for (int a = 1; a < k; a++)
+			for (int b = a; b > 0 && initials[b - 1] > initials[b]; b--)
+			{
+				int64		t = initials[b];
+
+				initials[b] = initials[b - 1];
+				initials[b - 1] = t;
+			}
+
+		memset(nulls, 0, sizeof(nulls));
+		if (rows[i].overflow)
+			nulls[0] = true;
+		else
+			values[0] = CStringGetTextDatum(rows[i].app);
+		values[1] = Int32GetDatum(k);
+		values[2] = Int64GetDatum(total);
+		values[3] = Int64GetDatum(rows[j - 1].bytes);
+		values[4] = Int64GetDatum(rows[i + (k - 1) / 2].bytes);
+		values[5] = Int64GetDatum(initials[(k - 1) / 2]);
+		values[6] = Float8GetDatum(age_h > 0 ? grown / age_h : 0);
+		nulls[6] = !(age_h > 0);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		i = j;
+	}
+	return (Datum) 0;
 }

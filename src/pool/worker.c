@@ -75,6 +75,8 @@
 #include "core/settings.h"
 #include "pool/activity.h"
 #include "pool/events.h"
+#include "pool/memory.h"
+#include "pool/pooler.h"
 #include "pool/quota.h"
 #include "pool/recycle.h"
 #include "pool/shmem.h"
@@ -113,10 +115,12 @@ static void lg_worker_recover(MemoryContext cycle, const char *what);
 static void lg_worker_db_tick(void);
 static int	lg_candidate_cmp(const void *a, const void *b);
 static const LifeguardRule *lg_slot_rule(LifeguardSlot *slot);
-static int	lg_worker_refresh(LgRetireCandidate *cand, TimestampTz now);
+static int	lg_worker_refresh(LgRetireCandidate *cand, TimestampTz now,
+							  LgPoolerSeen *seen, int *nseen);
 static bool lg_age_allowance(LifeguardApp *app, int64 max_age_ms, TimestampTz now);
 static void lg_worker_retire(LgRetireCandidate *cand, int ncand, TimestampTz now);
 static void lg_worker_observe(TimestampTz now, TimestampTz *last_sample,
+							  const LgPoolerAlertChange *pchanges, int npchanges,
 							  LgAlertChange *changes, int *nchanges);
 static void lg_worker_persist(LgAlertChange *changes, int nchanges, bool prune);
 static Oid	lg_extension_owner(void);
@@ -402,7 +406,8 @@ lg_slot_rule(LifeguardSlot *slot)
  * Returns the number of candidates.
  */
 static int
-lg_worker_refresh(LgRetireCandidate *cand, TimestampTz now)
+lg_worker_refresh(LgRetireCandidate *cand, TimestampTz now,
+				  LgPoolerSeen *seen, int *nseen)
 {
 	HASH_SEQ_STATUS seq;
 	LifeguardApp *app;
@@ -411,6 +416,7 @@ lg_worker_refresh(LgRetireCandidate *cand, TimestampTz now)
 	bool		short_of_slots;
 	int			released = 0;
 
+	*nseen = 0;
 	LWLockAcquire(lg_shared->lock, LW_EXCLUSIVE);
 
 	hash_seq_init(&seq, lg_apps);
@@ -482,11 +488,25 @@ lg_worker_refresh(LgRetireCandidate *cand, TimestampTz now)
 		if (lg_backend_waiting_on_lock(i, slot->pid))
 			app->waiting++;
 
+		/* a pooler's server connection: who uses it now (pooler.c) */
+		if (slot->pooler)
+		{
+			LgPoolerSeen *ps = &seen[(*nseen)++];
+
+			memset(&ps->key, 0, sizeof(LgPoolerKey));
+			strlcpy(ps->key.pool_app, app->name, NAMEDATALEN);
+			strlcpy(ps->key.role, slot->rolname, NAMEDATALEN);
+			strlcpy(ps->key.db, slot->datname, NAMEDATALEN);
+			lg_pooler_client_key(b->appname, ps->key.client);
+			ps->busy = lg_pooler_state_busy(b->state);
+		}
+
 		/* the policy */
 		rule = lg_slot_rule(slot);
 		lg_recycle_limits(rule, &lim);
 		kind = lg_recycle_plan(b->state, now, slot->connected_at, b->state_change,
-							   slot->superuser, &lim, &eligible_at, &mode);
+							   lg_slot_memory(slot), slot->superuser, &lim,
+							   &eligible_at, &mode);
 		if (kind == LG_EV_NONE && short_of_slots && b->state == STATE_IDLE &&
 			!slot->exempt && rule != NULL &&
 			lg_effective_mode(rule) == LG_MODE_ENFORCE &&
@@ -507,7 +527,10 @@ lg_worker_refresh(LgRetireCandidate *cand, TimestampTz now)
 				now - (slot->connected_at + lim.max_age_ms * 1000) : 0;
 			c->state = b->state;
 			c->state_change = b->state_change;
-			c->sort_key = kind == LG_EV_RECYCLED_AGE ? slot->connected_at : b->state_change;
+			/* oldest first for age, largest first for memory */
+			c->sort_key = kind == LG_EV_RECYCLED_AGE ? slot->connected_at :
+				kind == LG_EV_RECYCLED_MEMORY ? -lg_slot_memory(slot) :
+				b->state_change;
 		}
 	}
 	LWLockRelease(lg_shared->lock);
@@ -623,10 +646,18 @@ lg_worker_retire(LgRetireCandidate *cand, int ncand, TimestampTz now)
 			if (slot->dry_run_noted != cd->kind)
 			{
 				slot->dry_run_noted = cd->kind;
-				lg_event_add_locked(cd->kind, app->name, cd->pid, slot->rolname, slot->datname,
-									"\"dry_run\": true, \"connection_age_s\": %.1f, \"state_for_s\": %.1f",
-									(double) (now - slot->connected_at) / 1000000.0,
-									(double) (now - cd->state_change) / 1000000.0);
+				if (cd->kind == LG_EV_RECYCLED_MEMORY)
+					lg_event_add_locked(cd->kind, app->name, cd->pid, slot->rolname, slot->datname,
+										"\"dry_run\": true, \"connection_age_s\": %.1f, \"state_for_s\": %.1f, "
+										"\"memory_bytes\": " INT64_FORMAT ", \"max_memory\": " INT64_FORMAT,
+										(double) (now - slot->connected_at) / 1000000.0,
+										(double) (now - cd->state_change) / 1000000.0,
+										lg_slot_memory(slot), lim.max_memory_bytes);
+				else
+					lg_event_add_locked(cd->kind, app->name, cd->pid, slot->rolname, slot->datname,
+										"\"dry_run\": true, \"connection_age_s\": %.1f, \"state_for_s\": %.1f",
+										(double) (now - slot->connected_at) / 1000000.0,
+										(double) (now - cd->state_change) / 1000000.0);
 			}
 			app->reclaim_pending++;
 			done++;
@@ -648,6 +679,7 @@ lg_worker_retire(LgRetireCandidate *cand, int ncand, TimestampTz now)
  */
 static void
 lg_worker_observe(TimestampTz now, TimestampTz *last_sample,
+				  const LgPoolerAlertChange *pchanges, int npchanges,
 				  LgAlertChange *changes, int *nchanges)
 {
 	bool		sample = TimestampDifferenceExceeds(*last_sample, now, lg_history_interval_ms);
@@ -662,6 +694,8 @@ lg_worker_observe(TimestampTz now, TimestampTz *last_sample,
 			lg_sample_add_locked(app, now);
 	}
 	*nchanges = lg_alerts_evaluate_locked(changes, LG_MAX_ALERT_CHANGES);
+	*nchanges += lg_alerts_add_pooler_locked(pchanges, npchanges, changes + *nchanges,
+											 LG_MAX_ALERT_CHANGES - *nchanges);
 	LWLockRelease(lg_shared->lock);
 	if (sample)
 		*last_sample = now;
@@ -750,6 +784,10 @@ lifeguard_worker_main(Datum main_arg)
 		int			ncand;
 		LgAlertChange changes[LG_MAX_ALERT_CHANGES];
 		int			nchanges;
+		LgPoolerSeen *seen;
+		int			nseen;
+		LgPoolerAlertChange pchanges[LG_MAX_ALERT_CHANGES];
+		int			npchanges;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -774,10 +812,12 @@ lifeguard_worker_main(Datum main_arg)
 		}
 
 		cand = palloc(sizeof(LgRetireCandidate) * Max(lg_shared->nslots, 1));
-		ncand = lg_worker_refresh(cand, start);
+		seen = palloc(sizeof(LgPoolerSeen) * Max(lg_shared->nslots, 1));
+		ncand = lg_worker_refresh(cand, start, seen, &nseen);
 		if (ncand > 0)
 			lg_worker_retire(cand, ncand, start);
-		lg_worker_observe(start, &last_sample, changes, &nchanges);
+		npchanges = lg_pooler_evaluate(seen, nseen, start, pchanges, LG_MAX_ALERT_CHANGES);
+		lg_worker_observe(start, &last_sample, pchanges, npchanges, changes, &nchanges);
 		if (nchanges > 0 || (lg_shared->worker.extension_present &&
 							 !lg_shared->worker.is_standby &&
 							 TimestampDifferenceExceeds(last_persist, start, LG_PERSIST_INTERVAL_MS)))

@@ -1,6 +1,6 @@
 -- Objects, columns and contracts of the pg_lifeguard SQL API.
 BEGIN;
-SELECT plan(50);
+SELECT plan(59);
 
 SELECT has_schema('lifeguard');
 SELECT has_role('lifeguard_admin');
@@ -13,7 +13,14 @@ SELECT has_table('lifeguard', 'pool_history_log', 'persisted history');
 
 SELECT has_view('lifeguard', v, format('view lifeguard.%s', v))
   FROM unnest(ARRAY['pool_stats', 'backends', 'server_usage', 'worker_status',
-                    'events', 'alerts', 'pool_history', 'pool_advice', 'metrics']) AS v;
+                    'events', 'alerts', 'pool_history', 'pool_advice', 'metrics',
+                    'pooler_usage']) AS v;
+
+SELECT columns_are('lifeguard', 'pooler_usage',
+    ARRAY['pool_application', 'pool_role', 'pool_database', 'client_application',
+          'server_connections', 'linked', 'in_use', 'in_use_share', 'transactions',
+          'busy_time', 'busy_share', 'window_share', 'alert', 'first_seen',
+          'last_transaction_at']);
 
 SELECT columns_are('lifeguard', 'worker_status',
     ARRAY['pid', 'database', 'started_at', 'last_cycle_at', 'last_cycle_ms',
@@ -42,7 +49,18 @@ SELECT has_column('lifeguard', 'pool_stats', c, format('pool_stats.%s', c))
 
 SELECT has_function('lifeguard', 'set_quota',
     ARRAY['text', 'integer', 'integer', 'integer', 'interval', 'interval', 'name', 'name',
-          'text', 'interval', 'integer']);
+          'text', 'interval', 'integer', 'bigint']);
+SELECT hasnt_function('lifeguard', 'set_quota',
+    ARRAY['text', 'integer', 'integer', 'integer', 'interval', 'interval', 'name', 'name',
+          'text', 'interval', 'integer'], '1.0''s set_quota is gone');
+
+-- backend memory (issue 19)
+SELECT has_column('lifeguard', 'quotas', 'max_memory', 'quotas.max_memory');
+SELECT has_column('lifeguard', 'backends', c, format('backends.%s', c))
+  FROM unnest(ARRAY['memory_bytes', 'memory_sampled_at']) AS c;
+SELECT has_column('lifeguard', 'pool_stats', c, format('pool_stats.%s', c))
+  FROM unnest(ARRAY['memory_total', 'memory_max']) AS c;
+SELECT has_column('lifeguard', 'pool_advice', 'recommended_max_memory', 'pool_advice.recommended_max_memory');
 SELECT has_function('lifeguard', 'drop_quota', ARRAY['text', 'name', 'name']);
 
 -- index advice

@@ -1,6 +1,6 @@
 -- Privileges: exact grants, and what a plain role can and cannot do.
 BEGIN;
-SELECT plan(46);
+SELECT plan(60);
 
 SELECT table_privs_are('lifeguard', 'quotas', 'lifeguard_admin',
                        ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']);
@@ -8,7 +8,7 @@ SELECT table_privs_are('lifeguard', 'quotas', 'pg_monitor', ARRAY['SELECT']);
 SELECT table_privs_are('lifeguard', 'quotas', 'public', ARRAY[]::text[]);
 SELECT table_privs_are('lifeguard', v, 'pg_monitor', ARRAY['SELECT'])
   FROM unnest(ARRAY['pool_stats', 'server_usage', 'worker_status', 'events', 'alerts',
-                    'pool_history', 'pool_advice', 'metrics']) AS v;
+                    'pool_history', 'pool_advice', 'metrics', 'pooler_usage']) AS v;
 SELECT table_privs_are('lifeguard', v, 'pg_monitor', ARRAY['SELECT'])
   FROM unnest(ARRAY['unindexed_foreign_keys', 'unused_indexes', 'duplicate_indexes',
                     'predicate_stats', 'index_advice']) AS v;
@@ -17,10 +17,24 @@ SELECT table_privs_are('lifeguard', 'predicate_stats', 'public', ARRAY[]::text[]
 SELECT table_privs_are('lifeguard', 'n_plus_one', 'public', ARRAY['SELECT']);
 SELECT table_privs_are('lifeguard', 'pool_stats', 'public', ARRAY[]::text[]);
 SELECT table_privs_are('lifeguard', 'backends', 'public', ARRAY['SELECT']);
+-- who uses a pooler's connections is monitoring data, like pool_stats
+SELECT table_privs_are('lifeguard', 'pooler_usage', 'public', ARRAY[]::text[]);
+SELECT table_privs_are('lifeguard', 'pooler_usage', 'lifeguard_admin', ARRAY['SELECT']);
+SELECT function_privs_are('lifeguard', f, ARRAY[]::text[], 'public', ARRAY[]::text[])
+  FROM unnest(ARRAY['pooler_usage', 'pooler_untracked_transactions']) AS f;
+SELECT function_privs_are('lifeguard', f, ARRAY[]::text[], 'pg_monitor', ARRAY['EXECUTE'])
+  FROM unnest(ARRAY['pooler_usage', 'pooler_untracked_transactions']) AS f;
 
 SELECT function_privs_are('lifeguard', 'set_quota',
     ARRAY['text', 'integer', 'integer', 'integer', 'interval', 'interval', 'name', 'name',
-          'text', 'interval', 'integer'], 'public', ARRAY[]::text[]);
+          'text', 'interval', 'integer', 'bigint'], 'public', ARRAY[]::text[]);
+SELECT function_privs_are('lifeguard', 'set_quota',
+    ARRAY['text', 'integer', 'integer', 'integer', 'interval', 'interval', 'name', 'name',
+          'text', 'interval', 'integer', 'bigint'], 'lifeguard_admin', ARRAY['EXECUTE']);
+-- memory: everyone reads backends' (filtered per row), only monitors the per-application sums
+SELECT function_privs_are('lifeguard', 'backend_memory', ARRAY[]::text[], 'public', ARRAY['EXECUTE']);
+SELECT function_privs_are('lifeguard', 'application_memory', ARRAY[]::text[], 'public', ARRAY[]::text[]);
+SELECT function_privs_are('lifeguard', 'application_memory', ARRAY[]::text[], 'pg_monitor', ARRAY['EXECUTE']);
 SELECT function_privs_are('lifeguard', 'reset_stats', ARRAY[]::text[], 'public', ARRAY[]::text[]);
 SELECT function_privs_are('lifeguard', 'reset_stats', ARRAY[]::text[], 'lifeguard_admin', ARRAY['EXECUTE']);
 SELECT function_privs_are('lifeguard', f, ARRAY[]::text[], 'public', ARRAY[]::text[])
@@ -55,7 +69,10 @@ SELECT throws_ok($$SELECT lifeguard.drop_quota('tap')$$, '42501');
 SELECT throws_ok($$SELECT lifeguard.reset_stats()$$, '42501');
 SELECT throws_ok($$UPDATE lifeguard.quotas SET hard_limit = 0$$, '42501');
 SELECT throws_ok($$SELECT * FROM lifeguard.pool_stats$$, '42501');
+SELECT throws_ok($$SELECT * FROM lifeguard.pooler_usage$$, '42501');
 SELECT lives_ok($$SELECT * FROM lifeguard.backends$$, 'plain roles read backends');
+SELECT throws_ok($$SELECT * FROM lifeguard.application_memory()$$, '42501');
+SELECT throws_ok($$SELECT lifeguard.set_quota('tap', 1, 2, max_memory => 1073741824)$$, '42501');
 SELECT throws_ok($$SELECT lifeguard.reset_predicate_stats()$$, '42501');
 SELECT throws_ok($$SELECT lifeguard.reset_n_plus_one()$$, '42501');
 SELECT throws_ok($$SELECT * FROM lifeguard.predicate_stats$$, '42501');

@@ -478,6 +478,36 @@ ok( $node->poll_query_until('postgres',
 		"SELECT connections = 0 FROM lifeguard.pool_stats WHERE application_name = 'greedy'"),
 	'greedy closed');
 
+# --- lifeguard.exempt_roles: listed roles are never refused, others are;
+# a quoted name keeps its case and its comma
+$node->safe_psql('postgres', q{
+CREATE ROLE "Odd, Role" LOGIN;
+SELECT lifeguard.set_quota('closed', 0, 0);
+ALTER SYSTEM SET lifeguard.exempt_roles = 'nobody, "Odd, Role"';
+SELECT pg_reload_conf();
+});
+ok( $node->poll_query_until('postgres',
+		q{SELECT current_setting('lifeguard.exempt_roles') = 'nobody, "Odd, Role"'}),
+	'exempt_roles reloaded');
+my ($ret) = login('closed', 'nobody');
+is($ret, 0, 'an exempt role logs in past a hard limit of 0');
+($ret) = login('closed', q{'Odd, Role'});
+is($ret, 0, 'so does an exempt role whose quoted name holds a comma');
+my ($ret2, $out2, $err2) = login('closed', 'app');
+isnt($ret2, 0, 'a role not listed is refused');
+like($err2, qr/too many connections for application "closed"/, 'with the quota message');
+$node->safe_psql('postgres', q{
+ALTER SYSTEM RESET lifeguard.exempt_roles;
+SELECT pg_reload_conf();
+});
+ok( $node->poll_query_until('postgres',
+		q{SELECT current_setting('lifeguard.exempt_roles') = ''}),
+	'exempt_roles reset');
+($ret) = login('closed', 'nobody');
+isnt($ret, 0, 'once reset, the role is refused too');
+my ($r3, $o3, $e3) = $node->psql('postgres', q{ALTER SYSTEM SET lifeguard.exempt_roles = 'a,,b'});
+like($e3, qr/invalid value for parameter "lifeguard.exempt_roles"/, 'a malformed list is refused');
+
 release(@all_clients);
 $node->stop;
 done_testing();

@@ -272,6 +272,54 @@ is( $node->safe_psql('postgres',
 		"SELECT count(*) FROM (SELECT client, seq FROM ledger GROUP BY 1, 2 HAVING count(*) <> 2) t"),
 	'0', 'and no transaction was cut');
 
+# --- recycle_at = statement_end: autocommit statements that never leave
+# the connection idle are a boundary too, a transaction block still is not
+$node->safe_psql('postgres', q{
+SELECT lifeguard.set_quota('stmt', 20, 30, max_age => '1 s');
+ALTER SYSTEM SET lifeguard.recycle_at = 'statement_end';
+SELECT pg_reload_conf();
+});
+$script = $node->basedir . '/stmt.sql';
+open($fh, '>', $script) or die;
+print $fh "\\set seq random(1, 1000000000)\n";
+print $fh "SELECT pg_sleep(0.02);\n";
+print $fh "BEGIN;\n";
+print $fh "INSERT INTO ledger VALUES (:client_id, :seq, 1);\n";
+print $fh "INSERT INTO ledger VALUES (:client_id, :seq, 2);\n";
+print $fh "COMMIT;\n";
+close $fh;
+$node->safe_psql('postgres', 'TRUNCATE ledger');
+$before = event_count('recycled_age', 'stmt');
+{
+	local $ENV{PGAPPNAME} = 'stmt';
+	local $ENV{PGUSER} = 'app';
+	local $ENV{PGHOST} = $node->host;
+	local $ENV{PGPORT} = $node->port;
+	IPC::Run::run([ 'pgbench', '-n', '-f', $script, '-c', '10', '-j', '2', '-T', '8', 'postgres' ],
+		'>', \$bout, '2>', \$berr);
+}
+@aborts = $berr =~ /client \d+ aborted in command (\d+)/g;
+# commands: 0 \set, 1 pg_sleep (autocommit), 2 BEGIN, 3-5 inside the block
+is(scalar(grep { $_ > 2 } @aborts), 0,
+	'statement_end: no client failed inside a transaction block')
+  or diag($berr);
+$recycled = event_count('recycled_age', 'stmt') - $before;
+# 8 s is far past max_age + naptime + 1 s: every client was ended once
+is($recycled, 10, "statement_end: every busy autocommit connection was recycled ($recycled)");
+is(scalar(@aborts), $recycled, 'statement_end: each recycle ended one client');
+# most requests arrive during the autocommit sleep: its end is the boundary,
+# and the client fails at its BEGIN (transaction_end would wait for COMMIT)
+cmp_ok(scalar(grep { $_ == 2 } @aborts), '>', 0,
+	'statement_end: some ended right after an autocommit statement')
+  or diag($berr);
+is( $node->safe_psql('postgres',
+		"SELECT count(*) FROM (SELECT client, seq FROM ledger WHERE part > 0 GROUP BY 1, 2 HAVING count(*) <> 2) t"),
+	'0', 'statement_end: no transaction block was cut');
+$node->safe_psql('postgres', q{
+ALTER SYSTEM RESET lifeguard.recycle_at;
+SELECT pg_reload_conf();
+});
+
 ok(!$node->log_contains('TRAP|\(PID \d+\) was terminated by signal'),
 	'no crash in the log');
 $node->stop;
