@@ -85,6 +85,7 @@
 #include "catalog/partition.h"
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_attribute.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
@@ -1539,6 +1540,22 @@ lg_index_stats_hook(PlannerInfo *root, Oid indexOid, AttrNumber indexattnum,
 
 /*---- INCLUDE columns ----*/
 
+/* Is column attnum of relid dropped? */
+static bool
+lg_attisdropped(Oid relid, AttrNumber attnum)
+{
+	HeapTuple	tup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid),
+									  Int16GetDatum(attnum));
+	bool		dropped = true;
+
+	if (HeapTupleIsValid(tup))
+	{
+		dropped = ((Form_pg_attribute) GETSTRUCT(tup))->attisdropped;
+		ReleaseSysCache(tup);
+	}
+	return dropped;
+}
+
 typedef struct LgNeeded
 {
 	Oid			relid;
@@ -1591,23 +1608,41 @@ lg_needed_walker(Node *node, void *context)
  * candidate's keys do not hold, when they are few and plain; else none.
  */
 static int
-lg_include_columns(Query *query, LgIndexCandidate *c, AttrNumber *extra)
+lg_include_columns(Query *query, LgIndexCandidate *c, List *keys, AttrNumber *extra)
 {
 	LgNeeded	n = {c->relid, NIL, NULL, false};
 	int			nextra = 0;
 	int			att = -1;
+	int			ncolumns = 0;
+	HeapTuple	tup;
 
 	if (c->partitioned)
 		return 0;
 	(void) lg_needed_walker((Node *) query, &n);
 	if (n.other)
 		return 0;
+
+	/*
+	 * A statement that reads every column (SELECT *) would make the index
+	 * a second copy of the table: no INCLUDE then.
+	 */
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(c->relid));
+	if (!HeapTupleIsValid(tup))
+		return 0;
+	for (int i = 1; i <= ((Form_pg_class) GETSTRUCT(tup))->relnatts; i++)
+		ncolumns += !lg_attisdropped(c->relid, i);
+	ReleaseSysCache(tup);
+	if (bms_num_members(n.atts) >= ncolumns)
+		return 0;
+
 	while ((att = bms_next_member(n.atts, att)) >= 0)
 	{
 		bool		key = false;
 
+		/* a key column, also under another operator class */
 		for (int i = 0; i < c->ncols; i++)
-			key |= (c->cols[i] == att);
+			key |= (c->cols[i] == att ||
+					(c->cols[i] < 0 && lg_key(keys, c->cols[i])->attnum == att));
 		if (key)
 			continue;
 		if (nextra == LG_MAX_INCLUDE)
@@ -2154,7 +2189,7 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 
 				if (!a->active || !a->used || a->index_only)
 					continue;
-				nextra = lg_include_columns(query, a, extra);
+				nextra = lg_include_columns(query, a, call->keys, extra);
 				if (nextra == 0 || a->ncols + nextra > LG_MAX_CANDIDATE_COLS)
 					continue;
 				memcpy(&a->cols[a->ncols], extra, sizeof(AttrNumber) * nextra);
