@@ -45,7 +45,7 @@ PGFILEDESC = "pg_lifeguard - per-application connection quotas and advice"
 # pg_regress suites, sql/NAME.sql -> expected/NAME.out.  They need the
 # library preloaded, so they run against the throwaway cluster test/run
 # starts and never against a stock server.
-REGRESS = setup pool_stats quotas recycling index_advice workload migration bad_input upgrade
+REGRESS = setup pool_stats quotas recycling index_advice workload advice_subquery advice_order advice_expression advice_partial advice_params advice_consolidate migration bad_input upgrade
 REGRESS_OPTS = --temp-config=test/lifeguard.conf --dbname=contrib_regression
 NO_INSTALLCHECK = 1
 

@@ -191,7 +191,8 @@ GRANT SELECT ON lifeguard.unindexed_foreign_keys, lifeguard.unused_indexes,
 CREATE FUNCTION lifeguard.advise_indexes(query text,
     OUT startup_cost_before float8, OUT total_cost_before float8,
     OUT startup_cost_after float8, OUT total_cost_after float8,
-    OUT index_statements text[], OUT errors text[])
+    OUT index_statements text[], OUT errors text[], OUT index_sizes bigint[],
+    OUT estimated_benefit float8, OUT confidence text)
 RETURNS record
 AS 'MODULE_PATHNAME', 'lifeguard_advise_indexes'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
@@ -206,18 +207,30 @@ COMMENT ON FUNCTION lifeguard.advise_indexes(text) IS
 CREATE FUNCTION lifeguard._advise_sampled(userid oid, queryid bigint,
     OUT startup_cost_before float8, OUT total_cost_before float8,
     OUT startup_cost_after float8, OUT total_cost_after float8,
-    OUT index_statements text[], OUT errors text[])
+    OUT index_statements text[], OUT errors text[], OUT index_sizes bigint[],
+    OUT estimated_benefit float8, OUT confidence text)
 RETURNS record
 AS 'MODULE_PATHNAME', 'lifeguard_advise_sampled'
 LANGUAGE C STRICT VOLATILE;
 
+-- The key columns (as written, operator class included) and predicate
+-- of a statement advise_indexes wrote, to tell prefixes apart.
+CREATE FUNCTION lifeguard._index_statement_parts(statement text,
+    OUT key_columns text[], OUT predicate text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'lifeguard_index_statement_parts'
+LANGUAGE C STRICT IMMUTABLE;
+
 -- Workload candidates: the sampled statements of this database whose
 -- filters removed the most rows, each costed by _advise_sampled as the
 -- role that ran it, with the search_path it ran with (set there), so the
--- caller's search_path plays no part in planning them.
+-- caller's search_path plays no part in planning them.  One row per
+-- advised index, with the statements it serves.
 CREATE FUNCTION lifeguard._workload_advice(max_statements integer DEFAULT 50)
-RETURNS TABLE (statement text, table_name regclass, statements_helped bigint,
-               estimated_benefit numeric, rows_filtered bigint, example_query text)
+RETURNS TABLE (statement text, table_name regclass, key_columns text[], predicate text,
+               statements_helped bigint, estimated_benefit numeric, rows_filtered bigint,
+               example_query text, queries text[], index_size bigint, n_plus_one boolean,
+               confidence text)
 LANGUAGE sql VOLATILE
 AS $$
     -- every function and operator is schema-qualified: the body must not
@@ -232,48 +245,166 @@ AS $$
          ORDER BY w.rows_filtered DESC
          LIMIT max_statements
     ), advice AS (
-        SELECT q.query, q.rows_filtered, a.*
+        SELECT q.userid, q.queryid, q.query, q.rows_filtered, a.*
           FROM q CROSS JOIN LATERAL lifeguard._advise_sampled(q.userid, q.queryid) a
          WHERE pg_catalog.cardinality(a.index_statements) OPERATOR(pg_catalog.>) 0
+    ), per_index AS (
+        SELECT s.stmt, s.size, a.*,
+               EXISTS (SELECT FROM lifeguard._n_plus_one() n
+                        WHERE n.userid OPERATOR(pg_catalog.=) a.userid
+                          AND n.queryid OPERATOR(pg_catalog.=) a.queryid) AS chatty
+          FROM advice a
+         CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(a.index_statements),
+                                       pg_catalog.unnest(a.index_sizes)) AS s(stmt, size)
     )
-    SELECT s.stmt,
-           pg_catalog.substring(s.stmt, '^CREATE INDEX ON (.*) USING btree')::pg_catalog.regclass,
+    SELECT p.stmt,
+           pg_catalog.substring(p.stmt, '^CREATE INDEX ON (.*) USING btree')::pg_catalog.regclass,
+           (lifeguard._index_statement_parts(p.stmt)).key_columns,
+           (lifeguard._index_statement_parts(p.stmt)).predicate,
            pg_catalog.count(*),
-           pg_catalog.round(pg_catalog.max(
-               CASE WHEN a.total_cost_before OPERATOR(pg_catalog.>) 0
-                    THEN (a.total_cost_before OPERATOR(pg_catalog.-) a.total_cost_after)
-                         OPERATOR(pg_catalog./) a.total_cost_before END)::numeric, 3),
-           pg_catalog.sum(a.rows_filtered)::bigint,
-           (pg_catalog.array_agg(a.query ORDER BY a.rows_filtered DESC))[1]
-      FROM advice a CROSS JOIN LATERAL pg_catalog.unnest(a.index_statements) AS s(stmt)
-     GROUP BY s.stmt
+           pg_catalog.round(pg_catalog.max(p.estimated_benefit)::numeric, 3),
+           pg_catalog.sum(p.rows_filtered)::bigint,
+           (pg_catalog.array_agg(p.query ORDER BY p.rows_filtered DESC))[1],
+           pg_catalog.array_agg(p.query ORDER BY p.rows_filtered DESC),
+           pg_catalog.max(p.size),
+           pg_catalog.bool_or(p.chatty),
+           -- the weakest estimate among the statements
+           CASE WHEN pg_catalog.bool_or(p.confidence OPERATOR(pg_catalog.=) 'low') THEN 'low'
+                WHEN pg_catalog.bool_or(p.confidence OPERATOR(pg_catalog.=) 'medium') THEN 'medium'
+                ELSE 'high' END
+      FROM per_index p
+     GROUP BY p.stmt
+$$;
+
+-- Indexes to create, one row per index: unindexed foreign keys and the
+-- workload's advice, an index that is a prefix of another (or the same
+-- columns again) merged into the longer one with all its reasons.  A
+-- foreign key is served by an index whose leading columns are its columns
+-- in any order; a workload index only by one that starts with its columns
+-- in its order and has its predicate.  Tables smaller than
+-- lifeguard.advice_min_table_size are left out.
+CREATE FUNCTION lifeguard._index_advice_create()
+RETURNS TABLE (kind text, table_name regclass, key_columns text[], predicate text,
+               reasons text[], queries text[], estimated_benefit numeric,
+               index_size bigint, confidence text, statement text)
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH fk AS (
+        SELECT f.table_name AS tbl,
+               (SELECT pg_catalog.array_agg(pg_catalog.quote_ident(c) ORDER BY o)
+                  FROM pg_catalog.unnest(f.columns) WITH ORDINALITY AS u(c, o)) AS cols,
+               NULL::text AS pred, 'fk'::text AS src,
+               pg_catalog.format('foreign key %s (%s) references %s',
+                                 pg_catalog.quote_ident(f.constraint_name::text),
+                                 pg_catalog.array_to_string(f.columns, ', '),
+                                 f.referenced_table) AS reason,
+               NULL::text[] AS queries, NULL::numeric AS benefit, NULL::bigint AS isize,
+               NULL::text AS conf, f.create_statement AS stmt
+          FROM lifeguard.unindexed_foreign_keys f
+    ), wl AS (
+        SELECT w.table_name, w.key_columns, w.predicate, 'workload'::text,
+               CASE WHEN w.n_plus_one THEN 'N+1' END,
+               w.queries, w.estimated_benefit, w.index_size, w.confidence,
+               pg_catalog.replace(w.statement, 'CREATE INDEX ON', 'CREATE INDEX CONCURRENTLY ON')
+          FROM lifeguard._workload_advice() w
+         WHERE w.key_columns IS NOT NULL
+    ), cand AS (
+        SELECT * FROM fk UNION ALL SELECT * FROM wl
+    ), covers AS (
+        -- d serves what c asks for
+        SELECT c.*, d.cols AS d_cols, d.src AS d_src
+          FROM cand c
+          JOIN cand d ON d.tbl OPERATOR(pg_catalog.=) c.tbl
+               AND d.pred IS NOT DISTINCT FROM c.pred
+               AND pg_catalog.cardinality(d.cols) OPERATOR(pg_catalog.>=)
+                   pg_catalog.cardinality(c.cols)
+               AND CASE WHEN c.src OPERATOR(pg_catalog.=) 'fk'
+                        THEN (SELECT pg_catalog.array_agg(x ORDER BY x)
+                                FROM pg_catalog.unnest(d.cols[1:pg_catalog.cardinality(c.cols)]) x)
+                             OPERATOR(pg_catalog.=)
+                             (SELECT pg_catalog.array_agg(x ORDER BY x)
+                                FROM pg_catalog.unnest(c.cols) x)
+                        ELSE d.cols[1:pg_catalog.cardinality(c.cols)]
+                             OPERATOR(pg_catalog.=) c.cols END
+    ), maximal AS (
+        -- what nothing longer serves; of equal ones the workload's, whose
+        -- column order comes from the statements
+        SELECT DISTINCT ON (c.tbl, c.cols, c.pred) c.tbl, c.cols, c.pred, c.stmt
+          FROM cand c
+         WHERE NOT EXISTS (
+                 SELECT FROM covers v
+                  WHERE v.tbl OPERATOR(pg_catalog.=) c.tbl
+                    AND v.cols OPERATOR(pg_catalog.=) c.cols
+                    AND v.pred IS NOT DISTINCT FROM c.pred
+                    AND v.src OPERATOR(pg_catalog.=) c.src
+                    AND (pg_catalog.cardinality(v.d_cols) OPERATOR(pg_catalog.>)
+                         pg_catalog.cardinality(c.cols)
+                         OR (v.d_src OPERATOR(pg_catalog.=) 'workload'
+                             AND c.src OPERATOR(pg_catalog.=) 'fk')))
+         ORDER BY c.tbl, c.cols, c.pred, c.src OPERATOR(pg_catalog.=) 'workload' DESC,
+                  pg_catalog.length(c.stmt) DESC, c.stmt   -- with INCLUDE columns first
+    )
+    SELECT CASE WHEN pg_catalog.bool_or(v.src OPERATOR(pg_catalog.=) 'workload')
+                THEN 'workload' ELSE 'unindexed_foreign_key' END,
+           m.tbl, m.cols, m.pred,
+           -- the foreign keys, then the sampled statements served
+           pg_catalog.array_remove(pg_catalog.array_agg(DISTINCT v.reason)
+               FILTER (WHERE v.src OPERATOR(pg_catalog.=) 'fk')
+           OPERATOR(pg_catalog.||)
+           CASE WHEN pg_catalog.bool_or(v.src OPERATOR(pg_catalog.=) 'workload')
+                THEN pg_catalog.format('%s sampled statement(s) whose filters removed rows%s',
+                         (SELECT pg_catalog.count(DISTINCT x)
+                            FROM covers v2 CROSS JOIN LATERAL pg_catalog.unnest(v2.queries) x
+                           WHERE v2.tbl OPERATOR(pg_catalog.=) m.tbl
+                             AND v2.d_cols OPERATOR(pg_catalog.=) m.cols
+                             AND v2.pred IS NOT DISTINCT FROM m.pred),
+                         CASE WHEN pg_catalog.bool_or(v.reason OPERATOR(pg_catalog.=) 'N+1')
+                              THEN ', one of them run many times per transaction (N+1)'
+                              ELSE '' END) END, NULL),
+           (SELECT pg_catalog.array_agg(DISTINCT x)
+              FROM covers v2 CROSS JOIN LATERAL pg_catalog.unnest(v2.queries) x
+             WHERE v2.tbl OPERATOR(pg_catalog.=) m.tbl
+               AND v2.d_cols OPERATOR(pg_catalog.=) m.cols
+               AND v2.pred IS NOT DISTINCT FROM m.pred),
+           pg_catalog.max(v.benefit),
+           pg_catalog.max(v.isize),
+           CASE WHEN pg_catalog.bool_or(v.conf OPERATOR(pg_catalog.=) 'low') THEN 'low'
+                WHEN pg_catalog.bool_or(v.conf OPERATOR(pg_catalog.=) 'medium') THEN 'medium'
+                WHEN pg_catalog.bool_or(v.conf OPERATOR(pg_catalog.=) 'high') THEN 'high' END,
+           m.stmt
+      FROM maximal m
+      JOIN covers v ON v.tbl OPERATOR(pg_catalog.=) m.tbl
+           AND v.d_cols OPERATOR(pg_catalog.=) m.cols
+           AND v.pred IS NOT DISTINCT FROM m.pred
+     WHERE pg_catalog.pg_table_size(m.tbl) OPERATOR(pg_catalog.>=)
+           pg_catalog.pg_size_bytes(pg_catalog.current_setting('lifeguard.advice_min_table_size'))
+     GROUP BY m.tbl, m.cols, m.pred, m.stmt
 $$;
 
 CREATE VIEW lifeguard.index_advice AS
-SELECT 'unindexed_foreign_key'::text AS kind,
-       f.table_name::text AS table_name,
-       format('foreign key %s (%s) references %s', quote_ident(f.constraint_name),
-              array_to_string(f.columns, ', '), f.referenced_table) AS detail,
-       NULL::numeric AS estimated_benefit,
-       f.table_size AS size,
-       f.create_statement AS statement
-  FROM lifeguard.unindexed_foreign_keys f
-UNION ALL
-SELECT 'workload',
-       w.table_name::text,
-       format('%s sampled statement(s) whose filters removed %s rows; for example: %s',
-              w.statements_helped, w.rows_filtered, left(w.example_query, 200)),
-       w.estimated_benefit,
-       pg_total_relation_size(w.table_name),
-       replace(w.statement, 'CREATE INDEX ON', 'CREATE INDEX CONCURRENTLY ON')
-  FROM lifeguard._workload_advice() w
+SELECT * FROM (
+SELECT c.kind,
+       c.table_name::text AS table_name,
+       array_to_string(c.reasons, '; ') ||
+           CASE WHEN c.queries IS NOT NULL
+                THEN '; for example: ' || left(c.queries[1], 200) ELSE '' END AS detail,
+       c.estimated_benefit,
+       pg_total_relation_size(c.table_name) AS size,
+       c.statement,
+       c.reasons,
+       c.queries,
+       c.index_size,
+       c.confidence
+  FROM lifeguard._index_advice_create() c
 UNION ALL
 SELECT 'duplicate_index',
        d.table_name::text,
        format('%s is redundant (%s) with %s', d.redundant_index, d.kind, d.kept_index),
        NULL,
        d.redundant_size,
-       d.drop_statement
+       d.drop_statement,
+       NULL, NULL, NULL, NULL
   FROM lifeguard.duplicate_indexes d
 UNION ALL
 SELECT 'unused_index',
@@ -282,15 +413,22 @@ SELECT 'unused_index',
               CASE WHEN u.backs_foreign_key THEN '; it serves foreign key lookups' ELSE '' END),
        NULL,
        u.index_size,
-       format('DROP INDEX CONCURRENTLY %I.%I', u.schema_name, u.index_name)
-  FROM lifeguard.unused_indexes u;
+       format('DROP INDEX CONCURRENTLY %I.%I', u.schema_name, u.index_name),
+       NULL, NULL, NULL, NULL
+  FROM lifeguard.unused_indexes u
+) a
+-- indexes to create first, the largest estimated benefit first
+ORDER BY a.kind IN ('workload', 'unindexed_foreign_key') DESC,
+         a.estimated_benefit DESC NULLS LAST, a.size DESC, a.statement;
 
 COMMENT ON VIEW lifeguard.index_advice IS
-    'Every index finding in one place: unindexed foreign keys, indexes that would help sampled statements (costed with hypothetical indexes; estimated_benefit is the fraction of cost saved), duplicate and unused indexes, each with the statement to run.';
+    'Every index finding in one place: one row per index to create (unindexed foreign keys and indexes that would help sampled statements, a prefix merged into the longer index, with every reason, the statements it serves, the estimated benefit as the largest fraction of a statement''s cost saved, the estimated index size and how far to trust the estimate), then duplicate and unused indexes, each with the statement to run. Tables below lifeguard.advice_min_table_size get no index advice.';
 
 REVOKE ALL ON FUNCTION lifeguard._workload_advice(integer),
-    lifeguard._advise_sampled(oid, bigint) FROM PUBLIC;
+    lifeguard._advise_sampled(oid, bigint), lifeguard._index_advice_create(),
+    lifeguard._index_statement_parts(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION lifeguard._workload_advice(integer),
-    lifeguard._advise_sampled(oid, bigint) TO pg_monitor, lifeguard_admin;
+    lifeguard._advise_sampled(oid, bigint), lifeguard._index_advice_create(),
+    lifeguard._index_statement_parts(text) TO pg_monitor, lifeguard_admin;
 GRANT EXECUTE ON FUNCTION lifeguard.advise_indexes(text) TO PUBLIC;
 GRANT SELECT ON lifeguard.index_advice TO pg_monitor, lifeguard_admin;

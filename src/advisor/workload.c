@@ -924,6 +924,31 @@ lg_plan_walker(PlanState *ps, void *context)
 		filtered = instr->nfiltered1;
 	}
 
+	/*
+	 * Rows a scan's filter threw away make the statement worth advising on,
+	 * whatever the scan: a sequential scan, or an index scan that reads
+	 * many rows to keep a few (a backward primary-key scan for ORDER BY id
+	 * DESC LIMIT with a filter on another column).
+	 */
+	switch (nodeTag(plan))
+	{
+		case T_SeqScan:
+		case T_SampleScan:
+		case T_TidScan:
+		case T_TidRangeScan:
+		case T_IndexScan:
+		case T_IndexOnlyScan:
+		case T_BitmapHeapScan:
+			if (plan->qual != NIL && filtered > 0)
+			{
+				cx->rows_scanned += rows + filtered;
+				cx->rows_filtered += filtered;
+			}
+			break;
+		default:
+			break;
+	}
+
 	switch (nodeTag(plan))
 	{
 		case T_SeqScan:
@@ -931,11 +956,6 @@ lg_plan_walker(PlanState *ps, void *context)
 		case T_TidScan:
 		case T_TidRangeScan:
 			lg_scan_quals(cx, plan, plan->qual, false, false, rows + filtered, filtered);
-			if (plan->qual != NIL && filtered > 0)
-			{
-				cx->rows_scanned += rows + filtered;
-				cx->rows_filtered += filtered;
-			}
 			break;
 		case T_IndexScan:
 			lg_scan_quals(cx, plan, ((IndexScan *) plan)->indexqualorig, true, false,

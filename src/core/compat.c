@@ -23,6 +23,7 @@
 #include "postmaster/postmaster.h"
 #include "replication/walsender.h"
 #include "storage/proc.h"
+#include "utils/pg_locale.h"
 #include "utils/tuplestore.h"
 #include "utils/wait_event.h"
 
@@ -137,4 +138,16 @@ lg_nullable_int16(HeapTuple tup, int attno, TupleDesc desc)
 	Datum		d = heap_getattr(tup, attno, desc, &isnull);
 
 	return isnull ? -1 : (int) DatumGetInt16(d);
+}
+
+bool
+lg_collation_is_c(Oid collid)
+{
+	if (!OidIsValid(collid))
+		return false;
+#if PG_VERSION_NUM >= 180000
+	return pg_newlocale_from_collation(collid)->collate_is_c;
+#else
+	return lc_collate_is_c(collid);
+#endif
 }

@@ -131,6 +131,12 @@ extern char *lg_clean_ascii(const char *s);
 	parse_analyze_varparams((raw), (str), (types), (n))
 #endif
 
+/*
+ * Does this collation sort bytewise (C, POSIX)?  lc_collate_is_c up to 17;
+ * from 18 the collation's pg_locale_t says so.
+ */
+extern bool lg_collation_is_c(Oid collid);
+
 /* pg_plan_query gained a trailing ExplainState in 19. */
 #if PG_VERSION_NUM >= 190000
 #define lg_plan_query(q, str, opts, params) \

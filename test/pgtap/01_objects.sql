@@ -76,10 +76,12 @@ SELECT is((SELECT array_agg(n ORDER BY o) FROM pg_proc p,
                   unnest(p.proargnames, p.proargmodes::text[]) WITH ORDINALITY AS a(n, m, o)
             WHERE p.oid = 'lifeguard.advise_indexes(text)'::regprocedure AND m = 'o'),
           ARRAY['startup_cost_before', 'total_cost_before', 'startup_cost_after',
-                'total_cost_after', 'index_statements', 'errors'],
-          'advise_indexes columns');
+                'total_cost_after', 'index_statements', 'errors', 'index_sizes',
+                'estimated_benefit', 'confidence'],
+          'advise_indexes columns: Supabase''s, then sizes, benefit and confidence');
 SELECT columns_are('lifeguard', 'index_advice',
-    ARRAY['kind', 'table_name', 'detail', 'estimated_benefit', 'size', 'statement']);
+    ARRAY['kind', 'table_name', 'detail', 'estimated_benefit', 'size', 'statement',
+          'reasons', 'queries', 'index_size', 'confidence']);
 SELECT has_function('lifeguard', 'reset_predicate_stats', ARRAY[]::text[]);
 SELECT has_function('lifeguard', 'reset_n_plus_one', ARRAY[]::text[]);
 

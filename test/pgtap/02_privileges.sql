@@ -1,6 +1,6 @@
 -- Privileges: exact grants, and what a plain role can and cannot do.
 BEGIN;
-SELECT plan(54);
+SELECT plan(60);
 
 SELECT table_privs_are('lifeguard', 'quotas', 'lifeguard_admin',
                        ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']);
@@ -41,6 +41,11 @@ SELECT function_privs_are('lifeguard', f, ARRAY[]::text[], 'public', ARRAY[]::te
   FROM unnest(ARRAY['reset_predicate_stats', 'reset_n_plus_one']) AS f;
 SELECT function_privs_are('lifeguard', f, ARRAY[]::text[], 'lifeguard_admin', ARRAY['EXECUTE'])
   FROM unnest(ARRAY['reset_predicate_stats', 'reset_n_plus_one']) AS f;
+-- what index_advice is made of: its readers only
+SELECT function_privs_are('lifeguard', '_index_advice_create', ARRAY[]::text[], 'public', ARRAY[]::text[]);
+SELECT function_privs_are('lifeguard', '_index_advice_create', ARRAY[]::text[], 'pg_monitor', ARRAY['EXECUTE']);
+SELECT function_privs_are('lifeguard', '_index_statement_parts', ARRAY['text'], 'public', ARRAY[]::text[]);
+SELECT function_privs_are('lifeguard', '_index_statement_parts', ARRAY['text'], 'pg_monitor', ARRAY['EXECUTE']);
 
 -- no function runs with its owner's rights; every SQL and PL/pgSQL one pins search_path
 SELECT is((SELECT count(*) FROM pg_proc WHERE pronamespace = 'lifeguard'::regnamespace AND prosecdef),
@@ -73,6 +78,8 @@ SELECT throws_ok($$SELECT lifeguard.reset_n_plus_one()$$, '42501');
 SELECT throws_ok($$SELECT * FROM lifeguard.predicate_stats$$, '42501');
 SELECT lives_ok($$SELECT * FROM lifeguard.n_plus_one$$, 'plain roles read n_plus_one');
 SELECT lives_ok($$SELECT * FROM lifeguard.advise_indexes('SELECT 1')$$, 'plain roles ask for index advice');
+SELECT throws_ok($$SELECT * FROM lifeguard.index_advice$$, '42501');
+SELECT throws_ok($$SELECT * FROM lifeguard._index_advice_create()$$, '42501');
 RESET ROLE;
 
 SELECT * FROM finish();

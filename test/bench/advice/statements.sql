@@ -1,0 +1,50 @@
+-- The workload: each statement as the application sends it ($n, what
+-- advice sees) and the values it is run with (timed).  The values include
+-- the skewed ones: a heavy account, a rare status.
+CREATE TABLE shop_bench.statements (
+    name text PRIMARY KEY,
+    class text NOT NULL,
+    sql text NOT NULL,           -- with $n
+    runs text[] NOT NULL);       -- the same with values, each one timed
+
+INSERT INTO shop_bench.statements VALUES
+('email_lookup', 'expression',
+ 'SELECT * FROM shop.users WHERE lower(email) = lower($1)',
+ ARRAY['SELECT * FROM shop.users WHERE lower(email) = lower(''USER4217@example.org'')']),
+('name_prefix', 'pattern',
+ 'SELECT id, name FROM shop.users WHERE name LIKE ''smith4217%''',
+ ARRAY['SELECT id, name FROM shop.users WHERE name LIKE ''smith4217%''']),
+('pending_queue', 'partial',
+ 'SELECT * FROM shop.orders WHERE status = ''pending'' ORDER BY created_at LIMIT 50',
+ ARRAY['SELECT * FROM shop.orders WHERE status = ''pending'' ORDER BY created_at LIMIT 50']),
+('latest_orders', 'order_limit',
+ 'SELECT * FROM shop.orders WHERE user_id = $1 ORDER BY created_at DESC LIMIT 20',
+ ARRAY['SELECT * FROM shop.orders WHERE user_id = 3 ORDER BY created_at DESC LIMIT 20',
+       'SELECT * FROM shop.orders WHERE user_id = 54321 ORDER BY created_at DESC LIMIT 20']),
+('latest_by_email', 'order_limit_join',
+ 'SELECT o.* FROM shop.orders o JOIN shop.users u ON u.id = o.user_id WHERE u.email = $1 ORDER BY o.created_at DESC LIMIT 10',
+ ARRAY['SELECT o.* FROM shop.orders o JOIN shop.users u ON u.id = o.user_id WHERE u.email = ''User3@example.org'' ORDER BY o.created_at DESC LIMIT 10',
+       'SELECT o.* FROM shop.orders o JOIN shop.users u ON u.id = o.user_id WHERE u.email = ''User54321@example.org'' ORDER BY o.created_at DESC LIMIT 10']),
+('recent_orders_count', 'range_after_eq',
+ 'SELECT count(*) FROM shop.orders WHERE user_id = $1 AND created_at >= $2',
+ ARRAY['SELECT count(*) FROM shop.orders WHERE user_id = 3 AND created_at >= ''2025-12-31''',
+       'SELECT count(*) FROM shop.orders WHERE user_id = 54321 AND created_at >= ''2025-06-01''']),
+('users_without_orders', 'not_exists',
+ 'SELECT count(*) FROM shop.users u WHERE u.created_at >= $1 AND NOT EXISTS (SELECT 1 FROM shop.orders o WHERE o.user_id = u.id)',
+ ARRAY['SELECT count(*) FROM shop.users u WHERE u.created_at >= ''2025-12-31'' AND NOT EXISTS (SELECT 1 FROM shop.orders o WHERE o.user_id = u.id)']),
+('last_order_per_user', 'correlated_scalar',
+ 'SELECT u.id, (SELECT max(o.created_at) FROM shop.orders o WHERE o.user_id = u.id) FROM shop.users u WHERE u.id BETWEEN $1 AND $2',
+ ARRAY['SELECT u.id, (SELECT max(o.created_at) FROM shop.orders o WHERE o.user_id = u.id) FROM shop.users u WHERE u.id BETWEEN 50000 AND 50050']),
+('order_lines', 'foreign_key',
+ 'SELECT * FROM shop.order_items WHERE order_id = $1',
+ ARRAY['SELECT * FROM shop.order_items WHERE order_id = 1234']),
+('product_sales', 'eq_range',
+ 'SELECT * FROM shop.order_items WHERE product_id = $1 AND quantity > $2',
+ ARRAY['SELECT * FROM shop.order_items WHERE product_id = 777 AND quantity > 3']),
+('cheapest_in_category', 'order_limit',
+ 'SELECT * FROM shop.products WHERE category_id = $1 AND price < $2 ORDER BY price LIMIT 20',
+ ARRAY['SELECT * FROM shop.products WHERE category_id = 17 AND price < 500 ORDER BY price LIMIT 20']),
+('user_orders_by_status', 'two_equalities',
+ 'SELECT * FROM shop.orders WHERE user_id = $1 AND status = $2',
+ ARRAY['SELECT * FROM shop.orders WHERE user_id = 3 AND status = ''pending''',
+       'SELECT * FROM shop.orders WHERE user_id = 54321 AND status = ''done''']);
