@@ -1734,6 +1734,34 @@ lg_plan_cost(LgAdviseCall *call, Query *query, const char *text,
 }
 
 /*
+ * Try candidate b in place of a: plan with b active instead of a, and keep
+ * the swap when the plan uses b at no more than "tolerance" times *total;
+ * else put a back.  Returns whether b was kept (*startup and *total are
+ * then its costs).
+ */
+static bool
+lg_try_replace(LgAdviseCall *call, Query *query, const char *text,
+			   LgIndexCandidate *a, LgIndexCandidate *b, double tolerance,
+			   Cost *startup, Cost *total)
+{
+	Cost		s,
+				t;
+
+	a->active = false;
+	b->active = true;
+	lg_plan_cost(call, query, text, &s, &t);
+	if (b->used && t <= *total * tolerance)
+	{
+		*startup = s;
+		*total = t;
+		return true;
+	}
+	a->active = true;
+	b->active = false;
+	return false;
+}
+
+/*
  * The parameter sets a statement with $1..$n is costed over: the generic
  * plan (no values, the planner's average estimates), and one where each
  * $n compared for equality with a column takes that column's most common
@@ -2088,17 +2116,9 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 					}
 					if (!subset)
 						continue;
-					a->active = false;
-					b->active = true;
-					lg_plan_cost(call, query, text, &s, &t);
-					if (b->used && t <= t1 * LG_NARROW_TOLERANCE)
-					{
-						s1 = s;
-						t1 = t;
+					if (lg_try_replace(call, query, text, a, b,
+									   LG_NARROW_TOLERANCE, &s1, &t1))
 						break;
-					}
-					a->active = true;
-					b->active = false;
 				}
 			}
 
@@ -2124,17 +2144,9 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 						b->neq > a->ncols || !equal(a->pred, b->pred) ||
 						memcmp(b->cols, a->cols, sizeof(AttrNumber) * a->ncols) != 0)
 						continue;
-					a->active = false;
-					b->active = true;
-					lg_plan_cost(call, query, text, &s, &t);
-					if (b->used && t <= t1 * LG_WIDEN_TOLERANCE)
-					{
-						s1 = s;
-						t1 = t;
+					if (lg_try_replace(call, query, text, a, b,
+									   LG_WIDEN_TOLERANCE, &s1, &t1))
 						break;
-					}
-					a->active = true;
-					b->active = false;
 				}
 			}
 			/*
@@ -2154,20 +2166,12 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 					LgIndexCandidate *a = &call->hypo[i];
 					LgIndexCandidate *b = &call->hypo[j];
 
-					if (b->active || b->pred == NULL || b->relid != a->relid)
+					if (b->active || b->pred == NULL || b->relid != a->relid ||
+						b->pages * 2 > a_pages)
 						continue;
-					a->active = false;
-					b->active = true;
-					lg_plan_cost(call, query, text, &s, &t);
-					if (b->used && t <= t1 * LG_PARTIAL_TOLERANCE &&
-						b->pages * 2 <= a_pages)
-					{
-						s1 = s;
-						t1 = t;
+					if (lg_try_replace(call, query, text, a, b,
+									   LG_PARTIAL_TOLERANCE, &s1, &t1))
 						break;
-					}
-					a->active = true;
-					b->active = false;
 				}
 			}
 			/* the final set, and what it still uses */
