@@ -100,7 +100,10 @@ pidfile = {workdir}/pgbouncer.pid
         out = subprocess.run(
             ["psql", "-X", "-q", "-A", "-F", "\t", "-h", "127.0.0.1", "-p", str(self.port),
              "-U", self.pg["PGUSER"], "-d", "pgbouncer", "-c", f"SHOW {what}"],
-            check=True, capture_output=True, text=True).stdout.splitlines()
+            check=True, capture_output=True, text=True,
+            # pgbouncer 1.18 speaks protocol 3.0 only, and the psql of a
+            # newer release may ask for more (older ones ignore the variable)
+            env=dict(os.environ, PGMAXPROTOCOLVERSION="3.0")).stdout.splitlines()
         header = out[0].split("\t")
         return [dict(zip(header, line.split("\t"))) for line in out[1:]
                 if "\t" in line and not line.startswith("(")]
