@@ -734,13 +734,21 @@ lg_workload_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		case SUBXACT_EVENT_START_SUB:
 			if (level >= lg_sub_depth_size)
 			{
+				/* no error here, inside StartSubTransaction: grow or skip */
 				int			newsize = Max(16, level * 2);
+				int		   *grown;
 
-				if (lg_sub_depth == NULL)
-					lg_sub_depth = MemoryContextAlloc(TopMemoryContext,
-													  newsize * sizeof(int));
-				else
-					lg_sub_depth = repalloc(lg_sub_depth, newsize * sizeof(int));
+				grown = MemoryContextAllocExtended(TopMemoryContext,
+												   newsize * sizeof(int),
+												   MCXT_ALLOC_NO_OOM);
+				if (grown == NULL)
+					break;		/* this level's abort restores nothing */
+				if (lg_sub_depth != NULL)
+				{
+					memcpy(grown, lg_sub_depth, lg_sub_depth_size * sizeof(int));
+					pfree(lg_sub_depth);
+				}
+				lg_sub_depth = grown;
 				lg_sub_depth_size = newsize;
 			}
 			lg_sub_depth[level] = lg_exec_depth;
