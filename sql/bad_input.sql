@@ -57,6 +57,9 @@ SELECT pg_temp.err($$UPDATE lifeguard.quotas SET idle_in_transaction_timeout = '
 SELECT pg_temp.err($$SELECT lifeguard.set_quota('a', 1, 2, max_memory => 0)$$);
 SELECT pg_temp.err($$SELECT lifeguard.set_quota('a', 1, 2, max_memory => 64)$$);
 SELECT pg_temp.err($$UPDATE lifeguard.quotas SET max_memory = -1$$);
+-- where max_age may end a connection: the setting's values, by both ways
+SELECT pg_temp.err($$SELECT lifeguard.set_quota('a', 1, 2, recycle_at => 'Idle')$$);
+SELECT pg_temp.err($$UPDATE lifeguard.quotas SET recycle_at = ''$$);
 
 -- recycling
 SELECT pg_temp.err($$SELECT lifeguard.recycle(-1)$$);

@@ -130,6 +130,11 @@ SELECT application_name, max_memory FROM lifeguard.set_quota('mem', 1, 2, max_me
 SELECT application_name, max_memory FROM lifeguard.set_quota('mem', 1, 2);
 SELECT lifeguard.drop_quota('mem');
 
+-- where a connection past max_age may end, per rule (NULL: the setting)
+SELECT application_name, recycle_at FROM lifeguard.set_quota('asyncpg_app', 5, 10, max_age => '30 min', recycle_at => 'statement_end');
+SELECT application_name, recycle_at FROM lifeguard.set_quota('asyncpg_app', 5, 10, max_age => '30 min');
+SELECT lifeguard.drop_quota('asyncpg_app');
+
 -- the connection budget
 SELECT declared_hard_limits, declared_reserved, quota_rules,
        overcommit = round(declared_hard_limits::numeric / usable, 2) AS overcommit_ok
@@ -150,6 +155,7 @@ SELECT lifeguard.set_quota('x', 1, 2, mode => NULL);
 SELECT lifeguard.set_quota('x', 1, 2, max_age => '-1 s');
 SELECT lifeguard.set_quota('x', 1, 2, idle_timeout => '0');
 SELECT lifeguard.set_quota('x', 1, 2, max_memory => 1000);
+SELECT lifeguard.set_quota('x', 1, 2, recycle_at => 'never');
 SELECT lifeguard.set_quota('x', 1, 2, role => 'regress_nobody');
 SELECT lifeguard.set_quota('x', 1, 2, database => 'regress_nodb');
 SELECT lifeguard.set_quota(E'bad\tname', 1, 2);

@@ -5,10 +5,13 @@
 
 -- New in 1.1, in a fresh install and in the update alike: a rule's limit
 -- on a backend's private memory (bytes; NULL = lifeguard.max_memory).
+-- And where a connection past max_age may be ended (NULL =
+-- lifeguard.recycle_at; the values are that setting's).
 ALTER TABLE lifeguard.quotas
     ADD COLUMN max_memory bigint,
     ADD CONSTRAINT quotas_max_memory_check
-        CHECK (max_memory IS NULL OR max_memory OPERATOR(pg_catalog.>) 0);
+        CHECK (max_memory IS NULL OR max_memory OPERATOR(pg_catalog.>) 0),
+    ADD COLUMN recycle_at text;
 
 CREATE FUNCTION lifeguard._quotas_changed()
 RETURNS void
@@ -99,6 +102,12 @@ BEGIN
                   DETAIL = format('max_memory is %s bytes.', NEW.max_memory),
                   HINT = 'max_memory is in bytes: write pg_size_bytes(''64 MB''), or NULL to leave it unset.';
     END IF;
+    IF NEW.recycle_at IS NOT NULL
+       AND NEW.recycle_at NOT IN ('idle', 'transaction_end', 'auto', 'statement_end') THEN
+        RAISE EXCEPTION 'invalid recycle_at "%"', NEW.recycle_at
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Valid values are "idle", "transaction_end", "auto" and "statement_end", or NULL for lifeguard.recycle_at.';
+    END IF;
     IF NEW.role IS NOT NULL
        AND (TG_OP = 'INSERT' OR NEW.role IS DISTINCT FROM OLD.role)
        AND NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = NEW.role) THEN
@@ -158,7 +167,8 @@ CREATE TRIGGER quotas_publish_truncate
 -- Quota management
 --------------------------------------------------------------------------
 
--- 1.1 added max_memory to set_quota: the update drops 1.0's signature.
+-- 1.1 added max_memory and recycle_at to set_quota: the update drops 1.0's
+-- signature.
 DO $$
 BEGIN
     IF pg_catalog.to_regprocedure('lifeguard.set_quota(text, integer, integer, integer, interval, interval, name, name, text, interval, integer)') IS NOT NULL THEN
@@ -179,7 +189,8 @@ CREATE FUNCTION lifeguard.set_quota(
     mode text DEFAULT 'enforce',
     idle_in_transaction_timeout interval DEFAULT NULL,
     min_idle integer DEFAULT 0,
-    max_memory bigint DEFAULT NULL)
+    max_memory bigint DEFAULT NULL,
+    recycle_at text DEFAULT NULL)
 RETURNS lifeguard.quotas
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -209,12 +220,12 @@ BEGIN
     INSERT INTO lifeguard.quotas AS q
            (application_name, role, database, soft_limit, hard_limit, reserved,
             min_idle, max_age, idle_timeout, idle_in_transaction_timeout, mode,
-            max_memory)
+            max_memory, recycle_at)
     VALUES (app, set_quota.role, set_quota.database, set_quota.soft_limit,
             set_quota.hard_limit, set_quota.reserved, set_quota.min_idle,
             set_quota.max_age, set_quota.idle_timeout,
             set_quota.idle_in_transaction_timeout, set_quota.mode,
-            set_quota.max_memory)
+            set_quota.max_memory, set_quota.recycle_at)
     ON CONFLICT (application_name, (COALESCE(role, ''::name)), (COALESCE(database, ''::name)))
     DO UPDATE SET soft_limit = EXCLUDED.soft_limit,
                   hard_limit = EXCLUDED.hard_limit,
@@ -225,13 +236,14 @@ BEGIN
                   idle_in_transaction_timeout = EXCLUDED.idle_in_transaction_timeout,
                   mode = EXCLUDED.mode,
                   max_memory = EXCLUDED.max_memory,
+                  recycle_at = EXCLUDED.recycle_at,
                   updated_at = now()
     RETURNING q.* INTO result;
     RETURN result;
 END
 $$;
 
-COMMENT ON FUNCTION lifeguard.set_quota(text, integer, integer, integer, interval, interval, name, name, text, interval, integer, bigint) IS
+COMMENT ON FUNCTION lifeguard.set_quota(text, integer, integer, integer, interval, interval, name, name, text, interval, integer, bigint, text) IS
     'Creates or replaces the quota rule for an application (''*'' = default), optionally for one role and/or database. Applies to the next login once the transaction commits.';
 
 CREATE FUNCTION lifeguard.drop_quota(
@@ -269,5 +281,5 @@ COMMENT ON FUNCTION lifeguard.drop_quota(text, name, name) IS
 -- for the update from 1.0; a fresh install sets the same in 03_views.sql
 REVOKE ALL ON FUNCTION lifeguard._quotas_validate() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION lifeguard._quotas_validate() TO lifeguard_admin;
-REVOKE ALL ON FUNCTION lifeguard.set_quota(text, integer, integer, integer, interval, interval, name, name, text, interval, integer, bigint) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION lifeguard.set_quota(text, integer, integer, integer, interval, interval, name, name, text, interval, integer, bigint) TO lifeguard_admin;
+REVOKE ALL ON FUNCTION lifeguard.set_quota(text, integer, integer, integer, interval, interval, name, name, text, interval, integer, bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION lifeguard.set_quota(text, integer, integer, integer, interval, interval, name, name, text, interval, integer, bigint, text) TO lifeguard_admin;

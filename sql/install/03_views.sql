@@ -142,7 +142,7 @@ GRANT EXECUTE ON FUNCTION lifeguard.usage_bar(integer, integer, integer, integer
 
 -- administration
 GRANT INSERT, UPDATE, DELETE, TRUNCATE ON lifeguard.quotas TO lifeguard_admin;
-GRANT EXECUTE ON FUNCTION lifeguard.set_quota(text, integer, integer, integer, interval, interval, name, name, text, interval, integer, bigint),
+GRANT EXECUTE ON FUNCTION lifeguard.set_quota(text, integer, integer, integer, interval, interval, name, name, text, interval, integer, bigint, text),
                           lifeguard.drop_quota(text, name, name),
                           lifeguard.reset_stats(),
                           lifeguard._quotas_changed(),

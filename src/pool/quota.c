@@ -214,6 +214,7 @@ lg_rules_read_table(LifeguardRule **rules)
 	int			ret;
 	int			level;
 	int			mem_col;
+	int			at_col;
 
 	level = lg_pin_search_path();
 	SPI_connect();
@@ -233,12 +234,16 @@ lg_rules_read_table(LifeguardRule **rules)
 	out = MemoryContextAllocZero(caller, sizeof(LifeguardRule) * Max(n, 1));
 
 	/*
-	 * max_memory came with 1.1: found by name among the columns of q.*,
-	 * so that rules are still read while a database runs 1.0's table.
+	 * max_memory and recycle_at came with 1.1: found by name among the
+	 * columns of q.*, so that rules are still read while a database runs
+	 * 1.0's table.
 	 */
 	mem_col = SPI_fnumber(SPI_tuptable->tupdesc, "max_memory");
 	if (mem_col <= 11)
 		mem_col = -1;
+	at_col = SPI_fnumber(SPI_tuptable->tupdesc, "recycle_at");
+	if (at_col <= 11)
+		at_col = -1;
 	for (int i = 0; i < n; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -271,6 +276,22 @@ lg_rules_read_table(LifeguardRule **rules)
 		lg_column_name(tup, desc, 11, mode);
 		r->mode = strcmp(mode, "off") == 0 ? LG_MODE_OFF :
 			strcmp(mode, "warn") == 0 ? LG_MODE_WARN : LG_MODE_ENFORCE;
+		r->recycle_at = 0;
+		if (at_col > 0)
+		{
+			char		at[NAMEDATALEN];
+
+			/* the table's trigger admits only these values, or NULL */
+			lg_column_name(tup, desc, at_col, at);
+			if (strcmp(at, "idle") == 0)
+				r->recycle_at = 1 + LG_RECYCLE_AT_IDLE;
+			else if (strcmp(at, "transaction_end") == 0)
+				r->recycle_at = 1 + LG_RECYCLE_AT_TRANSACTION_END;
+			else if (strcmp(at, "auto") == 0)
+				r->recycle_at = 1 + LG_RECYCLE_AT_AUTO;
+			else if (strcmp(at, "statement_end") == 0)
+				r->recycle_at = 1 + LG_RECYCLE_AT_STATEMENT_END;
+		}
 	}
 	PopActiveSnapshot();
 	SPI_finish();

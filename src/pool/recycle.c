@@ -180,6 +180,7 @@ lg_recycle_limits(const LifeguardRule *rule, LgRecycleLimits *lim)
 	lim->idle_xact_ms = lg_idle_xact_timeout_ms > 0 ? lg_idle_xact_timeout_ms : -1;
 	lim->max_memory_bytes = lg_max_memory_kb > 0 ? (int64) lg_max_memory_kb * 1024 : -1;
 	lim->min_idle = 0;
+	lim->recycle_at = lg_recycle_at;
 	if (rule == NULL || lg_effective_mode(rule) == LG_MODE_OFF)
 		return;
 	if (rule->max_age_ms >= 0)
@@ -191,6 +192,8 @@ lg_recycle_limits(const LifeguardRule *rule, LgRecycleLimits *lim)
 	if (rule->max_memory_bytes >= 0)
 		lim->max_memory_bytes = rule->max_memory_bytes;
 	lim->min_idle = rule->min_idle;
+	if (rule->recycle_at > 0)
+		lim->recycle_at = rule->recycle_at - 1;
 }
 
 /*
@@ -201,7 +204,8 @@ lg_recycle_limits(const LifeguardRule *rule, LgRecycleLimits *lim)
  * lifeguard.backends shows as recycle_at.
  *
  *	- idle in transaction past idle_in_transaction_timeout: end it;
- *	- past max_age: under lifeguard.recycle_at = idle, only once idle for
+ *	- past max_age (where it may end: the rule's recycle_at, else
+ *	  lifeguard.recycle_at): under idle, only once idle for
  *	  recycle_min_idle; under transaction_end, in any state, at its next
  *	  idle point or unit end; under auto, at the idle point first, and
  *	  also at a unit end once overdue by min(naptime, 1 s), so a busy
@@ -263,7 +267,7 @@ lg_recycle_plan(BackendState state, TimestampTz now,
 	{
 		int64		grace_us = (int64) Min(lg_naptime_ms, 1000) * 1000;
 
-		switch (lg_recycle_at)
+		switch (lim->recycle_at)
 		{
 			case LG_RECYCLE_AT_TRANSACTION_END:
 				*mode = LG_AT_UNIT_END;

@@ -24,6 +24,7 @@ typedef struct LgRecycleLimits
 	int64		idle_xact_ms;
 	int64		max_memory_bytes;
 	int32		min_idle;
+	int			recycle_at;		/* LgRecycleAt: where max_age may end it */
 } LgRecycleLimits;
 
 /*

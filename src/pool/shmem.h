@@ -123,6 +123,9 @@ typedef struct LifeguardRule
 	int64		idle_xact_timeout_ms;	/* -1 = not set */
 	int64		max_memory_bytes;	/* -1 = not set */
 	int			mode;			/* LifeguardMode */
+	int			recycle_at;		/* 1 + LgRecycleAt; 0 = not set (so that a
+								 * rules file written before this field
+								 * existed, zero padding there, reads so) */
 } LifeguardRule;
 
 /* An event in the shared ring (lifeguard.events). */

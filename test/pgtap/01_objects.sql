@@ -1,6 +1,6 @@
 -- Objects, columns and contracts of the pg_lifeguard SQL API.
 BEGIN;
-SELECT plan(59);
+SELECT plan(60);
 
 SELECT has_schema('lifeguard');
 SELECT has_role('lifeguard_admin');
@@ -49,13 +49,14 @@ SELECT has_column('lifeguard', 'pool_stats', c, format('pool_stats.%s', c))
 
 SELECT has_function('lifeguard', 'set_quota',
     ARRAY['text', 'integer', 'integer', 'integer', 'interval', 'interval', 'name', 'name',
-          'text', 'interval', 'integer', 'bigint']);
+          'text', 'interval', 'integer', 'bigint', 'text']);
 SELECT hasnt_function('lifeguard', 'set_quota',
     ARRAY['text', 'integer', 'integer', 'integer', 'interval', 'interval', 'name', 'name',
           'text', 'interval', 'integer'], '1.0''s set_quota is gone');
 
 -- backend memory (issue 19)
 SELECT has_column('lifeguard', 'quotas', 'max_memory', 'quotas.max_memory');
+SELECT has_column('lifeguard', 'quotas', 'recycle_at', 'quotas.recycle_at');
 SELECT has_column('lifeguard', 'backends', c, format('backends.%s', c))
   FROM unnest(ARRAY['memory_bytes', 'memory_sampled_at']) AS c;
 SELECT has_column('lifeguard', 'pool_stats', c, format('pool_stats.%s', c))

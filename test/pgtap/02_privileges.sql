@@ -27,10 +27,10 @@ SELECT function_privs_are('lifeguard', f, ARRAY[]::text[], 'pg_monitor', ARRAY['
 
 SELECT function_privs_are('lifeguard', 'set_quota',
     ARRAY['text', 'integer', 'integer', 'integer', 'interval', 'interval', 'name', 'name',
-          'text', 'interval', 'integer', 'bigint'], 'public', ARRAY[]::text[]);
+          'text', 'interval', 'integer', 'bigint', 'text'], 'public', ARRAY[]::text[]);
 SELECT function_privs_are('lifeguard', 'set_quota',
     ARRAY['text', 'integer', 'integer', 'integer', 'interval', 'interval', 'name', 'name',
-          'text', 'interval', 'integer', 'bigint'], 'lifeguard_admin', ARRAY['EXECUTE']);
+          'text', 'interval', 'integer', 'bigint', 'text'], 'lifeguard_admin', ARRAY['EXECUTE']);
 -- memory: everyone reads backends' (filtered per row), only monitors the per-application sums
 SELECT function_privs_are('lifeguard', 'backend_memory', ARRAY[]::text[], 'public', ARRAY['EXECUTE']);
 SELECT function_privs_are('lifeguard', 'application_memory', ARRAY[]::text[], 'public', ARRAY[]::text[]);

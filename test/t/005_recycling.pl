@@ -272,13 +272,13 @@ is( $node->safe_psql('postgres',
 		"SELECT count(*) FROM (SELECT client, seq FROM ledger GROUP BY 1, 2 HAVING count(*) <> 2) t"),
 	'0', 'and no transaction was cut');
 
-# --- recycle_at = statement_end: autocommit statements that never leave
-# the connection idle are a boundary too, a transaction block still is not
+# --- recycle_at = statement_end, on this application's rule only (the
+# setting stays auto): autocommit statements that never leave the
+# connection idle are a boundary too, a transaction block still is not
 $node->safe_psql('postgres', q{
-SELECT lifeguard.set_quota('stmt', 20, 30, max_age => '1 s');
-ALTER SYSTEM SET lifeguard.recycle_at = 'statement_end';
-SELECT pg_reload_conf();
+SELECT lifeguard.set_quota('stmt', 20, 30, max_age => '1 s', recycle_at => 'statement_end');
 });
+is($node->safe_psql('postgres', 'SHOW lifeguard.recycle_at'), 'auto', 'the setting is auto');
 $script = $node->basedir . '/stmt.sql';
 open($fh, '>', $script) or die;
 print $fh "\\set seq random(1, 1000000000)\n";
@@ -315,10 +315,6 @@ cmp_ok(scalar(grep { $_ == 2 } @aborts), '>', 0,
 is( $node->safe_psql('postgres',
 		"SELECT count(*) FROM (SELECT client, seq FROM ledger WHERE part > 0 GROUP BY 1, 2 HAVING count(*) <> 2) t"),
 	'0', 'statement_end: no transaction block was cut');
-$node->safe_psql('postgres', q{
-ALTER SYSTEM RESET lifeguard.recycle_at;
-SELECT pg_reload_conf();
-});
 
 ok(!$node->log_contains('TRAP|\(PID \d+\) was terminated by signal'),
 	'no crash in the log');
