@@ -237,6 +237,7 @@ typedef struct LgAdviseCall
 	int			nhypo;
 	List	   *keys;			/* of LgKey *, for negative key columns */
 	List	   *paramsets;		/* of ParamListInfo: NULL is the generic plan */
+	double	   *weights;		/* of each set in the mean, or NULL: equal */
 	Query	   *planning;		/* the query being planned now, or NULL */
 } LgAdviseCall;
 
@@ -1706,6 +1707,7 @@ lg_plan_cost(LgAdviseCall *call, Query *query, const char *text,
 
 	ListCell   *ls;
 	int			nsets = list_length(call->paramsets);
+	double		wsum = 0;
 
 	for (int i = 0; i < call->nhypo; i++)
 	{
@@ -1716,19 +1718,22 @@ lg_plan_cost(LgAdviseCall *call, Query *query, const char *text,
 	*startup = *total = 0;
 	foreach(ls, call->paramsets)
 	{
+		double		w = call->weights ? call->weights[foreach_current_index(ls)] : 1;
+
 		call->planning = copyObject(query);
 		ps = lg_plan_query(call->planning, text, CURSOR_OPT_PARALLEL_OK,
 						   (ParamListInfo) lfirst(ls));
 		call->planning = NULL;
-		*startup += ps->planTree->startup_cost;
-		*total += ps->planTree->total_cost;
+		*startup += w * ps->planTree->startup_cost;
+		*total += w * ps->planTree->total_cost;
+		wsum += w;
 		lg_mark_used_walker(call, ps->planTree);
 		foreach(lc, ps->subplans)
 			lg_mark_used_walker(call, lfirst(lc));
 	}
-	/* the mean over the parameter sets; sizes were added up once per set */
-	*startup /= nsets;
-	*total /= nsets;
+	/* the (weighted) mean over the parameter sets; sizes were added once per set */
+	*startup /= wsum;
+	*total /= wsum;
 	for (int i = 0; i < call->nhypo; i++)
 		call->hypo[i].pages /= nsets;
 }
@@ -1939,7 +1944,122 @@ typedef struct LgAdviseRun
 	LgAdviseCall *call;
 	LgAdvice   *adv;			/* allocated in result_cxt */
 	MemoryContext result_cxt;
+	/* parameter values the statement ran with (as_user only), or NULL */
+	const LgSampledStatement *sampled;
+	bool		used_seen;		/* costed over them */
+	bool		seen_complete;	/* ... with a value for every $n */
 } LgAdviseRun;
+
+/* One seen parameter set to turn into values of the statement's types. */
+typedef struct LgConvertSet
+{
+	const LgParamSet *set;
+	const Oid  *ptypes;
+	int			nparams;
+	ParamListInfo stats;		/* values from the statistics, or NULL */
+	ParamListInfo out;
+	bool		complete;		/* every $n had a value as seen */
+} LgConvertSet;
+
+/*
+ * Run under lg_run_guarded: a value that its type's input function
+ * refuses (a literal compared with a column of another type) makes the
+ * whole set unusable, and the error, which may quote the value, is never
+ * shown.  A $n without a value as seen takes the statistics' value, if
+ * any.
+ */
+static void
+lg_convert_set(void *arg)
+{
+	LgConvertSet *cv = (LgConvertSet *) arg;
+	ParamListInfo params = makeParamList(cv->nparams);
+	const char *p = cv->set->data;
+
+	cv->complete = true;
+	for (int i = 0; i < cv->nparams; i++)
+	{
+		ParamExternData *prm = &params->params[i];
+		char		tag = LG_PARAM_UNKNOWN;
+		const char *value = NULL;
+
+		prm->ptype = InvalidOid;
+		prm->isnull = true;
+		prm->pflags = 0;
+		prm->value = (Datum) 0;
+		if (i < cv->set->nvalues)
+		{
+			tag = *p++;
+			if (tag == LG_PARAM_VALUE)
+			{
+				value = p;
+				p += strlen(p) + 1;
+			}
+		}
+		if (tag == LG_PARAM_VALUE)
+		{
+			Oid			typinput,
+						typioparam;
+
+			getTypeInputInfo(cv->ptypes[i], &typinput, &typioparam);
+			prm->value = OidInputFunctionCall(typinput, (char *) value, typioparam, -1);
+			prm->ptype = cv->ptypes[i];
+			prm->isnull = false;
+			prm->pflags = PARAM_FLAG_CONST;
+		}
+		else if (tag == LG_PARAM_NULL)
+		{
+			prm->ptype = cv->ptypes[i];
+			prm->pflags = PARAM_FLAG_CONST;
+		}
+		else
+		{
+			cv->complete = false;
+			if (cv->stats != NULL && OidIsValid(cv->stats->params[i].ptype))
+				*prm = cv->stats->params[i];
+		}
+	}
+	cv->out = params;
+}
+
+/*
+ * Values as seen: when the sampled statement kept parameter sets, it is
+ * costed over those (each weighted by how often it was seen) instead of
+ * the generic plan and the statistics' values, which stand in only for
+ * a $n that a set lacks.  Only ever called as the statement's author.
+ */
+static void
+lg_seen_param_sets(LgAdviseRun *run, const Oid *ptypes, int nparams)
+{
+	LgAdviseCall *call = run->call;
+	const LgSampledStatement *st = run->sampled;
+	ParamListInfo stats = (list_length(call->paramsets) > 1) ?
+		(ParamListInfo) llast(call->paramsets) : NULL;
+	List	   *sets = NIL;
+	double	   *weights = palloc(sizeof(double) * LG_PARAM_SETS);
+	bool		complete = true;
+
+	Assert(OidIsValid(run->as_user));
+	for (int i = 0; i < st->nsets && i < LG_PARAM_SETS; i++)
+	{
+		LgConvertSet cv = {&st->sets[i], ptypes, nparams, stats, NULL, false};
+		ErrorData  *edata = lg_run_guarded(lg_convert_set, &cv, LG_GUARD_SUBXACT);
+
+		if (edata != NULL)
+		{
+			FreeErrorData(edata);
+			continue;
+		}
+		weights[list_length(sets)] = Max(st->sets[i].count, 1);
+		sets = lappend(sets, cv.out);
+		complete &= cv.complete;
+	}
+	if (sets == NIL)
+		return;
+	call->paramsets = sets;
+	call->weights = weights;
+	run->used_seen = true;
+	run->seen_complete = complete;
+}
 
 /*
  * May the current user run this query?  Checked the way the executor
@@ -2036,6 +2156,9 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 	cands = lg_candidates(&cx);
 	call->keys = cx.keys;
 	call->paramsets = lg_param_sets(&cx, ptypes, nparams);
+	call->weights = NULL;
+	if (run->sampled != NULL && run->sampled->nsets > 0 && nparams > 0)
+		lg_seen_param_sets(run, ptypes, nparams);
 
 	/* plan as it is */
 	call->hypo = palloc0(sizeof(LgIndexCandidate) * Max(list_length(cands), 1));
@@ -2233,12 +2356,13 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 
 	/*
 	 * How far to trust the estimate: costs for the statement's own values
-	 * (no parameters), for its columns' common values and the generic
-	 * plan, or for the generic plan only; an expression index is costed
-	 * with its column's statistics, borrowed.
+	 * (no parameters, or every $n with values it ran with), for values
+	 * partly as seen or its columns' common values and the generic plan,
+	 * or for the generic plan only; an expression index is costed with
+	 * its column's statistics, borrowed.
 	 */
-	adv->confidence = (nparams == 0) ? "high" :
-		(list_length(call->paramsets) > 1) ? "medium" : "low";
+	adv->confidence = (nparams == 0 || (run->used_seen && run->seen_complete)) ? "high" :
+		(run->used_seen || list_length(call->paramsets) > 1) ? "medium" : "low";
 	for (i = 0; i < call->nhypo; i++)
 		if (call->hypo[i].active)
 			for (int k = 0; k < call->hypo[i].ncols; k++)
@@ -2297,7 +2421,8 @@ static void lg_advise_guarded(void *arg);
 
 static Datum
 lg_advise_result(FunctionCallInfo fcinfo, const char *sql, Oid as_user,
-				 const char *search_path, const char *refusal)
+				 const char *search_path, const LgSampledStatement *sampled,
+				 const char *refusal)
 {
 	LgAdviseCall call;
 	LgAdviseCall *outer = lg_advising;
@@ -2324,11 +2449,28 @@ lg_advise_result(FunctionCallInfo fcinfo, const char *sql, Oid as_user,
 		run.call = &call;
 		run.adv = &adv;
 		run.result_cxt = CurrentMemoryContext;
+		run.sampled = sampled;
+		run.used_seen = run.seen_complete = false;
 
 		lg_advising = &call;
 		PG_TRY();
 		{
 			edata = lg_run_guarded(lg_advise_guarded, &run, LG_GUARD_SUBXACT);
+
+			/*
+			 * An error while planning with the values the statement ran
+			 * with may quote them: the reader gets the error of a
+			 * planning without them instead.
+			 */
+			if (edata != NULL && run.used_seen)
+			{
+				FreeErrorData(edata);
+				memset(&call, 0, sizeof(call));
+				memset(&adv, 0, sizeof(adv));
+				run.sampled = NULL;
+				run.used_seen = run.seen_complete = false;
+				edata = lg_run_guarded(lg_advise_guarded, &run, LG_GUARD_SUBXACT);
+			}
 		}
 		PG_FINALLY();
 		{
@@ -2408,10 +2550,10 @@ lifeguard_advise_indexes(PG_FUNCTION_ARGS)
 {
 	/* bad input goes to errors, like every other */
 	if (PG_ARGISNULL(0))
-		return lg_advise_result(fcinfo, NULL, InvalidOid, NULL,
+		return lg_advise_result(fcinfo, NULL, InvalidOid, NULL, NULL,
 								"query must not be null");
 	return lg_advise_result(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)),
-							InvalidOid, NULL, NULL);
+							InvalidOid, NULL, NULL, NULL);
 }
 
 /*
@@ -2460,19 +2602,19 @@ lifeguard_advise_sampled(PG_FUNCTION_ARGS)
 	switch (lg_workload_statement(userid, queryid, st))
 	{
 		case LG_SAMPLED_HIDDEN:
-			return lg_advise_result(fcinfo, NULL, InvalidOid, NULL,
+			return lg_advise_result(fcinfo, NULL, InvalidOid, NULL, NULL,
 									"permission denied to read the sampled statement");
 		case LG_SAMPLED_GONE:
-			return lg_advise_result(fcinfo, NULL, InvalidOid, NULL,
+			return lg_advise_result(fcinfo, NULL, InvalidOid, NULL, NULL,
 									"no such sampled statement");
 		case LG_SAMPLED_FOUND:
 			break;
 	}
 	if (!SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(userid)))
-		return lg_advise_result(fcinfo, NULL, InvalidOid, NULL,
+		return lg_advise_result(fcinfo, NULL, InvalidOid, NULL, NULL,
 								"the role that ran the sampled statement no longer exists");
 	return lg_advise_result(fcinfo, st->text, userid,
-							lg_search_path_setting(st), NULL);
+							lg_search_path_setting(st), st, NULL);
 }
 
 /*
