@@ -187,6 +187,7 @@ typedef struct LgIndexCandidate
 	int			ninclude;		/* the last ninclude cols are INCLUDE columns */
 	Node	   *pred;			/* partial index predicate (varno 1), or NULL */
 	double		pages;			/* estimated size, summed over partitions */
+	double		size_pages;		/* the same, from the planning with all */
 	Oid			fakeoid;		/* its OID in the planner's eyes */
 	bool		active;			/* injected in the current planning */
 	bool		used;
@@ -207,13 +208,30 @@ typedef struct LgRelCols
 	int			npred;
 	AttrNumber	predcol[LG_MAX_PREDICATES];	/* column of each predicate */
 	Node	   *pred[LG_MAX_PREDICATES];	/* column = constant, varno 1 */
+	/*
+	 * Equality columns whose value is known before the table is scanned:
+	 * compared with a constant, a parameter or an outer query's column,
+	 * or joined to such a column of another table (lg_bound_columns).
+	 */
+	int			nbound;
+	AttrNumber	bound[LG_MAX_CANDIDATE_COLS];
 } LgRelCols;
+
+/* col1 = col2 between two tables of one query level */
+typedef struct LgJoinPair
+{
+	Oid			rel1,
+				rel2;
+	AttrNumber	att1,
+				att2;
+} LgJoinPair;
 
 #define LG_MAX_PARAMS			32
 
 typedef struct LgCollect
 {
 	List	   *rels;			/* of LgRelCols * */
+	List	   *joins;			/* of LgJoinPair * */
 	List	   *keys;			/* of LgKey *: the negative key columns */
 	/* the column each $n is compared with, if any, and how */
 	Oid			param_rel[LG_MAX_PARAMS];
@@ -710,6 +728,30 @@ lg_consider(LgCollect *cx, Query *q, Node *clause, Node *col, Node *other,
 		lg_add_col(r->range, &r->nrange, code);
 
 	/*
+	 * An equality's value is known before the scan unless it comes from
+	 * another table of this level; a plain join of columns is kept, so
+	 * that a column joined to a known one counts as known too.
+	 */
+	if (strategy == BTEqualStrategyNumber)
+	{
+		Oid			relid2;
+		AttrNumber	att2;
+
+		if (other == NULL || !contain_vars_of_level(other, 0))
+			lg_add_col(r->bound, &r->nbound, code);
+		else if (code > 0 && lg_var_column(q, other, &relid2, &att2))
+		{
+			LgJoinPair *jp = palloc(sizeof(LgJoinPair));
+
+			jp->rel1 = relid;
+			jp->att1 = attnum;
+			jp->rel2 = relid2;
+			jp->att2 = att2;
+			cx->joins = lappend(cx->joins, jp);
+		}
+	}
+
+	/*
 	 * column op $n: the column's statistics give $n a representative value
 	 * (lg_param_sets); an equality wins over a range.
 	 */
@@ -1095,17 +1137,62 @@ lg_add_candidate(List **cands, Oid relid, const AttrNumber *cols, int ncols,
 	*cands = lappend(*cands, c);
 }
 
+static bool
+lg_has_col(const AttrNumber *arr, int n, AttrNumber col)
+{
+	for (int i = 0; i < n; i++)
+		if (arr[i] == col)
+			return true;
+	return false;
+}
+
+/*
+ * Spread "known before the scan" along the join equalities: with
+ * a.id = $1 and b.a_id = a.id, b.a_id is known too (the planner puts the
+ * three in one equivalence class and scans b with b.a_id = $1).
+ */
+static void
+lg_bound_columns(LgCollect *cx)
+{
+	bool		changed = true;
+
+	while (changed)
+	{
+		ListCell   *lc;
+
+		changed = false;
+		foreach(lc, cx->joins)
+		{
+			LgJoinPair *jp = lfirst(lc);
+			LgRelCols  *r1 = lg_rel_cols(cx, jp->rel1);
+			LgRelCols  *r2 = lg_rel_cols(cx, jp->rel2);
+
+			if (lg_has_col(r2->bound, r2->nbound, jp->att2) &&
+				!lg_has_col(r1->bound, r1->nbound, jp->att1) &&
+				r1->nbound < LG_MAX_CANDIDATE_COLS)
+			{
+				r1->bound[r1->nbound++] = jp->att1;
+				changed = true;
+			}
+		}
+	}
+}
+
 static List *
 lg_candidates(LgCollect *cx)
 {
 	List	   *cands = NIL;
 	ListCell   *lc;
 
+	lg_bound_columns(cx);
+
 	foreach(lc, cx->rels)
 	{
 		LgRelCols  *r = lfirst(lc);
 		AttrNumber	cols[LG_MAX_CANDIDATE_COLS * 2];
 		double		nd[LG_MAX_CANDIDATE_COLS];
+		AttrNumber	beq[LG_MAX_CANDIDATE_COLS];
+		int			nbeq;
 		int			n;
 
 		/*
@@ -1143,13 +1230,22 @@ lg_candidates(LgCollect *cx)
 			cols[r->neq] = r->range[k];
 			lg_add_candidate(&cands, r->relid, cols, r->neq + 1, r->neq, NULL, cx->keys);
 		}
-		/* the equality columns, all or each one, followed by the ordering */
-		for (int k = -1; k < r->neq && r->norder >= 1; k++)
+		/*
+		 * The equality columns, all or each one, followed by the ordering:
+		 * only those whose values are known before the scan.  An ordering
+		 * after a join column cannot be read from the index (the sort
+		 * comes above the join), and the wider index only reads more.
+		 */
+		nbeq = 0;
+		for (int i = 0; i < r->neq; i++)
+			if (lg_has_col(r->bound, r->nbound, r->eq[i]))
+				beq[nbeq++] = r->eq[i];
+		for (int k = -1; k < nbeq && r->norder >= 1; k++)
 		{
-			const AttrNumber *eq = (k < 0) ? r->eq : &r->eq[k];
-			int			neq = (k < 0) ? r->neq : 1;
+			const AttrNumber *eq = (k < 0) ? beq : &beq[k];
+			int			neq = (k < 0) ? nbeq : 1;
 
-			if (k >= 0 && r->neq == 1)
+			if (k >= 0 && nbeq == 1)
 				break;
 			n = neq;
 			memcpy(cols, eq, sizeof(AttrNumber) * n);
@@ -1739,15 +1835,56 @@ lg_plan_cost(LgAdviseCall *call, Query *query, const char *text,
 }
 
 /*
+ * What the planning of the current set of candidates found: which ones its
+ * plan uses (and how), and their sizes.  A try that is not kept puts this
+ * back instead of planning the kept set again.
+ */
+typedef struct LgPlanSnap
+{
+	bool	   *used;
+	bool	   *index_only;
+	double	   *pages;
+} LgPlanSnap;
+
+static void
+lg_snap_save(LgAdviseCall *call, LgPlanSnap *snap)
+{
+	if (snap->used == NULL)
+	{
+		snap->used = palloc(sizeof(bool) * call->nhypo);
+		snap->index_only = palloc(sizeof(bool) * call->nhypo);
+		snap->pages = palloc(sizeof(double) * call->nhypo);
+	}
+	for (int i = 0; i < call->nhypo; i++)
+	{
+		snap->used[i] = call->hypo[i].used;
+		snap->index_only[i] = call->hypo[i].index_only;
+		snap->pages[i] = call->hypo[i].pages;
+	}
+}
+
+static void
+lg_snap_restore(LgAdviseCall *call, const LgPlanSnap *snap)
+{
+	for (int i = 0; i < call->nhypo; i++)
+	{
+		call->hypo[i].used = snap->used[i];
+		call->hypo[i].index_only = snap->index_only[i];
+		call->hypo[i].pages = snap->pages[i];
+	}
+}
+
+/*
  * Try candidate b in place of a: plan with b active instead of a, and keep
  * the swap when the plan uses b at no more than "tolerance" times *total;
- * else put a back.  Returns whether b was kept (*startup and *total are
- * then its costs).
+ * else put a back, and what the kept set's planning found (snap).  Returns
+ * whether b was kept (*startup and *total are then its costs, and snap
+ * what its planning found).
  */
 static bool
 lg_try_replace(LgAdviseCall *call, Query *query, const char *text,
 			   LgIndexCandidate *a, LgIndexCandidate *b, double tolerance,
-			   Cost *startup, Cost *total)
+			   Cost *startup, Cost *total, LgPlanSnap *snap)
 {
 	Cost		s,
 				t;
@@ -1759,10 +1896,12 @@ lg_try_replace(LgAdviseCall *call, Query *query, const char *text,
 	{
 		*startup = s;
 		*total = t;
+		lg_snap_save(call, snap);
 		return true;
 	}
 	a->active = true;
 	b->active = false;
+	lg_snap_restore(call, snap);
 	return false;
 }
 
@@ -2183,17 +2322,28 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 		Cost		s,
 					t;
 		int			nused = 0;
+		LgPlanSnap	snap = {NULL, NULL, NULL};
 
-		/* with every candidate, then only the ones that plan used */
+		/*
+		 * With every candidate; then only the ones that plan used, which
+		 * is the same plan: the planner keeps the cheapest paths, and the
+		 * winning one needs only those, so that set is not planned again.
+		 * Each later step plans the set with one change and, when the
+		 * change is not kept, puts back what the planning of the kept set
+		 * found (snap): every planning is of a set not planned before.
+		 */
 		lg_plan_cost(call, query, text, &s, &t);
 		for (i = 0; i < call->nhypo; i++)
 		{
 			call->hypo[i].active = call->hypo[i].used;
+			call->hypo[i].size_pages = call->hypo[i].pages;
 			nused += call->hypo[i].used;
 		}
 		if (nused > 0)
 		{
-			lg_plan_cost(call, query, text, &s1, &t1);
+			s1 = s;
+			t1 = t;
+			lg_snap_save(call, &snap);
 			/* drop each index the plan does as well without */
 			for (i = 0; i < call->nhypo && nused > 1; i++)
 			{
@@ -2206,9 +2356,13 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 					s1 = s;
 					t1 = t;
 					nused--;
+					lg_snap_save(call, &snap);
 				}
 				else
+				{
 					call->hypo[i].active = true;
+					lg_snap_restore(call, &snap);
+				}
 			}
 			/*
 			 * Narrow: an index the plan uses gives way to a candidate of
@@ -2240,7 +2394,7 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 					if (!subset)
 						continue;
 					if (lg_try_replace(call, query, text, a, b,
-									   LG_NARROW_TOLERANCE, &s1, &t1))
+									   LG_NARROW_TOLERANCE, &s1, &t1, &snap))
 						break;
 				}
 			}
@@ -2268,7 +2422,7 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 						memcmp(b->cols, a->cols, sizeof(AttrNumber) * a->ncols) != 0)
 						continue;
 					if (lg_try_replace(call, query, text, a, b,
-									   LG_WIDEN_TOLERANCE, &s1, &t1))
+									   LG_WIDEN_TOLERANCE, &s1, &t1, &snap))
 						break;
 				}
 			}
@@ -2290,15 +2444,14 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 					LgIndexCandidate *b = &call->hypo[j];
 
 					if (b->active || b->pred == NULL || b->relid != a->relid ||
-						b->pages * 2 > a_pages)
+						b->size_pages * 2 > a_pages)
 						continue;
 					if (lg_try_replace(call, query, text, a, b,
-									   LG_PARTIAL_TOLERANCE, &s1, &t1))
+									   LG_PARTIAL_TOLERANCE, &s1, &t1, &snap))
 						break;
 				}
 			}
-			/* the final set, and what it still uses */
-			lg_plan_cost(call, query, text, &s1, &t1);
+			/* the final set's planning is the last one kept (snap) */
 
 			/*
 			 * INCLUDE: an index the plan reads the table through gives the
@@ -2327,11 +2480,12 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 				{
 					s1 = s;
 					t1 = t;
+					lg_snap_save(call, &snap);
 				}
 				else
 				{
 					*a = saved;
-					lg_plan_cost(call, query, text, &s1, &t1);
+					lg_snap_restore(call, &snap);
 				}
 			}
 			for (i = 0; i < call->nhypo; i++)
