@@ -65,24 +65,26 @@ SELECT count(*) FROM (SELECT id FROM tasks WHERE status = 'failed'
                        ORDER BY created_at LIMIT 50) s;
 RESET lifeguard.predicate_sample_rate;
 SELECT oid AS here FROM pg_database WHERE datname = current_database() \gset
--- without the values: generic and most common values
-SELECT a.index_statements, a.confidence
-  FROM lifeguard._workload_queries() w, lifeguard.advise_indexes(w.query) a
- WHERE w.query LIKE '%FROM tasks%' AND w.dbid = :'here'::oid;
--- with them: the index the application's values need
+SELECT userid AS tasks_user, queryid AS tasks_qid, query AS tasks_query
+  FROM lifeguard._workload_queries() WHERE query LIKE '%FROM tasks%' AND dbid = :'here'::oid \gset
+-- costed over them, as their author: the index the application's values
+-- need, from index_advice's function and from advise_indexes given the
+-- text of one's own statement
 SELECT w.query, a.index_statements, a.confidence, a.errors
   FROM lifeguard._workload_queries() w,
        lifeguard._advise_sampled(w.userid, w.queryid) a
  WHERE w.query LIKE '%FROM tasks%' AND w.dbid = :'here'::oid;
--- the values are the author's data: no view shows them, and a reader who
--- may not read the statement's text gets no advice on it
-SELECT userid AS tasks_user, queryid AS tasks_qid
-  FROM lifeguard._workload_queries() WHERE query LIKE '%FROM tasks%' AND dbid = :'here'::oid \gset
+SELECT index_statements, confidence FROM lifeguard.advise_indexes(:'tasks_query');
+-- the values are the author's data: another role giving the same text
+-- gets the generic plan and the most common values, no view shows the
+-- values, and a reader who may not read the statement's text gets no
+-- advice on it
 CREATE ROLE adv_par_monitor IN ROLE pg_monitor;
 CREATE ROLE adv_par_admin IN ROLE lifeguard_admin;
 GRANT USAGE ON SCHEMA adv_par TO adv_par_monitor, adv_par_admin;
 GRANT SELECT ON tasks TO adv_par_monitor, adv_par_admin;
 SET ROLE adv_par_monitor;
+SELECT index_statements, confidence FROM lifeguard.advise_indexes(:'tasks_query');
 SELECT count(*) AS rows_quoting_values
   FROM lifeguard._workload_queries() w
  WHERE w::text LIKE '%pending%' OR w::text LIKE '%failed%';

@@ -27,7 +27,8 @@
  *	   serves (same leading keys, operator classes, predicate) is dropped.
  *	3. The query is planned without and with all candidates, over the
  *	   parameter sets of lg_param_sets (generic, and values from the
- *	   columns' statistics), costs being the mean.  The candidates the plan
+ *	   columns' statistics), or the values a sampled statement ran with
+ *	   (lg_seen_param_sets), costs being the (weighted) mean.  The candidates the plan
  *	   uses are kept; each one the plan does as well without is dropped;
  *	   then each kept index may give way to one of fewer of its columns, to
  *	   a longer one adding ORDER BY or range columns, or to a smaller
@@ -60,6 +61,11 @@
  * the workload sampler kept (workload.c) only as the role that ran it, in
  * a security-restricted operation with the search_path it ran with, never
  * as the reader; the reader must be allowed to read its text and tables.
+ * The parameter values it was seen with (workload.h) are the author's
+ * data: they are used only when planning as the author (there, or when
+ * advise_indexes is given the text of the caller's own sampled statement)
+ * and never returned; an error of a planning with them is replaced by
+ * the error of a planning without them.
  *
  * Owns: advise_indexes, its planner hooks and _index_statement_parts.
  * Must not: leave anything behind (every call runs in a subtransaction
@@ -2083,7 +2089,7 @@ typedef struct LgAdviseRun
 	LgAdviseCall *call;
 	LgAdvice   *adv;			/* allocated in result_cxt */
 	MemoryContext result_cxt;
-	/* parameter values the statement ran with (as_user only), or NULL */
+	/* parameter values the statement ran with (as its author), or NULL */
 	const LgSampledStatement *sampled;
 	bool		used_seen;		/* costed over them */
 	bool		seen_complete;	/* ... with a value for every $n */
@@ -2164,7 +2170,9 @@ lg_convert_set(void *arg)
  * Values as seen: when the sampled statement kept parameter sets, it is
  * costed over those (each weighted by how often it was seen) instead of
  * the generic plan and the statistics' values, which stand in only for
- * a $n that a set lacks.  Only ever called as the statement's author.
+ * a $n that a set lacks.  Only ever called as the statement's author: by
+ * _advise_sampled, which plans as that role, or by advise_indexes when
+ * the caller gives the text of a statement it ran itself.
  */
 static void
 lg_seen_param_sets(LgAdviseRun *run, const Oid *ptypes, int nparams)
@@ -2177,7 +2185,6 @@ lg_seen_param_sets(LgAdviseRun *run, const Oid *ptypes, int nparams)
 	double	   *weights = palloc(sizeof(double) * LG_PARAM_SETS);
 	bool		complete = true;
 
-	Assert(OidIsValid(run->as_user));
 	for (int i = 0; i < st->nsets && i < LG_PARAM_SETS; i++)
 	{
 		LgConvertSet cv = {&st->sets[i], ptypes, nparams, stats, NULL, false};
@@ -2702,12 +2709,23 @@ lg_advise_guarded(void *arg)
 Datum
 lifeguard_advise_indexes(PG_FUNCTION_ARGS)
 {
+	char	   *sql;
+	LgSampledStatement *own;
+
 	/* bad input goes to errors, like every other */
 	if (PG_ARGISNULL(0))
 		return lg_advise_result(fcinfo, NULL, InvalidOid, NULL, NULL,
 								"query must not be null");
-	return lg_advise_result(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)),
-							InvalidOid, NULL, NULL, NULL);
+	sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	/*
+	 * The text of a sampled statement of the caller's own (as index_advice
+	 * shows it): costed over the values the caller's runs had.
+	 */
+	own = palloc(sizeof(LgSampledStatement));
+	if (!lg_workload_own_statement(sql, own))
+		own = NULL;
+	return lg_advise_result(fcinfo, sql, InvalidOid, NULL, own, NULL);
 }
 
 /*

@@ -1588,6 +1588,36 @@ lg_workload_statement(Oid userid, int64 queryid, LgSampledStatement *out)
 	return found ? LG_SAMPLED_FOUND : LG_SAMPLED_GONE;
 }
 
+bool
+lg_workload_own_statement(const char *text, LgSampledStatement *out)
+{
+	HASH_SEQ_STATUS seq;
+	LgQueryEntry *e;
+	Oid			me = GetUserId();
+	bool		found = false;
+
+	if (lg_wl == NULL || strchr(text, '$') == NULL)
+		return false;
+	LWLockAcquire(lg_wl->lock, LW_SHARED);
+	hash_seq_init(&seq, lg_query_hash);
+	while ((e = hash_seq_search(&seq)) != NULL)
+	{
+		if (e->key.dbid != MyDatabaseId || e->key.userid != me ||
+			e->nsets == 0 || strcmp(e->text, text) != 0)
+			continue;
+		memcpy(out->text, e->text, LG_QUERY_TEXT_MAX);
+		out->npath = e->npath;
+		memcpy(out->path, e->path, sizeof(Oid) * LG_SEARCH_PATH_MAX);
+		out->nsets = e->nsets;
+		memcpy(out->sets, e->sets, sizeof(LgParamSet) * e->nsets);
+		found = true;
+		hash_seq_term(&seq);
+		break;
+	}
+	LWLockRelease(lg_wl->lock);
+	return found;
+}
+
 /*
  * A local copy of every entry of a shared table, taken under the shared
  * lock; the copy is allocated before the lock is taken, so entries added

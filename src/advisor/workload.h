@@ -68,6 +68,13 @@ typedef enum LgSampledLookup
 extern LgSampledLookup lg_workload_statement(Oid userid, int64 queryid,
 											 LgSampledStatement *out);
 
+/*
+ * The statement the current user ran in this database whose normalised
+ * text is exactly text, if it was sampled: its own values, for
+ * advise_indexes given that text.
+ */
+extern bool lg_workload_own_statement(const char *text, LgSampledStatement *out);
+
 /* called from _PG_init (settings, hooks) */
 extern void lg_workload_init(void);
 /* called from the shared memory request and startup hooks */
