@@ -221,6 +221,13 @@ typedef struct LgRelCols
 	 */
 	int			nbound;
 	AttrNumber	bound[LG_MAX_CANDIDATE_COLS];
+	/*
+	 * column = $n on a column of few values: a partial index's predicate
+	 * when every run seen gave $n the same value (lg_seen_predicates)
+	 */
+	int			npparam;
+	int			pparam[LG_MAX_PREDICATES];	/* n of $n */
+	Node	   *pclause[LG_MAX_PREDICATES];	/* the comparison, varno 1 */
 } LgRelCols;
 
 /* col1 = col2 between two tables of one query level */
@@ -238,6 +245,8 @@ typedef struct LgCollect
 {
 	List	   *rels;			/* of LgRelCols * */
 	List	   *joins;			/* of LgJoinPair * */
+	List	   *seen;			/* of ParamListInfo: values as seen, or NIL */
+	double	   *seen_weights;	/* runs each set stands for */
 	List	   *keys;			/* of LgKey *: the negative key columns */
 	/* the column each $n is compared with, if any, and how */
 	Oid			param_rel[LG_MAX_PARAMS];
@@ -794,7 +803,16 @@ lg_consider(LgCollect *cx, Query *q, Node *clause, Node *col, Node *other,
 			c = (Node *) ((RelabelType *) c)->arg;
 		while (v && IsA(v, RelabelType))
 			v = (Node *) ((RelabelType *) v)->arg;
-		if (c && IsA(c, Const) && !((Const *) c)->constisnull)
+		if (c && IsA(c, Param) && ((Param *) c)->paramkind == PARAM_EXTERN &&
+			IsA(clause, OpExpr) && r->npparam < LG_MAX_PREDICATES)
+		{
+			Node	   *pclause = copyObject(clause);
+
+			ChangeVarNodes(pclause, ((Var *) v)->varno, 1, 0);
+			r->pparam[r->npparam] = ((Param *) c)->paramid;
+			r->pclause[r->npparam++] = pclause;
+		}
+		else if (c && IsA(c, Const) && !((Const *) c)->constisnull)
 		{
 			Node	   *pred = copyObject(clause);
 			bool		dup = false;
@@ -1184,6 +1202,122 @@ lg_bound_columns(LgCollect *cx)
 	}
 }
 
+/* Replace $n by a constant (lg_seen_predicates). */
+typedef struct LgParamConst
+{
+	int			paramid;
+	Const	   *value;
+} LgParamConst;
+
+static Node *
+lg_param_const_mutator(Node *node, void *context)
+{
+	LgParamConst *pc = (LgParamConst *) context;
+
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXTERN &&
+		((Param *) node)->paramid == pc->paramid)
+		return (Node *) copyObject(pc->value);
+	return expression_tree_mutator(node, lg_param_const_mutator, context);
+}
+
+/*
+ * Values as seen: column = $n on a column of few values, where every run
+ * seen gave $n the same value (a queue worker asking for 'pending'), is
+ * a partial index's predicate as column = constant is, once enough runs
+ * were seen for that to say something.
+ */
+#define LG_SEEN_PREDICATE_RUNS	4
+
+static void
+lg_seen_predicates(LgCollect *cx, LgRelCols *r)
+{
+	for (int p = 0; p < r->npparam && r->npred < LG_MAX_PREDICATES; p++)
+	{
+		int			id = r->pparam[p];
+		ParamExternData *first = NULL;
+		bool		same = (cx->seen != NIL);
+		ListCell   *lc;
+		int16		typlen;
+		bool		typbyval;
+		Param	   *param = NULL;
+		LgParamConst pc;
+		Node	   *pred;
+		bool		dup = false;
+		OpExpr	   *op = (OpExpr *) r->pclause[p];
+
+		foreach(lc, cx->seen)
+		{
+			ParamListInfo pl = lfirst(lc);
+			ParamExternData *prm;
+
+			if (id < 1 || id > pl->numParams)
+			{
+				same = false;
+				break;
+			}
+			prm = &pl->params[id - 1];
+			if (prm->isnull || !(prm->pflags & PARAM_FLAG_CONST) ||
+				!OidIsValid(prm->ptype))
+			{
+				same = false;
+				break;
+			}
+			if (first == NULL)
+			{
+				first = prm;
+				get_typlenbyval(prm->ptype, &typlen, &typbyval);
+			}
+			else if (prm->ptype != first->ptype ||
+					 !datumIsEqual(prm->value, first->value, typbyval, typlen))
+			{
+				same = false;
+				break;
+			}
+		}
+		if (!same || first == NULL)
+			continue;
+		{
+			double		runs = 0;
+
+			for (int i = 0; i < list_length(cx->seen); i++)
+				runs += cx->seen_weights ? cx->seen_weights[i] : 1;
+			if (runs < LG_SEEN_PREDICATE_RUNS)
+				continue;
+		}
+		for (int i = 0; i < 2 && param == NULL; i++)
+		{
+			Node	   *a = (Node *) list_nth(op->args, i);
+
+			while (a && IsA(a, RelabelType))
+				a = (Node *) ((RelabelType *) a)->arg;
+			if (a && IsA(a, Param))
+				param = (Param *) a;
+		}
+		if (param == NULL || param->paramtype != first->ptype)
+			continue;
+		pc.paramid = id;
+		pc.value = makeConst(param->paramtype, param->paramtypmod, param->paramcollid,
+							 typlen, datumCopy(first->value, typbyval, typlen),
+							 false, typbyval);
+		pred = eval_const_expressions(NULL, lg_param_const_mutator(r->pclause[p], &pc));
+		for (int i = 0; i < r->npred; i++)
+			dup |= equal(r->pred[i], pred);
+		if (dup)
+			continue;
+		{
+			Bitmapset  *attnos = NULL;
+
+			pull_varattnos(pred, 1, &attnos);
+			if (bms_num_members(attnos) != 1)
+				continue;
+			r->predcol[r->npred] = bms_singleton_member(attnos) + FirstLowInvalidHeapAttributeNumber;
+			r->pred[r->npred++] = pred;
+		}
+	}
+}
+
 static List *
 lg_candidates(LgCollect *cx)
 {
@@ -1191,6 +1325,8 @@ lg_candidates(LgCollect *cx)
 	ListCell   *lc;
 
 	lg_bound_columns(cx);
+	foreach(lc, cx->rels)
+		lg_seen_predicates(cx, (LgRelCols *) lfirst(lc));
 
 	foreach(lc, cx->rels)
 	{
@@ -2299,12 +2435,15 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 	}
 
 	lg_collect_query(&cx, query);
-	cands = lg_candidates(&cx);
 	call->keys = cx.keys;
 	call->paramsets = lg_param_sets(&cx, ptypes, nparams);
 	call->weights = NULL;
 	if (run->sampled != NULL && run->sampled->nsets > 0 && nparams > 0)
 		lg_seen_param_sets(run, ptypes, nparams);
+	cx.seen = run->used_seen ? call->paramsets : NIL;
+	cx.seen_weights = call->weights;
+	cands = lg_candidates(&cx);
+	call->keys = cx.keys;
 
 	/* plan as it is */
 	call->hypo = palloc0(sizeof(LgIndexCandidate) * Max(list_length(cands), 1));

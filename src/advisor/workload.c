@@ -1283,7 +1283,8 @@ lg_param_set_keep(LgQueryEntry *q, const LgParamSet *set, double chance,
 		if (s->len == set->len && s->nvalues == set->nvalues &&
 			memcmp(s->data, set->data, set->len) == 0)
 		{
-			s->count++;
+			if (s->count < PG_INT32_MAX)
+				s->count++;
 			return;
 		}
 	}
