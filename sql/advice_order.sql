@@ -25,7 +25,9 @@ $$;
 -- column, so the index serves the filter and the ordering
 SELECT * FROM advise('SELECT * FROM orders WHERE user_id = $1 ORDER BY created_at DESC LIMIT 20');
 SELECT * FROM advise('SELECT * FROM orders WHERE user_id = 42 ORDER BY created_at DESC LIMIT 20');
--- the same through a join
+-- the same through a join: which user the email finds is not known
+-- before orders is scanned, and the sort comes above the join, so an
+-- ORDER BY column after the join column would only make the index larger
 SELECT * FROM advise('SELECT o.* FROM users u JOIN orders o ON o.user_id = u.id
                        WHERE u.email = $1 ORDER BY o.created_at DESC LIMIT 20');
 -- max() per row of a correlated subquery: read one end of (user_id, created_at)

@@ -27,7 +27,8 @@
  *	   serves (same leading keys, operator classes, predicate) is dropped.
  *	3. The query is planned without and with all candidates, over the
  *	   parameter sets of lg_param_sets (generic, and values from the
- *	   columns' statistics), costs being the mean.  The candidates the plan
+ *	   columns' statistics), or the values a sampled statement ran with
+ *	   (lg_seen_param_sets), costs being the (weighted) mean.  The candidates the plan
  *	   uses are kept; each one the plan does as well without is dropped;
  *	   then each kept index may give way to one of fewer of its columns, to
  *	   a longer one adding ORDER BY or range columns, or to a smaller
@@ -60,6 +61,11 @@
  * the workload sampler kept (workload.c) only as the role that ran it, in
  * a security-restricted operation with the search_path it ran with, never
  * as the reader; the reader must be allowed to read its text and tables.
+ * The parameter values it was seen with (workload.h) are the author's
+ * data: they are used only when planning as the author (there, or when
+ * advise_indexes is given the text of the caller's own sampled statement)
+ * and never returned; an error of a planning with them is replaced by
+ * the error of a planning without them.
  *
  * Owns: advise_indexes, its planner hooks and _index_statement_parts.
  * Must not: leave anything behind (every call runs in a subtransaction
@@ -187,6 +193,7 @@ typedef struct LgIndexCandidate
 	int			ninclude;		/* the last ninclude cols are INCLUDE columns */
 	Node	   *pred;			/* partial index predicate (varno 1), or NULL */
 	double		pages;			/* estimated size, summed over partitions */
+	double		size_pages;		/* the same, from the planning with all */
 	Oid			fakeoid;		/* its OID in the planner's eyes */
 	bool		active;			/* injected in the current planning */
 	bool		used;
@@ -207,13 +214,39 @@ typedef struct LgRelCols
 	int			npred;
 	AttrNumber	predcol[LG_MAX_PREDICATES];	/* column of each predicate */
 	Node	   *pred[LG_MAX_PREDICATES];	/* column = constant, varno 1 */
+	/*
+	 * Equality columns whose value is known before the table is scanned:
+	 * compared with a constant, a parameter or an outer query's column,
+	 * or joined to such a column of another table (lg_bound_columns).
+	 */
+	int			nbound;
+	AttrNumber	bound[LG_MAX_CANDIDATE_COLS];
+	/*
+	 * column = $n on a column of few values: a partial index's predicate
+	 * when every run seen gave $n the same value (lg_seen_predicates)
+	 */
+	int			npparam;
+	int			pparam[LG_MAX_PREDICATES];	/* n of $n */
+	Node	   *pclause[LG_MAX_PREDICATES];	/* the comparison, varno 1 */
 } LgRelCols;
+
+/* col1 = col2 between two tables of one query level */
+typedef struct LgJoinPair
+{
+	Oid			rel1,
+				rel2;
+	AttrNumber	att1,
+				att2;
+} LgJoinPair;
 
 #define LG_MAX_PARAMS			32
 
 typedef struct LgCollect
 {
 	List	   *rels;			/* of LgRelCols * */
+	List	   *joins;			/* of LgJoinPair * */
+	List	   *seen;			/* of ParamListInfo: values as seen, or NIL */
+	double	   *seen_weights;	/* runs each set stands for */
 	List	   *keys;			/* of LgKey *: the negative key columns */
 	/* the column each $n is compared with, if any, and how */
 	Oid			param_rel[LG_MAX_PARAMS];
@@ -237,6 +270,7 @@ typedef struct LgAdviseCall
 	int			nhypo;
 	List	   *keys;			/* of LgKey *, for negative key columns */
 	List	   *paramsets;		/* of ParamListInfo: NULL is the generic plan */
+	double	   *weights;		/* of each set in the mean, or NULL: equal */
 	Query	   *planning;		/* the query being planned now, or NULL */
 } LgAdviseCall;
 
@@ -709,6 +743,30 @@ lg_consider(LgCollect *cx, Query *q, Node *clause, Node *col, Node *other,
 		lg_add_col(r->range, &r->nrange, code);
 
 	/*
+	 * An equality's value is known before the scan unless it comes from
+	 * another table of this level; a plain join of columns is kept, so
+	 * that a column joined to a known one counts as known too.
+	 */
+	if (strategy == BTEqualStrategyNumber)
+	{
+		Oid			relid2;
+		AttrNumber	att2;
+
+		if (other == NULL || !contain_vars_of_level(other, 0))
+			lg_add_col(r->bound, &r->nbound, code);
+		else if (code > 0 && lg_var_column(q, other, &relid2, &att2))
+		{
+			LgJoinPair *jp = palloc(sizeof(LgJoinPair));
+
+			jp->rel1 = relid;
+			jp->att1 = attnum;
+			jp->rel2 = relid2;
+			jp->att2 = att2;
+			cx->joins = lappend(cx->joins, jp);
+		}
+	}
+
+	/*
 	 * column op $n: the column's statistics give $n a representative value
 	 * (lg_param_sets); an equality wins over a range.
 	 */
@@ -745,7 +803,16 @@ lg_consider(LgCollect *cx, Query *q, Node *clause, Node *col, Node *other,
 			c = (Node *) ((RelabelType *) c)->arg;
 		while (v && IsA(v, RelabelType))
 			v = (Node *) ((RelabelType *) v)->arg;
-		if (c && IsA(c, Const) && !((Const *) c)->constisnull)
+		if (c && IsA(c, Param) && ((Param *) c)->paramkind == PARAM_EXTERN &&
+			IsA(clause, OpExpr) && r->npparam < LG_MAX_PREDICATES)
+		{
+			Node	   *pclause = copyObject(clause);
+
+			ChangeVarNodes(pclause, ((Var *) v)->varno, 1, 0);
+			r->pparam[r->npparam] = ((Param *) c)->paramid;
+			r->pclause[r->npparam++] = pclause;
+		}
+		else if (c && IsA(c, Const) && !((Const *) c)->constisnull)
 		{
 			Node	   *pred = copyObject(clause);
 			bool		dup = false;
@@ -1094,17 +1161,180 @@ lg_add_candidate(List **cands, Oid relid, const AttrNumber *cols, int ncols,
 	*cands = lappend(*cands, c);
 }
 
+static bool
+lg_has_col(const AttrNumber *arr, int n, AttrNumber col)
+{
+	for (int i = 0; i < n; i++)
+		if (arr[i] == col)
+			return true;
+	return false;
+}
+
+/*
+ * Spread "known before the scan" along the join equalities: with
+ * a.id = $1 and b.a_id = a.id, b.a_id is known too (the planner puts the
+ * three in one equivalence class and scans b with b.a_id = $1).
+ */
+static void
+lg_bound_columns(LgCollect *cx)
+{
+	bool		changed = true;
+
+	while (changed)
+	{
+		ListCell   *lc;
+
+		changed = false;
+		foreach(lc, cx->joins)
+		{
+			LgJoinPair *jp = lfirst(lc);
+			LgRelCols  *r1 = lg_rel_cols(cx, jp->rel1);
+			LgRelCols  *r2 = lg_rel_cols(cx, jp->rel2);
+
+			if (lg_has_col(r2->bound, r2->nbound, jp->att2) &&
+				!lg_has_col(r1->bound, r1->nbound, jp->att1) &&
+				r1->nbound < LG_MAX_CANDIDATE_COLS)
+			{
+				r1->bound[r1->nbound++] = jp->att1;
+				changed = true;
+			}
+		}
+	}
+}
+
+/* Replace $n by a constant (lg_seen_predicates). */
+typedef struct LgParamConst
+{
+	int			paramid;
+	Const	   *value;
+} LgParamConst;
+
+static Node *
+lg_param_const_mutator(Node *node, void *context)
+{
+	LgParamConst *pc = (LgParamConst *) context;
+
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXTERN &&
+		((Param *) node)->paramid == pc->paramid)
+		return (Node *) copyObject(pc->value);
+	return expression_tree_mutator(node, lg_param_const_mutator, context);
+}
+
+/*
+ * Values as seen: column = $n on a column of few values, where every run
+ * seen gave $n the same value (a queue worker asking for 'pending'), is
+ * a partial index's predicate as column = constant is, once enough runs
+ * were seen for that to say something.
+ */
+#define LG_SEEN_PREDICATE_RUNS	4
+
+static void
+lg_seen_predicates(LgCollect *cx, LgRelCols *r)
+{
+	for (int p = 0; p < r->npparam && r->npred < LG_MAX_PREDICATES; p++)
+	{
+		int			id = r->pparam[p];
+		ParamExternData *first = NULL;
+		bool		same = (cx->seen != NIL);
+		ListCell   *lc;
+		int16		typlen;
+		bool		typbyval;
+		Param	   *param = NULL;
+		LgParamConst pc;
+		Node	   *pred;
+		bool		dup = false;
+		OpExpr	   *op = (OpExpr *) r->pclause[p];
+
+		foreach(lc, cx->seen)
+		{
+			ParamListInfo pl = lfirst(lc);
+			ParamExternData *prm;
+
+			if (id < 1 || id > pl->numParams)
+			{
+				same = false;
+				break;
+			}
+			prm = &pl->params[id - 1];
+			if (prm->isnull || !(prm->pflags & PARAM_FLAG_CONST) ||
+				!OidIsValid(prm->ptype))
+			{
+				same = false;
+				break;
+			}
+			if (first == NULL)
+			{
+				first = prm;
+				get_typlenbyval(prm->ptype, &typlen, &typbyval);
+			}
+			else if (prm->ptype != first->ptype ||
+					 !datumIsEqual(prm->value, first->value, typbyval, typlen))
+			{
+				same = false;
+				break;
+			}
+		}
+		if (!same || first == NULL)
+			continue;
+		{
+			double		runs = 0;
+
+			for (int i = 0; i < list_length(cx->seen); i++)
+				runs += cx->seen_weights ? cx->seen_weights[i] : 1;
+			if (runs < LG_SEEN_PREDICATE_RUNS)
+				continue;
+		}
+		for (int i = 0; i < 2 && param == NULL; i++)
+		{
+			Node	   *a = (Node *) list_nth(op->args, i);
+
+			while (a && IsA(a, RelabelType))
+				a = (Node *) ((RelabelType *) a)->arg;
+			if (a && IsA(a, Param))
+				param = (Param *) a;
+		}
+		if (param == NULL || param->paramtype != first->ptype)
+			continue;
+		pc.paramid = id;
+		pc.value = makeConst(param->paramtype, param->paramtypmod, param->paramcollid,
+							 typlen, datumCopy(first->value, typbyval, typlen),
+							 false, typbyval);
+		pred = eval_const_expressions(NULL, lg_param_const_mutator(r->pclause[p], &pc));
+		for (int i = 0; i < r->npred; i++)
+			dup |= equal(r->pred[i], pred);
+		if (dup)
+			continue;
+		{
+			Bitmapset  *attnos = NULL;
+
+			pull_varattnos(pred, 1, &attnos);
+			if (bms_num_members(attnos) != 1)
+				continue;
+			r->predcol[r->npred] = bms_singleton_member(attnos) + FirstLowInvalidHeapAttributeNumber;
+			r->pred[r->npred++] = pred;
+		}
+	}
+}
+
 static List *
 lg_candidates(LgCollect *cx)
 {
 	List	   *cands = NIL;
 	ListCell   *lc;
 
+	lg_bound_columns(cx);
+	foreach(lc, cx->rels)
+		lg_seen_predicates(cx, (LgRelCols *) lfirst(lc));
+
 	foreach(lc, cx->rels)
 	{
 		LgRelCols  *r = lfirst(lc);
 		AttrNumber	cols[LG_MAX_CANDIDATE_COLS * 2];
 		double		nd[LG_MAX_CANDIDATE_COLS];
+		AttrNumber	beq[LG_MAX_CANDIDATE_COLS];
+		int			nbeq;
 		int			n;
 
 		/*
@@ -1142,13 +1372,22 @@ lg_candidates(LgCollect *cx)
 			cols[r->neq] = r->range[k];
 			lg_add_candidate(&cands, r->relid, cols, r->neq + 1, r->neq, NULL, cx->keys);
 		}
-		/* the equality columns, all or each one, followed by the ordering */
-		for (int k = -1; k < r->neq && r->norder >= 1; k++)
+		/*
+		 * The equality columns, all or each one, followed by the ordering:
+		 * only those whose values are known before the scan.  An ordering
+		 * after a join column cannot be read from the index (the sort
+		 * comes above the join), and the wider index only reads more.
+		 */
+		nbeq = 0;
+		for (int i = 0; i < r->neq; i++)
+			if (lg_has_col(r->bound, r->nbound, r->eq[i]))
+				beq[nbeq++] = r->eq[i];
+		for (int k = -1; k < nbeq && r->norder >= 1; k++)
 		{
-			const AttrNumber *eq = (k < 0) ? r->eq : &r->eq[k];
-			int			neq = (k < 0) ? r->neq : 1;
+			const AttrNumber *eq = (k < 0) ? beq : &beq[k];
+			int			neq = (k < 0) ? nbeq : 1;
 
-			if (k >= 0 && r->neq == 1)
+			if (k >= 0 && nbeq == 1)
 				break;
 			n = neq;
 			memcpy(cols, eq, sizeof(AttrNumber) * n);
@@ -1706,6 +1945,7 @@ lg_plan_cost(LgAdviseCall *call, Query *query, const char *text,
 
 	ListCell   *ls;
 	int			nsets = list_length(call->paramsets);
+	double		wsum = 0;
 
 	for (int i = 0; i < call->nhypo; i++)
 	{
@@ -1716,33 +1956,77 @@ lg_plan_cost(LgAdviseCall *call, Query *query, const char *text,
 	*startup = *total = 0;
 	foreach(ls, call->paramsets)
 	{
+		double		w = call->weights ? call->weights[foreach_current_index(ls)] : 1;
+
 		call->planning = copyObject(query);
 		ps = lg_plan_query(call->planning, text, CURSOR_OPT_PARALLEL_OK,
 						   (ParamListInfo) lfirst(ls));
 		call->planning = NULL;
-		*startup += ps->planTree->startup_cost;
-		*total += ps->planTree->total_cost;
+		*startup += w * ps->planTree->startup_cost;
+		*total += w * ps->planTree->total_cost;
+		wsum += w;
 		lg_mark_used_walker(call, ps->planTree);
 		foreach(lc, ps->subplans)
 			lg_mark_used_walker(call, lfirst(lc));
 	}
-	/* the mean over the parameter sets; sizes were added up once per set */
-	*startup /= nsets;
-	*total /= nsets;
+	/* the (weighted) mean over the parameter sets; sizes were added once per set */
+	*startup /= wsum;
+	*total /= wsum;
 	for (int i = 0; i < call->nhypo; i++)
 		call->hypo[i].pages /= nsets;
 }
 
 /*
+ * What the planning of the current set of candidates found: which ones its
+ * plan uses (and how), and their sizes.  A try that is not kept puts this
+ * back instead of planning the kept set again.
+ */
+typedef struct LgPlanSnap
+{
+	bool	   *used;
+	bool	   *index_only;
+	double	   *pages;
+} LgPlanSnap;
+
+static void
+lg_snap_save(LgAdviseCall *call, LgPlanSnap *snap)
+{
+	if (snap->used == NULL)
+	{
+		snap->used = palloc(sizeof(bool) * call->nhypo);
+		snap->index_only = palloc(sizeof(bool) * call->nhypo);
+		snap->pages = palloc(sizeof(double) * call->nhypo);
+	}
+	for (int i = 0; i < call->nhypo; i++)
+	{
+		snap->used[i] = call->hypo[i].used;
+		snap->index_only[i] = call->hypo[i].index_only;
+		snap->pages[i] = call->hypo[i].pages;
+	}
+}
+
+static void
+lg_snap_restore(LgAdviseCall *call, const LgPlanSnap *snap)
+{
+	for (int i = 0; i < call->nhypo; i++)
+	{
+		call->hypo[i].used = snap->used[i];
+		call->hypo[i].index_only = snap->index_only[i];
+		call->hypo[i].pages = snap->pages[i];
+	}
+}
+
+/*
  * Try candidate b in place of a: plan with b active instead of a, and keep
  * the swap when the plan uses b at no more than "tolerance" times *total;
- * else put a back.  Returns whether b was kept (*startup and *total are
- * then its costs).
+ * else put a back, and what the kept set's planning found (snap).  Returns
+ * whether b was kept (*startup and *total are then its costs, and snap
+ * what its planning found).
  */
 static bool
 lg_try_replace(LgAdviseCall *call, Query *query, const char *text,
 			   LgIndexCandidate *a, LgIndexCandidate *b, double tolerance,
-			   Cost *startup, Cost *total)
+			   Cost *startup, Cost *total, LgPlanSnap *snap)
 {
 	Cost		s,
 				t;
@@ -1754,10 +2038,12 @@ lg_try_replace(LgAdviseCall *call, Query *query, const char *text,
 	{
 		*startup = s;
 		*total = t;
+		lg_snap_save(call, snap);
 		return true;
 	}
 	a->active = true;
 	b->active = false;
+	lg_snap_restore(call, snap);
 	return false;
 }
 
@@ -1939,7 +2225,123 @@ typedef struct LgAdviseRun
 	LgAdviseCall *call;
 	LgAdvice   *adv;			/* allocated in result_cxt */
 	MemoryContext result_cxt;
+	/* parameter values the statement ran with (as its author), or NULL */
+	const LgSampledStatement *sampled;
+	bool		used_seen;		/* costed over them */
+	bool		seen_complete;	/* ... with a value for every $n */
 } LgAdviseRun;
+
+/* One seen parameter set to turn into values of the statement's types. */
+typedef struct LgConvertSet
+{
+	const LgParamSet *set;
+	const Oid  *ptypes;
+	int			nparams;
+	ParamListInfo stats;		/* values from the statistics, or NULL */
+	ParamListInfo out;
+	bool		complete;		/* every $n had a value as seen */
+} LgConvertSet;
+
+/*
+ * Run under lg_run_guarded: a value that its type's input function
+ * refuses (a literal compared with a column of another type) makes the
+ * whole set unusable, and the error, which may quote the value, is never
+ * shown.  A $n without a value as seen takes the statistics' value, if
+ * any.
+ */
+static void
+lg_convert_set(void *arg)
+{
+	LgConvertSet *cv = (LgConvertSet *) arg;
+	ParamListInfo params = makeParamList(cv->nparams);
+	const char *p = cv->set->data;
+
+	cv->complete = true;
+	for (int i = 0; i < cv->nparams; i++)
+	{
+		ParamExternData *prm = &params->params[i];
+		char		tag = LG_PARAM_UNKNOWN;
+		const char *value = NULL;
+
+		prm->ptype = InvalidOid;
+		prm->isnull = true;
+		prm->pflags = 0;
+		prm->value = (Datum) 0;
+		if (i < cv->set->nvalues)
+		{
+			tag = *p++;
+			if (tag == LG_PARAM_VALUE)
+			{
+				value = p;
+				p += strlen(p) + 1;
+			}
+		}
+		if (tag == LG_PARAM_VALUE)
+		{
+			Oid			typinput,
+						typioparam;
+
+			getTypeInputInfo(cv->ptypes[i], &typinput, &typioparam);
+			prm->value = OidInputFunctionCall(typinput, (char *) value, typioparam, -1);
+			prm->ptype = cv->ptypes[i];
+			prm->isnull = false;
+			prm->pflags = PARAM_FLAG_CONST;
+		}
+		else if (tag == LG_PARAM_NULL)
+		{
+			prm->ptype = cv->ptypes[i];
+			prm->pflags = PARAM_FLAG_CONST;
+		}
+		else
+		{
+			cv->complete = false;
+			if (cv->stats != NULL && OidIsValid(cv->stats->params[i].ptype))
+				*prm = cv->stats->params[i];
+		}
+	}
+	cv->out = params;
+}
+
+/*
+ * Values as seen: when the sampled statement kept parameter sets, it is
+ * costed over those (each weighted by how often it was seen) instead of
+ * the generic plan and the statistics' values, which stand in only for
+ * a $n that a set lacks.  Only ever called as the statement's author: by
+ * _advise_sampled, which plans as that role, or by advise_indexes when
+ * the caller gives the text of a statement it ran itself.
+ */
+static void
+lg_seen_param_sets(LgAdviseRun *run, const Oid *ptypes, int nparams)
+{
+	LgAdviseCall *call = run->call;
+	const LgSampledStatement *st = run->sampled;
+	ParamListInfo stats = (list_length(call->paramsets) > 1) ?
+		(ParamListInfo) llast(call->paramsets) : NULL;
+	List	   *sets = NIL;
+	double	   *weights = palloc(sizeof(double) * LG_PARAM_SETS);
+	bool		complete = true;
+
+	for (int i = 0; i < st->nsets && i < LG_PARAM_SETS; i++)
+	{
+		LgConvertSet cv = {&st->sets[i], ptypes, nparams, stats, NULL, false};
+		ErrorData  *edata = lg_run_guarded(lg_convert_set, &cv, LG_GUARD_SUBXACT);
+
+		if (edata != NULL)
+		{
+			FreeErrorData(edata);
+			continue;
+		}
+		weights[list_length(sets)] = Max(st->sets[i].count, 1);
+		sets = lappend(sets, cv.out);
+		complete &= cv.complete;
+	}
+	if (sets == NIL)
+		return;
+	call->paramsets = sets;
+	call->weights = weights;
+	run->used_seen = true;
+	run->seen_complete = complete;
+}
 
 /*
  * May the current user run this query?  Checked the way the executor
@@ -2033,9 +2435,15 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 	}
 
 	lg_collect_query(&cx, query);
-	cands = lg_candidates(&cx);
 	call->keys = cx.keys;
 	call->paramsets = lg_param_sets(&cx, ptypes, nparams);
+	call->weights = NULL;
+	if (run->sampled != NULL && run->sampled->nsets > 0 && nparams > 0)
+		lg_seen_param_sets(run, ptypes, nparams);
+	cx.seen = run->used_seen ? call->paramsets : NIL;
+	cx.seen_weights = call->weights;
+	cands = lg_candidates(&cx);
+	call->keys = cx.keys;
 
 	/* plan as it is */
 	call->hypo = palloc0(sizeof(LgIndexCandidate) * Max(list_length(cands), 1));
@@ -2060,17 +2468,28 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 		Cost		s,
 					t;
 		int			nused = 0;
+		LgPlanSnap	snap = {NULL, NULL, NULL};
 
-		/* with every candidate, then only the ones that plan used */
+		/*
+		 * With every candidate; then only the ones that plan used, which
+		 * is the same plan: the planner keeps the cheapest paths, and the
+		 * winning one needs only those, so that set is not planned again.
+		 * Each later step plans the set with one change and, when the
+		 * change is not kept, puts back what the planning of the kept set
+		 * found (snap): every planning is of a set not planned before.
+		 */
 		lg_plan_cost(call, query, text, &s, &t);
 		for (i = 0; i < call->nhypo; i++)
 		{
 			call->hypo[i].active = call->hypo[i].used;
+			call->hypo[i].size_pages = call->hypo[i].pages;
 			nused += call->hypo[i].used;
 		}
 		if (nused > 0)
 		{
-			lg_plan_cost(call, query, text, &s1, &t1);
+			s1 = s;
+			t1 = t;
+			lg_snap_save(call, &snap);
 			/* drop each index the plan does as well without */
 			for (i = 0; i < call->nhypo && nused > 1; i++)
 			{
@@ -2083,9 +2502,13 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 					s1 = s;
 					t1 = t;
 					nused--;
+					lg_snap_save(call, &snap);
 				}
 				else
+				{
 					call->hypo[i].active = true;
+					lg_snap_restore(call, &snap);
+				}
 			}
 			/*
 			 * Narrow: an index the plan uses gives way to a candidate of
@@ -2117,7 +2540,7 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 					if (!subset)
 						continue;
 					if (lg_try_replace(call, query, text, a, b,
-									   LG_NARROW_TOLERANCE, &s1, &t1))
+									   LG_NARROW_TOLERANCE, &s1, &t1, &snap))
 						break;
 				}
 			}
@@ -2145,7 +2568,7 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 						memcmp(b->cols, a->cols, sizeof(AttrNumber) * a->ncols) != 0)
 						continue;
 					if (lg_try_replace(call, query, text, a, b,
-									   LG_WIDEN_TOLERANCE, &s1, &t1))
+									   LG_WIDEN_TOLERANCE, &s1, &t1, &snap))
 						break;
 				}
 			}
@@ -2167,15 +2590,14 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 					LgIndexCandidate *b = &call->hypo[j];
 
 					if (b->active || b->pred == NULL || b->relid != a->relid ||
-						b->pages * 2 > a_pages)
+						b->size_pages * 2 > a_pages)
 						continue;
 					if (lg_try_replace(call, query, text, a, b,
-									   LG_PARTIAL_TOLERANCE, &s1, &t1))
+									   LG_PARTIAL_TOLERANCE, &s1, &t1, &snap))
 						break;
 				}
 			}
-			/* the final set, and what it still uses */
-			lg_plan_cost(call, query, text, &s1, &t1);
+			/* the final set's planning is the last one kept (snap) */
 
 			/*
 			 * INCLUDE: an index the plan reads the table through gives the
@@ -2204,11 +2626,12 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 				{
 					s1 = s;
 					t1 = t;
+					lg_snap_save(call, &snap);
 				}
 				else
 				{
 					*a = saved;
-					lg_plan_cost(call, query, text, &s1, &t1);
+					lg_snap_restore(call, &snap);
 				}
 			}
 			for (i = 0; i < call->nhypo; i++)
@@ -2233,12 +2656,13 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 
 	/*
 	 * How far to trust the estimate: costs for the statement's own values
-	 * (no parameters), for its columns' common values and the generic
-	 * plan, or for the generic plan only; an expression index is costed
-	 * with its column's statistics, borrowed.
+	 * (no parameters, or every $n with values it ran with), for values
+	 * partly as seen or its columns' common values and the generic plan,
+	 * or for the generic plan only; an expression index is costed with
+	 * its column's statistics, borrowed.
 	 */
-	adv->confidence = (nparams == 0) ? "high" :
-		(list_length(call->paramsets) > 1) ? "medium" : "low";
+	adv->confidence = (nparams == 0 || (run->used_seen && run->seen_complete)) ? "high" :
+		(run->used_seen || list_length(call->paramsets) > 1) ? "medium" : "low";
 	for (i = 0; i < call->nhypo; i++)
 		if (call->hypo[i].active)
 			for (int k = 0; k < call->hypo[i].ncols; k++)
@@ -2297,7 +2721,8 @@ static void lg_advise_guarded(void *arg);
 
 static Datum
 lg_advise_result(FunctionCallInfo fcinfo, const char *sql, Oid as_user,
-				 const char *search_path, const char *refusal)
+				 const char *search_path, const LgSampledStatement *sampled,
+				 const char *refusal)
 {
 	LgAdviseCall call;
 	LgAdviseCall *outer = lg_advising;
@@ -2324,11 +2749,28 @@ lg_advise_result(FunctionCallInfo fcinfo, const char *sql, Oid as_user,
 		run.call = &call;
 		run.adv = &adv;
 		run.result_cxt = CurrentMemoryContext;
+		run.sampled = sampled;
+		run.used_seen = run.seen_complete = false;
 
 		lg_advising = &call;
 		PG_TRY();
 		{
 			edata = lg_run_guarded(lg_advise_guarded, &run, LG_GUARD_SUBXACT);
+
+			/*
+			 * An error while planning with the values the statement ran
+			 * with may quote them: the reader gets the error of a
+			 * planning without them instead.
+			 */
+			if (edata != NULL && run.used_seen)
+			{
+				FreeErrorData(edata);
+				memset(&call, 0, sizeof(call));
+				memset(&adv, 0, sizeof(adv));
+				run.sampled = NULL;
+				run.used_seen = run.seen_complete = false;
+				edata = lg_run_guarded(lg_advise_guarded, &run, LG_GUARD_SUBXACT);
+			}
 		}
 		PG_FINALLY();
 		{
@@ -2406,12 +2848,23 @@ lg_advise_guarded(void *arg)
 Datum
 lifeguard_advise_indexes(PG_FUNCTION_ARGS)
 {
+	char	   *sql;
+	LgSampledStatement *own;
+
 	/* bad input goes to errors, like every other */
 	if (PG_ARGISNULL(0))
-		return lg_advise_result(fcinfo, NULL, InvalidOid, NULL,
+		return lg_advise_result(fcinfo, NULL, InvalidOid, NULL, NULL,
 								"query must not be null");
-	return lg_advise_result(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)),
-							InvalidOid, NULL, NULL);
+	sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	/*
+	 * The text of a sampled statement of the caller's own (as index_advice
+	 * shows it): costed over the values the caller's runs had.
+	 */
+	own = palloc(sizeof(LgSampledStatement));
+	if (!lg_workload_own_statement(sql, own))
+		own = NULL;
+	return lg_advise_result(fcinfo, sql, InvalidOid, NULL, own, NULL);
 }
 
 /*
@@ -2460,19 +2913,19 @@ lifeguard_advise_sampled(PG_FUNCTION_ARGS)
 	switch (lg_workload_statement(userid, queryid, st))
 	{
 		case LG_SAMPLED_HIDDEN:
-			return lg_advise_result(fcinfo, NULL, InvalidOid, NULL,
+			return lg_advise_result(fcinfo, NULL, InvalidOid, NULL, NULL,
 									"permission denied to read the sampled statement");
 		case LG_SAMPLED_GONE:
-			return lg_advise_result(fcinfo, NULL, InvalidOid, NULL,
+			return lg_advise_result(fcinfo, NULL, InvalidOid, NULL, NULL,
 									"no such sampled statement");
 		case LG_SAMPLED_FOUND:
 			break;
 	}
 	if (!SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(userid)))
-		return lg_advise_result(fcinfo, NULL, InvalidOid, NULL,
+		return lg_advise_result(fcinfo, NULL, InvalidOid, NULL, NULL,
 								"the role that ran the sampled statement no longer exists");
 	return lg_advise_result(fcinfo, st->text, userid,
-							lg_search_path_setting(st), NULL);
+							lg_search_path_setting(st), st, NULL);
 }
 
 /*

@@ -26,7 +26,11 @@
  *	  join clause.  Statements whose filters removed rows are also kept
  *	  (text normalised to $n placeholders, with the role that ran them and
  *	  the schemas of its search_path) so index_advice can cost them, as
- *	  that role (see index_advisor.c).
+ *	  that role (see index_advisor.c).  With each, up to LG_PARAM_SETS
+ *	  sets of the values its $n ran with (bound parameters, and the
+ *	  literals the normaliser replaced), a reservoir sample of its sampled
+ *	  runs; they are the author's data, read only by _advise_sampled when
+ *	  it plans as the author, and shown by no view.
  *
  *	- Chatty access (N+1).  Every statement's query identifier (enabled
  *	  with EnableQueryId, so pg_stat_statements is not needed) is counted
@@ -59,10 +63,12 @@
 
 #include <math.h>
 
+#include "access/detoast.h"
 #include "access/parallel.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "executor/instrument.h"
 #include "funcapi.h"
@@ -132,6 +138,10 @@ typedef struct LgQueryEntry
 	int			npath;			/* the search_path it first ran with */
 	Oid			path[LG_SEARCH_PATH_MAX];
 	char		text[LG_QUERY_TEXT_MAX];
+	/* parameter sets as seen: a reservoir sample of its sampled runs */
+	int64		nseen;			/* sampled runs that offered a set */
+	int			nsets;
+	LgParamSet	sets[LG_PARAM_SETS];
 } LgQueryEntry;
 
 typedef struct LgNpoKey
@@ -230,6 +240,12 @@ static void lg_flush_xact_counts(bool record);
 static void lg_record_predicates(QueryDesc *queryDesc);
 static bool lg_client_statement(void);
 static void lg_copy_text(char *dst, const char *src);
+static char *lg_normalize_text(const char *source, int location, int len,
+							   List **values, int *max_param);
+static bool lg_param_set_build(LgParamSet *set, ParamListInfo params,
+							   int max_param, List *literals);
+static void lg_param_set_keep(LgQueryEntry *q, const LgParamSet *set,
+							  double chance, double slot);
 
 PG_FUNCTION_INFO_V1(lifeguard_predicate_stats);
 PG_FUNCTION_INFO_V1(lifeguard_workload_queries);
@@ -258,7 +274,7 @@ lg_workload_init(void)
 
 	DefineCustomIntVariable("lifeguard.max_workload_queries",
 							"Sets the number of sampled statements and of N+1 entries kept.",
-							"Each kept statement text takes up to 1 kB of shared memory.",
+							"Each kept statement takes about 2 kB of shared memory: its text and up to 4 sets of parameter values.",
 							&lg_max_workload_queries,
 							500, 10, 100000,
 							PGC_POSTMASTER, 0,
@@ -1010,6 +1026,9 @@ lg_record_predicates(QueryDesc *queryDesc)
 	char	   *text = NULL;
 	Oid			path[LG_SEARCH_PATH_MAX];
 	int			npath = 0;
+	LgParamSet *set = NULL;
+	double		chance = 0,
+				slot = 0;
 	MemoryContext cxt,
 				old;
 
@@ -1027,12 +1046,30 @@ lg_record_predicates(QueryDesc *queryDesc)
 	if (cx.rows_filtered > 0 && queryDesc->plannedstmt->queryId != 0 &&
 		queryDesc->sourceText != NULL)
 	{
-		text = lg_normalize_statement(queryDesc->sourceText,
-									  queryDesc->plannedstmt->stmt_location,
-									  queryDesc->plannedstmt->stmt_len);
+		List	   *literals = NIL;
+		int			max_param = 0;
+
+		text = lg_normalize_text(queryDesc->sourceText,
+								 queryDesc->plannedstmt->stmt_location,
+								 queryDesc->plannedstmt->stmt_len,
+								 &literals, &max_param);
 		/* the schemas it resolved names in, to plan it the same way */
 		npath = Min(fetch_search_path_array(path, LG_SEARCH_PATH_MAX),
 					LG_SEARCH_PATH_MAX);
+
+		/*
+		 * The values of its $n as it ran: bound parameters, then the
+		 * literals the normaliser replaced.  Made before the lock is taken
+		 * (output functions run here); the dice for the reservoir too.
+		 */
+		set = palloc(sizeof(LgParamSet));
+		if (lg_param_set_build(set, queryDesc->params, max_param, literals))
+		{
+			chance = lg_random_double();
+			slot = lg_random_double();
+		}
+		else
+			set = NULL;
 	}
 
 	if (cx.hits != NIL || text != NULL)
@@ -1082,8 +1119,12 @@ lg_record_predicates(QueryDesc *queryDesc)
 					lg_copy_text(q->text, text);
 					q->npath = npath;
 					memcpy(q->path, path, sizeof(Oid) * npath);
+					q->nseen = 0;
+					q->nsets = 0;
 				}
 				q->samples++;
+				if (set != NULL)
+					lg_param_set_keep(q, set, chance, slot);
 				q->rows_scanned += cx.rows_scanned;
 				q->rows_filtered += cx.rows_filtered;
 				q->last_seen = now;
@@ -1107,6 +1148,150 @@ lg_copy_text(char *dst, const char *src)
 		len = pg_mbcliplen(src, len, LG_QUERY_TEXT_MAX - 1);
 	memcpy(dst, src, len);
 	dst[len] = '\0';
+}
+
+/*---- Parameter values as seen ----*/
+
+/*
+ * Append one value to a set: a tag, and for a value its text and a NUL.
+ * A value that does not fit is kept as unknown; false when not even that
+ * fits (the set then ends: later parameters count as unknown).
+ */
+static bool
+lg_param_set_add(LgParamSet *set, char tag, const char *value)
+{
+	int			need = 1 + ((tag == LG_PARAM_VALUE) ? strlen(value) + 1 : 0);
+
+	if (tag == LG_PARAM_VALUE &&
+		(strlen(value) >= LG_PARAM_VALUE_MAX || set->len + need > LG_PARAM_SET_BYTES))
+	{
+		tag = LG_PARAM_UNKNOWN;
+		need = 1;
+	}
+	if (set->len + need > LG_PARAM_SET_BYTES)
+		return false;
+	set->data[set->len] = tag;
+	if (tag == LG_PARAM_VALUE)
+		memcpy(set->data + set->len + 1, value, need - 1);
+	set->len += need;
+	set->nvalues++;
+	return true;
+}
+
+/*
+ * A bound parameter's value as text, through its type's output function
+ * when that function is built in (so that it cannot fail or run user
+ * code here, at the end of the user's statement), and short.
+ */
+static void
+lg_param_set_add_datum(LgParamSet *set, ParamExternData *prm)
+{
+	Oid			typoutput;
+	bool		varlena;
+	Oid			elem;
+	char		typtype;
+
+	if (prm->isnull)
+	{
+		(void) lg_param_set_add(set, LG_PARAM_NULL, NULL);
+		return;
+	}
+	if (!OidIsValid(prm->ptype))
+	{
+		(void) lg_param_set_add(set, LG_PARAM_UNKNOWN, NULL);
+		return;
+	}
+	getTypeOutputInfo(prm->ptype, &typoutput, &varlena);
+	typtype = get_typtype(getBaseType(prm->ptype));
+	elem = get_element_type(prm->ptype);
+	if (typoutput >= FirstGenbkiObjectId ||
+		typtype == TYPTYPE_COMPOSITE || typtype == TYPTYPE_PSEUDO ||
+		(OidIsValid(elem) && get_typtype(getBaseType(elem)) != TYPTYPE_BASE &&
+		 get_typtype(getBaseType(elem)) != TYPTYPE_ENUM) ||
+		(varlena && toast_raw_datum_size(prm->value) > LG_PARAM_VALUE_MAX + VARHDRSZ))
+	{
+		(void) lg_param_set_add(set, LG_PARAM_UNKNOWN, NULL);
+		return;
+	}
+	if (OidIsValid(elem))
+	{
+		Oid			elemout;
+		bool		elemvarlena;
+
+		getTypeOutputInfo(elem, &elemout, &elemvarlena);
+		if (elemout >= FirstGenbkiObjectId)
+		{
+			(void) lg_param_set_add(set, LG_PARAM_UNKNOWN, NULL);
+			return;
+		}
+	}
+	(void) lg_param_set_add(set, LG_PARAM_VALUE,
+							OidOutputFunctionCall(typoutput, prm->value));
+}
+
+/*
+ * The values a run gave the $n of its normalised text: $1..$max_param
+ * from the bound parameters (extended protocol, EXECUTE), then the
+ * literals the normaliser replaced, in their order.  False when there
+ * are none.
+ */
+static bool
+lg_param_set_build(LgParamSet *set, ParamListInfo params, int max_param,
+				   List *literals)
+{
+	ListCell   *lc;
+
+	memset(set, 0, sizeof(LgParamSet));
+	set->count = 1;
+	for (int i = 0; i < max_param; i++)
+	{
+		if (params == NULL || params->paramFetch != NULL || i >= params->numParams)
+		{
+			if (!lg_param_set_add(set, LG_PARAM_UNKNOWN, NULL))
+				break;
+		}
+		else
+			lg_param_set_add_datum(set, &params->params[i]);
+	}
+	foreach(lc, literals)
+	{
+		const char *v = lfirst(lc);
+
+		if (!lg_param_set_add(set, v[0], v + 1))
+			break;
+	}
+	return set->nvalues > 0;
+}
+
+/*
+ * Keep a run's parameter set in a statement's entry: a uniform sample of
+ * the runs (reservoir sampling: the n-th run replaces a random set with
+ * chance LG_PARAM_SETS / n), a set seen again counting once more, so
+ * the sets stay in proportion to how often the application sends them.
+ * chance and slot are uniform in [0, 1), drawn before the lock.  Caller
+ * holds lg_wl->lock exclusive.
+ */
+static void
+lg_param_set_keep(LgQueryEntry *q, const LgParamSet *set, double chance,
+				  double slot)
+{
+	q->nseen++;
+	for (int i = 0; i < q->nsets; i++)
+	{
+		LgParamSet *s = &q->sets[i];
+
+		if (s->len == set->len && s->nvalues == set->nvalues &&
+			memcmp(s->data, set->data, set->len) == 0)
+		{
+			if (s->count < PG_INT32_MAX)
+				s->count++;
+			return;
+		}
+	}
+	if (q->nsets < LG_PARAM_SETS)
+		q->sets[q->nsets++] = *set;
+	else if (chance * q->nseen < LG_PARAM_SETS)
+		q->sets[Min((int) (slot * LG_PARAM_SETS), LG_PARAM_SETS - 1)] = *set;
 }
 
 /*---- Normalising statement texts ----*/
@@ -1171,7 +1356,45 @@ typedef struct LgNormalize
 	const char *stmt;
 	int			len;
 	char	   *result;			/* LG_QUERY_TEXT_MAX bytes */
+	bool		want_values;
+	List	   *values;			/* of char *: each replaced literal, tagged */
+	int			max_param;		/* highest $n the text had */
 } LgNormalize;
+
+/* Does the literal at p have a string's text (yylval.str) as its value? */
+static bool
+lg_string_literal(const char *p)
+{
+	if (p[0] == '\'' || p[0] == '$')
+		return true;
+	return (p[0] == 'E' || p[0] == 'e' || p[0] == 'B' || p[0] == 'b' ||
+			p[0] == 'X' || p[0] == 'x') && p[1] == '\'';
+}
+
+/*
+ * A replaced literal's value, tagged as in LgParamSet: a string's text as
+ * the scanner read it (escapes resolved; b'..' and x'..' keep the letter
+ * that bit input reads), a number as written, true, false or NULL;
+ * anything else unknown.
+ */
+static char *
+lg_literal_value(const char *stmt, int start, int end, bool neg, const char *sval)
+{
+	char	   *word;
+
+	if (sval != NULL)
+		return psprintf("%c%s", LG_PARAM_VALUE, sval);
+	word = pnstrdup(stmt + start, end - start);
+	if (isdigit((unsigned char) word[0]) || word[0] == '.')
+		return psprintf("%c%s%s", LG_PARAM_VALUE, neg ? "-" : "", word);
+	if (!neg && pg_strcasecmp(word, "true") == 0)
+		return psprintf("%ctrue", LG_PARAM_VALUE);
+	if (!neg && pg_strcasecmp(word, "false") == 0)
+		return psprintf("%cfalse", LG_PARAM_VALUE);
+	if (!neg && pg_strcasecmp(word, "null") == 0)
+		return psprintf("%c", LG_PARAM_NULL);
+	return psprintf("%c", LG_PARAM_UNKNOWN);
+}
 
 /*
  * Literal locations from the raw parse tree (no catalog access), then
@@ -1210,17 +1433,30 @@ lg_normalize(void *arg)
 	{
 		int			loc = lfirst_int(lc);
 		int			end;
+		int			vstart = loc;
+		bool		neg = false;
+		char	   *sval = NULL;
 
 		while (tok != 0 && yylloc < loc)
 			tok = core_yylex(&yylval, &yylloc, scanner);
 		if (tok == 0 || yylloc != loc || loc < copied)
 			continue;
 		if (tok == '-')
-			(void) core_yylex(&yylval, &yylloc, scanner);
+		{
+			neg = true;
+			tok = core_yylex(&yylval, &yylloc, scanner);
+			vstart = yylloc;
+		}
+		if (norm->want_values && tok != 0 && lg_string_literal(stmt + vstart))
+			sval = pstrdup(yylval.str);
 		tok = core_yylex(&yylval, &yylloc, scanner);
 		end = (tok == 0) ? len : yylloc;
 		while (end > loc && scanner_isspace(stmt[end - 1]))
 			end--;
+		if (norm->want_values)
+			norm->values = lappend(norm->values,
+								   lg_literal_value(stmt, vstart, Max(end, vstart),
+													neg, sval));
 		{
 			int			tstart = loc;
 			ListCell   *tl,
@@ -1249,10 +1485,23 @@ lg_normalize(void *arg)
 	scanner_finish(scanner);
 	appendStringInfoString(&out, stmt + copied);
 	lg_copy_text(norm->result, out.data);
+	norm->max_param = cs.max_param;
 }
 
 char *
 lg_normalize_statement(const char *source, int location, int len)
+{
+	return lg_normalize_text(source, location, len, NULL, NULL);
+}
+
+/*
+ * lg_normalize_statement, and when values is given, the values of the
+ * literals it replaced (tagged as in LgParamSet) and the highest $n the
+ * text already had; none when the text could not be normalised.
+ */
+static char *
+lg_normalize_text(const char *source, int location, int len, List **values,
+				  int *max_param)
 {
 	LgNormalize n;
 	int			srclen = strlen(source);
@@ -1267,6 +1516,9 @@ lg_normalize_statement(const char *source, int location, int len)
 	n.stmt = pnstrdup(source + location, len);
 	n.len = len;
 	n.result = palloc(LG_QUERY_TEXT_MAX);
+	n.want_values = (values != NULL);
+	n.values = NIL;
+	n.max_param = 0;
 
 	/*
 	 * Raw parsing only, so no subtransaction.  Text this parser does not
@@ -1274,7 +1526,16 @@ lg_normalize_statement(const char *source, int location, int len)
 	 * statement.
 	 */
 	if (lg_run_guarded(lg_normalize, &n, 0) != NULL)
+	{
 		lg_copy_text(n.result, n.stmt);
+		n.values = NIL;
+		n.max_param = 0;
+	}
+	if (values != NULL)
+	{
+		*values = n.values;
+		*max_param = n.max_param;
+	}
 	return n.result;
 }
 
@@ -1321,9 +1582,41 @@ lg_workload_statement(Oid userid, int64 queryid, LgSampledStatement *out)
 		memcpy(out->text, e->text, LG_QUERY_TEXT_MAX);
 		out->npath = e->npath;
 		memcpy(out->path, e->path, sizeof(Oid) * LG_SEARCH_PATH_MAX);
+		out->nsets = e->nsets;
+		memcpy(out->sets, e->sets, sizeof(LgParamSet) * e->nsets);
 	}
 	LWLockRelease(lg_wl->lock);
 	return found ? LG_SAMPLED_FOUND : LG_SAMPLED_GONE;
+}
+
+bool
+lg_workload_own_statement(const char *text, LgSampledStatement *out)
+{
+	HASH_SEQ_STATUS seq;
+	LgQueryEntry *e;
+	Oid			me = GetUserId();
+	bool		found = false;
+
+	if (lg_wl == NULL || strchr(text, '$') == NULL)
+		return false;
+	LWLockAcquire(lg_wl->lock, LW_SHARED);
+	hash_seq_init(&seq, lg_query_hash);
+	while ((e = hash_seq_search(&seq)) != NULL)
+	{
+		if (e->key.dbid != MyDatabaseId || e->key.userid != me ||
+			e->nsets == 0 || strcmp(e->text, text) != 0)
+			continue;
+		memcpy(out->text, e->text, LG_QUERY_TEXT_MAX);
+		out->npath = e->npath;
+		memcpy(out->path, e->path, sizeof(Oid) * LG_SEARCH_PATH_MAX);
+		out->nsets = e->nsets;
+		memcpy(out->sets, e->sets, sizeof(LgParamSet) * e->nsets);
+		found = true;
+		hash_seq_term(&seq);
+		break;
+	}
+	LWLockRelease(lg_wl->lock);
+	return found;
 }
 
 /*

@@ -6,7 +6,8 @@
 CREATE SCHEMA shop_bench;
 CREATE TABLE shop_bench.handpicked (stmt text NOT NULL);
 CREATE TABLE shop_bench.results (method text, name text, class text, before_ms float8,
-                                 after_ms float8, indexes int, unused int, errors text);
+                                 after_ms float8, indexes int, unused int, errors text,
+                                 used_defs text);     -- definitions of the indexes its plans use
 
 -- the time of one statement in ms, server-side, planned once: runs
 -- batched until a batch takes 20 ms or more (a few thousandths of a
@@ -74,6 +75,7 @@ DECLARE
     s text;
     st record;
     used text[] := '{}';
+    st_used text[];
 BEGIN
     FOREACH s IN ARRAY coalesce(stmts, '{}') LOOP
         BEGIN
@@ -85,12 +87,18 @@ BEGIN
     created := ARRAY(SELECT x FROM shop_bench.shop_indexes() x WHERE x <> ALL (before));
     ANALYZE shop.users, shop.products, shop.orders, shop.order_items;
     FOR st IN SELECT * FROM shop_bench.statements ORDER BY name LOOP
+        st_used := shop_bench.used_indexes(st.runs);
         INSERT INTO shop_bench.results
         SELECT method, st.name, st.class,
                (SELECT r.before_ms FROM shop_bench.results r
                  WHERE r.method = 'none' AND r.name = st.name),
-               shop_bench.time_statement(st.runs), NULL, NULL, NULL;
-        used := used || shop_bench.used_indexes(st.runs);
+               shop_bench.time_statement(st.runs), NULL, NULL, NULL,
+               -- by definition, not name: two advisors' indexes compare
+               (SELECT string_agg(DISTINCT regexp_replace(pg_get_indexdef(c.oid), 'INDEX \S+ ON', 'INDEX ON'), '; ')
+                  FROM pg_class c
+                 WHERE c.relnamespace = 'shop'::regnamespace AND c.relkind = 'i'
+                   AND c.relname = ANY (st_used));
+        used := used || st_used;
     END LOOP;
     UPDATE shop_bench.results
        SET indexes = cardinality(created),

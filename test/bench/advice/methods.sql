@@ -30,6 +30,26 @@ SELECT r.name, r.class, round(r.before_ms::numeric, 2) AS before_ms,
                   ', ' ORDER BY r.method) AS speed_up
   FROM shop_bench.results r WHERE r.method <> 'none'
  GROUP BY r.name, r.class, r.before_ms ORDER BY r.name;
+-- per class: the geometric mean of each advisor's speed-ups, and whether
+-- pg_lifeguard's and Supabase's plans used the same indexes (then the
+-- two differ by the noise of the timing only)
+CREATE VIEW shop_bench.per_class AS
+SELECT l.class,
+       round(exp(avg(ln(l.before_ms / l.after_ms)))::numeric, 1) AS pg_lifeguard,
+       round(exp(avg(ln(s.before_ms / s.after_ms)))::numeric, 1) AS supabase,
+       round(exp(avg(ln(h.before_ms / h.after_ms)))::numeric, 1) AS hand_picked,
+       bool_and(l.used_defs IS NOT DISTINCT FROM s.used_defs) AS same_indexes
+  FROM shop_bench.results l
+  JOIN shop_bench.results h ON h.name = l.name AND h.method = 'hand-picked'
+  LEFT JOIN shop_bench.results s ON s.name = l.name AND s.method = 'supabase index_advisor'
+ WHERE l.method = 'pg_lifeguard'
+ GROUP BY l.class;
+SELECT class, pg_lifeguard, supabase, hand_picked,
+       CASE WHEN supabase IS NULL THEN NULL
+            WHEN same_indexes THEN 'same indexes'
+            WHEN pg_lifeguard > supabase THEN 'ahead'
+            ELSE 'behind' END AS against_supabase
+  FROM shop_bench.per_class ORDER BY class;
 -- what pg_lifeguard advised
 SELECT name, index_statements, errors FROM shop_bench.advice ORDER BY name;
 -- summary: geometric mean of the speed-ups
