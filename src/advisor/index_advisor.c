@@ -247,6 +247,8 @@ typedef struct LgCollect
 	List	   *joins;			/* of LgJoinPair * */
 	List	   *seen;			/* of ParamListInfo: values as seen, or NIL */
 	double	   *seen_weights;	/* runs each set stands for */
+	List	   *seen_ids;		/* of Bitmapset *: in each set, the $n whose
+								 * value was seen (not the statistics') */
 	List	   *keys;			/* of LgKey *: the negative key columns */
 	/* the column each $n is compared with, if any, and how */
 	Oid			param_rel[LG_MAX_PARAMS];
@@ -271,6 +273,8 @@ typedef struct LgAdviseCall
 	List	   *keys;			/* of LgKey *, for negative key columns */
 	List	   *paramsets;		/* of ParamListInfo: NULL is the generic plan */
 	double	   *weights;		/* of each set in the mean, or NULL: equal */
+	List	   *seen_ids;		/* values as seen: of Bitmapset *, the $n of
+								 * each set that had one */
 	Query	   *planning;		/* the query being planned now, or NULL */
 } LgAdviseCall;
 
@@ -1252,7 +1256,10 @@ lg_seen_predicates(LgCollect *cx, LgRelCols *r)
 			ParamListInfo pl = lfirst(lc);
 			ParamExternData *prm;
 
-			if (id < 1 || id > pl->numParams)
+			/* a value the statistics stood in for was not seen */
+			if (id < 1 || id > pl->numParams ||
+				!bms_is_member(id, (Bitmapset *) list_nth(cx->seen_ids,
+														   foreach_current_index(lc))))
 			{
 				same = false;
 				break;
@@ -2240,6 +2247,7 @@ typedef struct LgConvertSet
 	ParamListInfo stats;		/* values from the statistics, or NULL */
 	ParamListInfo out;
 	bool		complete;		/* every $n had a value as seen */
+	Bitmapset  *seen_ids;		/* the $n (from 1) that had one */
 } LgConvertSet;
 
 /*
@@ -2257,6 +2265,7 @@ lg_convert_set(void *arg)
 	const char *p = cv->set->data;
 
 	cv->complete = true;
+	cv->seen_ids = NULL;
 	for (int i = 0; i < cv->nparams; i++)
 	{
 		ParamExternData *prm = &params->params[i];
@@ -2286,11 +2295,13 @@ lg_convert_set(void *arg)
 			prm->ptype = cv->ptypes[i];
 			prm->isnull = false;
 			prm->pflags = PARAM_FLAG_CONST;
+			cv->seen_ids = bms_add_member(cv->seen_ids, i + 1);
 		}
 		else if (tag == LG_PARAM_NULL)
 		{
 			prm->ptype = cv->ptypes[i];
 			prm->pflags = PARAM_FLAG_CONST;
+			cv->seen_ids = bms_add_member(cv->seen_ids, i + 1);
 		}
 		else
 		{
@@ -2318,12 +2329,13 @@ lg_seen_param_sets(LgAdviseRun *run, const Oid *ptypes, int nparams)
 	ParamListInfo stats = (list_length(call->paramsets) > 1) ?
 		(ParamListInfo) llast(call->paramsets) : NULL;
 	List	   *sets = NIL;
+	List	   *seen_ids = NIL;
 	double	   *weights = palloc(sizeof(double) * LG_PARAM_SETS);
 	bool		complete = true;
 
 	for (int i = 0; i < st->nsets && i < LG_PARAM_SETS; i++)
 	{
-		LgConvertSet cv = {&st->sets[i], ptypes, nparams, stats, NULL, false};
+		LgConvertSet cv = {&st->sets[i], ptypes, nparams, stats, NULL, false, NULL};
 		ErrorData  *edata = lg_run_guarded(lg_convert_set, &cv, LG_GUARD_SUBXACT);
 
 		if (edata != NULL)
@@ -2333,12 +2345,14 @@ lg_seen_param_sets(LgAdviseRun *run, const Oid *ptypes, int nparams)
 		}
 		weights[list_length(sets)] = Max(st->sets[i].count, 1);
 		sets = lappend(sets, cv.out);
+		seen_ids = lappend(seen_ids, cv.seen_ids);
 		complete &= cv.complete;
 	}
 	if (sets == NIL)
 		return;
 	call->paramsets = sets;
 	call->weights = weights;
+	call->seen_ids = seen_ids;
 	run->used_seen = true;
 	run->seen_complete = complete;
 }
@@ -2438,10 +2452,12 @@ lg_advise(LgAdviseRun *run, Oid caller, int caller_sec)
 	call->keys = cx.keys;
 	call->paramsets = lg_param_sets(&cx, ptypes, nparams);
 	call->weights = NULL;
+	call->seen_ids = NIL;
 	if (run->sampled != NULL && run->sampled->nsets > 0 && nparams > 0)
 		lg_seen_param_sets(run, ptypes, nparams);
 	cx.seen = run->used_seen ? call->paramsets : NIL;
 	cx.seen_weights = call->weights;
+	cx.seen_ids = run->used_seen ? call->seen_ids : NIL;
 	cands = lg_candidates(&cx);
 	call->keys = cx.keys;
 
