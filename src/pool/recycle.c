@@ -147,7 +147,6 @@ static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 static void lg_recycle_sigusr2(SIGNAL_ARGS);
 static void lg_recycle_sigio(SIGNAL_ARGS);
 static void lg_recycle_ExecutorStart(QueryDesc *queryDesc, int eflags);
-static void lg_recycle_xact_callback(XactEvent event, void *arg);
 static void lg_recycle_cleanup_callback(void *arg);
 static void lg_recycle_transaction_ended(bool block);
 static void lg_recycle_read_point(void);
@@ -312,8 +311,9 @@ lg_recycle_decide(BackendState state, TimestampTz now,
  * Called by the connect hook once the backend holds its slot: route
  * SIGUSR2 (ignored by regular backends) and SIGIO (unused by the server)
  * to our handlers, have the kernel signal data arrivals, and watch
- * transaction ends and executor starts.  Hooks installed here are
- * per-process and chained like those of _PG_init.
+ * executor starts (transaction events come from the connect path's
+ * callback, lg_recycle_xact_event).  Hooks installed here are per-process
+ * and chained like those of _PG_init.
  */
 void
 lg_recycle_backend_init(void)
@@ -340,7 +340,6 @@ lg_recycle_backend_init(void)
 
 	prev_ExecutorStart = ExecutorStart_hook;
 	ExecutorStart_hook = lg_recycle_ExecutorStart;
-	RegisterXactCallback(lg_recycle_xact_callback, NULL);
 }
 
 /*
@@ -377,7 +376,8 @@ lg_recycle_ExecutorStart(QueryDesc *queryDesc, int eflags)
 }
 
 /*
- * Transaction events, all in the backend's main line.
+ * Transaction events, all in the backend's main line, passed on by the
+ * counted backend's transaction callback (admission.c).
  *
  * A transaction that runs while a client message is being read is the
  * catch-up (or notify) transaction of ProcessClientReadInterrupt: its
@@ -387,8 +387,8 @@ lg_recycle_ExecutorStart(QueryDesc *queryDesc, int eflags)
  * inside a block happens at its ROLLBACK: a reset callback on
  * TopTransactionContext runs then.
  */
-static void
-lg_recycle_xact_callback(XactEvent event, void *arg)
+void
+lg_recycle_xact_event(XactEvent event)
 {
 	if (proc_exit_inprogress || my_slot == NULL)
 		return;
