@@ -467,6 +467,7 @@ lg_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
 	bool		sample = false;
 
+	lg_executor_starts++;		/* for recycling (see settings.h) */
 	if (lg_client_statement() && !(eflags & EXEC_FLAG_EXPLAIN_ONLY))
 	{
 		if (lg_n_plus_one_threshold > 0 && queryDesc->plannedstmt->queryId != 0)

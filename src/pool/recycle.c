@@ -93,7 +93,6 @@
 
 #include "access/xact.h"
 #include "catalog/pg_authid.h"
-#include "executor/executor.h"
 #include "fmgr.h"
 #include "libpq/libpq.h"
 #include "libpq/libpq-be.h"
@@ -137,16 +136,13 @@ static bool anchor_valid = false;
 static TimestampTz anchor_watch_from = 0;
 /* The last transaction end closed a unit of work. */
 static bool last_end_unit = false;
-/* The executor ran in the current top-level transaction. */
-static bool xact_did_work = false;
+/* lg_executor_starts at the last transaction end (see settings.h) */
+static uint64 starts_at_end = 0;
 /* A loop-top hook is armed (see lg_looptop_arm). */
 static bool looptop_armed = false;
 
-static ExecutorStart_hook_type prev_ExecutorStart = NULL;
-
 static void lg_recycle_sigusr2(SIGNAL_ARGS);
 static void lg_recycle_sigio(SIGNAL_ARGS);
-static void lg_recycle_ExecutorStart(QueryDesc *queryDesc, int eflags);
 static void lg_recycle_cleanup_callback(void *arg);
 static void lg_recycle_transaction_ended(bool block);
 static void lg_recycle_read_point(void);
@@ -310,10 +306,9 @@ lg_recycle_decide(BackendState state, TimestampTz now,
 /*
  * Called by the connect hook once the backend holds its slot: route
  * SIGUSR2 (ignored by regular backends) and SIGIO (unused by the server)
- * to our handlers, have the kernel signal data arrivals, and watch
- * executor starts (transaction events come from the connect path's
- * callback, lg_recycle_xact_event).  Hooks installed here are per-process
- * and chained like those of _PG_init.
+ * to our handlers and have the kernel signal data arrivals.  Transaction
+ * events come from the connect path's callback (lg_recycle_xact_event);
+ * executor starts are counted by the advisor's hook (lg_executor_starts).
  */
 void
 lg_recycle_backend_init(void)
@@ -338,8 +333,7 @@ lg_recycle_backend_init(void)
 	}
 #endif
 
-	prev_ExecutorStart = ExecutorStart_hook;
-	ExecutorStart_hook = lg_recycle_ExecutorStart;
+	starts_at_end = lg_executor_starts;
 }
 
 /*
@@ -359,20 +353,6 @@ static void
 lg_recycle_sigio(SIGNAL_ARGS)
 {
 	data_seq++;
-}
-
-/*
- * Note that the executor ran in this transaction: it did real work, so
- * its end is a unit end (a ping's BEGIN; ; ROLLBACK does not run it).
- */
-static void
-lg_recycle_ExecutorStart(QueryDesc *queryDesc, int eflags)
-{
-	xact_did_work = true;
-	if (prev_ExecutorStart)
-		prev_ExecutorStart(queryDesc, eflags);
-	else
-		standard_ExecutorStart(queryDesc, eflags);
 }
 
 /*
@@ -443,10 +423,16 @@ lg_recycle_cleanup_callback(void *arg)
 static void
 lg_recycle_transaction_ended(bool block)
 {
+	bool		did_work = lg_executor_starts != starts_at_end;
 	bool		want;
 
-	last_end_unit = block && xact_did_work && lg_ends_block(debug_query_string);
-	xact_did_work = false;
+	/*
+	 * A statement that ran the executor since the last end did real work,
+	 * so the end of its block is a unit end (a ping's BEGIN; ; ROLLBACK
+	 * does not run it).
+	 */
+	starts_at_end = lg_executor_starts;
+	last_end_unit = block && did_work && lg_ends_block(debug_query_string);
 	want = my_slot->pid == MyProcPid && my_slot->recycle_request != LG_EV_NONE;
 	if (!want && track_until != 0)
 	{
