@@ -232,23 +232,24 @@ static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static planner_hook_type prev_planner = NULL;
 
 /*---- Function declarations ----*/
-static void lg_ExecutorStart(QueryDesc *queryDesc, int eflags);
-static void lg_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
-						   uint64 count LG_EXECUTOR_RUN_EXTRA_PARAM);
-static void lg_ExecutorFinish(QueryDesc *queryDesc);
-static void lg_ExecutorEnd(QueryDesc *queryDesc);
+static pg_attribute_hot void lg_ExecutorStart(QueryDesc *queryDesc, int eflags);
+static pg_attribute_hot void lg_ExecutorRun(QueryDesc *queryDesc,
+											ScanDirection direction,
+											uint64 count LG_EXECUTOR_RUN_EXTRA_PARAM);
+static pg_attribute_hot void lg_ExecutorFinish(QueryDesc *queryDesc);
+static pg_attribute_hot void lg_ExecutorEnd(QueryDesc *queryDesc);
 static void lg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 							  bool readOnlyTree, ProcessUtilityContext context,
 							  ParamListInfo params, QueryEnvironment *queryEnv,
 							  DestReceiver *dest, QueryCompletion *qc);
 static PlannedStmt *lg_planner(LG_PLANNER_HOOK_PARAMS);
-static void lg_workload_xact_callback(XactEvent event, void *arg);
+static pg_attribute_hot void lg_workload_xact_callback(XactEvent event, void *arg);
 static void lg_workload_subxact_callback(SubXactEvent event,
 										 SubTransactionId mySubid,
 										 SubTransactionId parentSubid, void *arg);
 static void lg_publish_count(LgXactCount *c, LgNpoKey *key, bool *locked,
 							 TimestampTz *now);
-static void lg_count_statement(QueryDesc *queryDesc);
+static pg_attribute_hot void lg_count_statement(QueryDesc *queryDesc);
 static void lg_take_first_count(void);
 static inline bool lg_sample_statement(void);
 static int64 lg_sample_gap(double rate);
@@ -452,14 +453,20 @@ lg_sample_statement(void)
 
 /*
  * A statement the client sent: top level, in a client backend, with the
- * shared tables in place.
+ * shared tables in place.  What the process is cannot change once it runs
+ * statements: it is looked up at the first one.
  */
 static bool
 lg_client_statement(void)
 {
-	return lg_nesting == 0 && lg_exec_depth == 0 && lg_wl != NULL &&
-		MyBackendType == B_BACKEND &&
-		!IsParallelWorker();
+	static int	client_process = -1;	/* not known yet */
+
+	if (lg_nesting != 0 || lg_exec_depth != 0)
+		return false;
+	if (unlikely(client_process < 0))
+		client_process = lg_wl != NULL && MyBackendType == B_BACKEND &&
+			!IsParallelWorker();
+	return client_process;
 }
 
 static void
@@ -755,7 +762,7 @@ lg_publish_count(LgXactCount *c, LgNpoKey *key, bool *locked, TimestampTz *now)
  * threshold (when record is set) and forget the counts.  Runs in the
  * commit and abort callbacks, so it must not throw: hash updates only.
  */
-static void
+static pg_attribute_hot void
 lg_flush_xact_counts(bool record)
 {
 	bool		locked = false;

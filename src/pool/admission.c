@@ -101,9 +101,11 @@ static bool xact_callback_registered = false;
 
 /*
  * This backend's slot while it holds it (from the claim to the exit
- * callback's release), for the transaction callback: NULL otherwise.
+ * callback's release), for the transaction callback: NULL otherwise; and
+ * whether it is a pooler's server connection (lg_pooler_login).
  */
 static LifeguardSlot *counted_slot = NULL;
+static bool counted_pooler = false;
 
 /* Soft-limit warning waiting for the end of start-up. */
 static bool soft_warning_pending = false;
@@ -113,7 +115,7 @@ static char soft_warning_app[NAMEDATALEN];
 static void lg_client_auth(Port *port, int status);
 static void lg_backend_exit(int code, Datum arg);
 static void lg_startup_xact_callback(XactEvent event, void *arg);
-static void lg_backend_xact_callback(XactEvent event, void *arg);
+static pg_attribute_hot void lg_backend_xact_callback(XactEvent event, void *arg);
 static int32 lg_count_in_scope(const LifeguardRule *rule, const LifeguardApp *entry);
 static void lg_admit_locked(const LifeguardApp *entry, const LoginIdentity *id,
 							AdmitResult *res);
@@ -501,6 +503,7 @@ lg_client_auth(Port *port, int status)
 	{
 		lg_claim_locked(slot, entry, &id, &res, now);
 		counted_slot = slot;
+		counted_pooler = id.pooler;
 	}
 	LWLockRelease(lg_shared->lock);
 
@@ -553,7 +556,7 @@ lg_backend_xact_callback(XactEvent event, void *arg)
 		pg_atomic_write_u64(&slot->xacts, pg_atomic_read_u64(&slot->xacts) + 1);
 		pg_atomic_write_u64(&slot->xact_us, pg_atomic_read_u64(&slot->xact_us) + busy_us);
 		/* a pooler's server connection: also per client (pooler.c) */
-		if (lg_pooler_backend)
+		if (counted_pooler)
 			lg_pooler_count_xact(busy_us, now);
 	}
 	lg_recycle_xact_event(event);

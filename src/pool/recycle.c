@@ -144,15 +144,15 @@ static bool looptop_armed = false;
 static void lg_recycle_sigusr2(SIGNAL_ARGS);
 static void lg_recycle_sigio(SIGNAL_ARGS);
 static void lg_recycle_cleanup_callback(void *arg);
-static void lg_recycle_transaction_ended(bool block);
+static pg_attribute_hot void lg_recycle_transaction_ended(bool block);
 static void lg_recycle_read_point(void);
 static bool lg_port_gss_encrypted(Port *port);
 static bool lg_port_ssl_pending(Port *port);
-static bool lg_recv_buffered(void);
+static pg_attribute_hot bool lg_recv_buffered(void);
 static bool lg_socket_has_data(void);
-static bool lg_recycle_anchor(void);
+static pg_attribute_hot bool lg_recycle_anchor(void);
 static bool lg_unit_end_allowed(int mode);
-static void lg_recycle_track(bool on);
+static pg_attribute_hot void lg_recycle_track(bool on);
 static void lg_looptop_arm(void);
 static void lg_looptop_child_callback(void *arg);
 static void lg_looptop_own_callback(void *arg);
@@ -433,7 +433,8 @@ lg_recycle_transaction_ended(bool block)
 	 */
 	starts_at_end = lg_executor_starts;
 	last_end_unit = block && did_work && lg_ends_block(debug_query_string);
-	want = my_slot->pid == MyProcPid && my_slot->recycle_request != LG_EV_NONE;
+	/* the request first: without one, the slot's pid is not read */
+	want = my_slot->recycle_request != LG_EV_NONE && my_slot->pid == MyProcPid;
 	if (!want && track_until != 0)
 	{
 		if (GetCurrentTimestamp() < track_until)
