@@ -34,10 +34,12 @@
  *
  *	- Chatty access (N+1).  Every statement's query identifier (enabled
  *	  with EnableQueryId, so pg_stat_statements is not needed) is counted
- *	  per transaction in a backend-local table.  At transaction end each
- *	  identifier that ran at least lifeguard.n_plus_one_threshold times is
- *	  added to a shared table per (database, role, application, query id):
- *	  transactions affected, statements, worst count, a normalised text.
+ *	  per transaction in a backend-local table (a transaction's first
+ *	  statement is only noted until a second one runs: alone, it reaches
+ *	  no threshold above 1).  At transaction end each identifier that ran
+ *	  at least lifeguard.n_plus_one_threshold times is added to a shared
+ *	  table per (database, role, application, query id): transactions
+ *	  affected, statements, worst count, a normalised text.
  *
  * Shared state and locking
  * ------------------------
@@ -192,6 +194,17 @@ static List *lg_sampled = NIL;	/* QueryDescs running with instrumentation */
 static int *lg_sub_depth = NULL;	/* lg_exec_depth at each subxact level */
 static int	lg_sub_depth_size = 0;
 
+/*
+ * Predicate sampling decides per client statement, with probability
+ * lifeguard.predicate_sample_rate.  Rather than a random number per
+ * statement, the number of statements up to and including the next
+ * sampled one is drawn once per sample, from the geometric distribution
+ * of those gaps: the same sampling, for one decrement per statement.
+ * Drawn for one rate; a change of the setting draws again.
+ */
+static int64 lg_sample_countdown = 0;
+static double lg_sample_rate_drawn = -1.0;	/* no draw yet */
+
 typedef struct LgXactCount
 {
 	lg_queryid	queryid;		/* hash key */
@@ -210,6 +223,16 @@ static int	lg_xact_nsmall = 0;
 static HTAB *lg_xact_counts = NULL;	/* overflow of the array */
 static MemoryContext lg_xact_text_cxt = NULL;
 
+/*
+ * The transaction's first statement, while it is the only one and the
+ * threshold is above 1: one run reaches no such threshold, and most
+ * transactions run a single statement, so its entry (count 1, no text) is
+ * made only when a second statement comes, or at the transaction's end if
+ * the threshold was lowered to 1 meanwhile.  0: none (a statement without
+ * an identifier is not counted).
+ */
+static lg_queryid lg_xact_first = 0;
+
 /*---- Saved hook values ----*/
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 static ExecutorRun_hook_type prev_ExecutorRun = NULL;
@@ -219,23 +242,27 @@ static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static planner_hook_type prev_planner = NULL;
 
 /*---- Function declarations ----*/
-static void lg_ExecutorStart(QueryDesc *queryDesc, int eflags);
-static void lg_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
-						   uint64 count LG_EXECUTOR_RUN_EXTRA_PARAM);
-static void lg_ExecutorFinish(QueryDesc *queryDesc);
-static void lg_ExecutorEnd(QueryDesc *queryDesc);
+static pg_attribute_hot void lg_ExecutorStart(QueryDesc *queryDesc, int eflags);
+static pg_attribute_hot void lg_ExecutorRun(QueryDesc *queryDesc,
+											ScanDirection direction,
+											uint64 count LG_EXECUTOR_RUN_EXTRA_PARAM);
+static pg_attribute_hot void lg_ExecutorFinish(QueryDesc *queryDesc);
+static pg_attribute_hot void lg_ExecutorEnd(QueryDesc *queryDesc);
 static void lg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 							  bool readOnlyTree, ProcessUtilityContext context,
 							  ParamListInfo params, QueryEnvironment *queryEnv,
 							  DestReceiver *dest, QueryCompletion *qc);
 static PlannedStmt *lg_planner(LG_PLANNER_HOOK_PARAMS);
-static void lg_workload_xact_callback(XactEvent event, void *arg);
+static pg_attribute_hot void lg_workload_xact_callback(XactEvent event, void *arg);
 static void lg_workload_subxact_callback(SubXactEvent event,
 										 SubTransactionId mySubid,
 										 SubTransactionId parentSubid, void *arg);
 static void lg_publish_count(LgXactCount *c, LgNpoKey *key, bool *locked,
 							 TimestampTz *now);
-static void lg_count_statement(QueryDesc *queryDesc);
+static pg_attribute_hot void lg_count_statement(QueryDesc *queryDesc);
+static void lg_take_first_count(void);
+static inline bool lg_sample_statement(void);
+static int64 lg_sample_gap(double rate);
 static void lg_flush_xact_counts(bool record);
 static void lg_record_predicates(QueryDesc *queryDesc);
 static bool lg_client_statement(void);
@@ -402,15 +429,60 @@ lg_wl_note_full(void)
 /*---- Executor hooks ----*/
 
 /*
+ * Statements up to and including the next sampled one, under "rate": 1 +
+ * floor(log(U) / log(1 - rate)) for U uniform in (0, 1], the number of
+ * trials up to the first success, each succeeding with probability rate.
+ * Rate 0 never samples (the countdown would take centuries to run out).
+ */
+static int64
+lg_sample_gap(double rate)
+{
+	double		gap;
+
+	if (rate >= 1.0)
+		return 1;
+	if (rate <= 0.0)
+		return PG_INT64_MAX;
+	gap = floor(log(1.0 - lg_random_double()) / log1p(-rate));
+	if (!(gap < (double) (PG_INT64_MAX / 2)))
+		return PG_INT64_MAX;
+	return (int64) gap + 1;
+}
+
+/*
+ * Is this client statement sampled?  See lg_sample_countdown.
+ */
+static inline bool
+lg_sample_statement(void)
+{
+	if (unlikely(lg_sample_rate_drawn != lg_predicate_sample_rate))
+	{
+		/* no draw yet, or the setting changed: start over from here */
+		lg_sample_rate_drawn = lg_predicate_sample_rate;
+		lg_sample_countdown = lg_sample_gap(lg_sample_rate_drawn);
+	}
+	if (--lg_sample_countdown > 0)
+		return false;
+	lg_sample_countdown = lg_sample_gap(lg_sample_rate_drawn);
+	return true;
+}
+
+/*
  * A statement the client sent: top level, in a client backend, with the
- * shared tables in place.
+ * shared tables in place.  What the process is cannot change once it runs
+ * statements: it is looked up at the first one.
  */
 static bool
 lg_client_statement(void)
 {
-	return lg_nesting == 0 && lg_exec_depth == 0 && lg_wl != NULL &&
-		MyBackendType == B_BACKEND &&
-		!IsParallelWorker();
+	static int	client_process = -1;	/* not known yet */
+
+	if (lg_nesting != 0 || lg_exec_depth != 0)
+		return false;
+	if (unlikely(client_process < 0))
+		client_process = lg_wl != NULL && MyBackendType == B_BACKEND &&
+			!IsParallelWorker();
+	return client_process;
 }
 
 static void
@@ -418,13 +490,12 @@ lg_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
 	bool		sample = false;
 
+	lg_executor_starts++;		/* for recycling (see settings.h) */
 	if (lg_client_statement() && !(eflags & EXEC_FLAG_EXPLAIN_ONLY))
 	{
 		if (lg_n_plus_one_threshold > 0 && queryDesc->plannedstmt->queryId != 0)
 			lg_count_statement(queryDesc);
-		if (lg_predicate_sample_rate > 0 &&
-			(lg_predicate_sample_rate >= 1.0 ||
-			 lg_random_double() < lg_predicate_sample_rate))
+		if (lg_sample_statement())
 		{
 			queryDesc->instrument_options |= INSTRUMENT_ROWS;
 			sample = true;
@@ -576,6 +647,18 @@ lg_count_statement(QueryDesc *queryDesc)
 	LgXactCount *c = NULL;
 	PlannedStmt *stmt = queryDesc->plannedstmt;
 
+	/* a first statement is only noted (see lg_xact_first) */
+	if (lg_xact_nsmall == 0)
+	{
+		if (lg_xact_first == 0 && lg_n_plus_one_threshold > 1)
+		{
+			lg_xact_first = stmt->queryId;
+			return;
+		}
+		if (lg_xact_first != 0)
+			lg_take_first_count();
+	}
+
 	for (int i = 0; i < lg_xact_nsmall; i++)
 	{
 		if (lg_xact_small[i].queryid == stmt->queryId)
@@ -631,6 +714,23 @@ lg_count_statement(QueryDesc *queryDesc)
 }
 
 /*
+ * Give the noted first statement its entry, as counting it then made it:
+ * the first of the array, count 1, no text (the threshold was above 1).
+ */
+static void
+lg_take_first_count(void)
+{
+	LgXactCount *c = &lg_xact_small[0];
+
+	Assert(lg_xact_nsmall == 0);
+	c->queryid = lg_xact_first;
+	c->count = 1;
+	c->text = NULL;
+	lg_xact_nsmall = 1;
+	lg_xact_first = 0;
+}
+
+/*
  * Publish one statement's count if it reached the threshold, taking the
  * lock (and the key's fixed part) at the first one.
  */
@@ -678,13 +778,21 @@ lg_publish_count(LgXactCount *c, LgNpoKey *key, bool *locked, TimestampTz *now)
  * threshold (when record is set) and forget the counts.  Runs in the
  * commit and abort callbacks, so it must not throw: hash updates only.
  */
-static void
+static pg_attribute_hot void
 lg_flush_xact_counts(bool record)
 {
 	bool		locked = false;
 	TimestampTz now = 0;
 	LgNpoKey	key;
 
+	if (lg_xact_first != 0)
+	{
+		/* its one run reaches a threshold lowered to 1 since */
+		if (lg_n_plus_one_threshold == 1)
+			lg_take_first_count();
+		else
+			lg_xact_first = 0;
+	}
 	if (lg_xact_nsmall == 0)
 		return;					/* the array fills before the hash table */
 	if (record)

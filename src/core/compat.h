@@ -365,4 +365,17 @@ typedef Instrumentation lg_node_instrumentation;
 #define lg_guc_malloc(size)	malloc(size)
 #endif
 
+/*
+ * pg_attribute_hot (c.h from 15): marks the functions every statement or
+ * transaction end calls, which the compiler then places together, so that
+ * they share a few cache lines and one page of code.
+ */
+#if PG_VERSION_NUM < 150000 && !defined(pg_attribute_hot)
+#if defined(__GNUC__)
+#define pg_attribute_hot __attribute__((hot))
+#else
+#define pg_attribute_hot
+#endif
+#endif
+
 #endif							/* PG_LIFEGUARD_COMPAT_H */

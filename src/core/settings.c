@@ -65,6 +65,7 @@ double		lg_pooler_alert_threshold = 0.8;
 int			lg_pooler_alert_hold_ms = 60000;
 
 bool		lg_preloaded = false;
+uint64		lg_executor_starts = 0;
 
 static const struct config_enum_entry recycle_at_options[] = {
 	{"idle", LG_RECYCLE_AT_IDLE, false},

@@ -84,6 +84,20 @@ lg_app_name_key(const char *raw, char *key)
 /* true once _PG_init ran from shared_preload_libraries */
 extern bool lg_preloaded;
 
+/*
+ * Executor starts in this process, counted by the advisor's ExecutorStart
+ * hook, which is installed at load so that every executor start passes
+ * through it.  Recycling compares the count from one transaction end to
+ * the next to tell whether a statement ran the executor, without a hook
+ * of its own in every statement's path.  Not exported from the library,
+ * so that each statement's increment is a direct access.
+ */
+#ifdef __GNUC__
+extern uint64 lg_executor_starts __attribute__((visibility("hidden")));
+#else
+extern uint64 lg_executor_starts;
+#endif
+
 /* Name of the role that may manage quotas. */
 #define LG_ADMIN_ROLE "lifeguard_admin"
 

@@ -99,6 +99,14 @@ typedef struct LoginIdentity
 
 static bool xact_callback_registered = false;
 
+/*
+ * This backend's slot while it holds it (from the claim to the exit
+ * callback's release), for the transaction callback: NULL otherwise; and
+ * whether it is a pooler's server connection (lg_pooler_login).
+ */
+static LifeguardSlot *counted_slot = NULL;
+static bool counted_pooler = false;
+
 /* Soft-limit warning waiting for the end of start-up. */
 static bool soft_warning_pending = false;
 static AdmitResult soft_warning;
@@ -107,7 +115,7 @@ static char soft_warning_app[NAMEDATALEN];
 static void lg_client_auth(Port *port, int status);
 static void lg_backend_exit(int code, Datum arg);
 static void lg_startup_xact_callback(XactEvent event, void *arg);
-static void lg_count_xact_callback(XactEvent event, void *arg);
+static pg_attribute_hot void lg_backend_xact_callback(XactEvent event, void *arg);
 static int32 lg_count_in_scope(const LifeguardRule *rule, const LifeguardApp *entry);
 static void lg_admit_locked(const LifeguardApp *entry, const LoginIdentity *id,
 							AdmitResult *res);
@@ -475,7 +483,7 @@ lg_client_auth(Port *port, int status)
 	lg_recycle_backend_init();
 	if (!xact_callback_registered)
 	{
-		RegisterXactCallback(lg_count_xact_callback, NULL);
+		RegisterXactCallback(lg_backend_xact_callback, NULL);
 		xact_callback_registered = true;
 	}
 	now = GetCurrentTimestamp();
@@ -492,7 +500,11 @@ lg_client_auth(Port *port, int status)
 	if (res.decision != ADMIT)
 		lg_refuse_locked(entry, &id, &res);
 	else
+	{
 		lg_claim_locked(slot, entry, &id, &res, now);
+		counted_slot = slot;
+		counted_pooler = id.pooler;
+	}
 	LWLockRelease(lg_shared->lock);
 
 	lg_report_admission(&id, &res);
@@ -520,35 +532,34 @@ lg_startup_xact_callback(XactEvent event, void *arg)
 }
 
 /*
- * Count this backend's transactions and their time, for the Little's-law
- * view of pool sizing.  Only the backend writes its own counters.
+ * The counted backend's one transaction callback: count its transactions
+ * and their time, for the Little's-law view of pool sizing, then let
+ * recycling see the event.  One callback rather than one per subsystem:
+ * it runs at every transaction event of the backend.
  */
 static void
-lg_count_xact_callback(XactEvent event, void *arg)
+lg_backend_xact_callback(XactEvent event, void *arg)
 {
-	LifeguardSlot *slot;
-	TimestampTz now;
-	int64		busy_us;
+	LifeguardSlot *slot = counted_slot;
 
-	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT)
-		return;
 	/*
 	 * Not the empty transaction a read point runs while the backend waits
 	 * for its client (catch-up, for recycling and memory sampling): no
-	 * client work.
+	 * client work.  Only the backend writes its own counters.
 	 */
-	if (pq_is_reading_msg())
-		return;
-	slot = lg_my_slot();
-	if (slot == NULL || slot->pid != MyProcPid)
-		return;
-	now = GetCurrentTimestamp();
-	busy_us = Max(now - GetCurrentTransactionStartTimestamp(), 0);
-	pg_atomic_write_u64(&slot->xacts, pg_atomic_read_u64(&slot->xacts) + 1);
-	pg_atomic_write_u64(&slot->xact_us, pg_atomic_read_u64(&slot->xact_us) + busy_us);
-	/* a pooler's server connection: also per client (pooler.c) */
-	if (lg_pooler_backend)
-		lg_pooler_count_xact(busy_us, now);
+	if ((event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT) &&
+		slot != NULL && !pq_is_reading_msg())
+	{
+		TimestampTz now = GetCurrentTimestamp();
+		int64		busy_us = Max(now - GetCurrentTransactionStartTimestamp(), 0);
+
+		pg_atomic_write_u64(&slot->xacts, pg_atomic_read_u64(&slot->xacts) + 1);
+		pg_atomic_write_u64(&slot->xact_us, pg_atomic_read_u64(&slot->xact_us) + busy_us);
+		/* a pooler's server connection: also per client (pooler.c) */
+		if (counted_pooler)
+			lg_pooler_count_xact(busy_us, now);
+	}
+	lg_recycle_xact_event(event);
 }
 
 /*
@@ -563,6 +574,7 @@ lg_backend_exit(int code, Datum arg)
 		return;
 
 	LWLockAcquire(lg_shared->lock, LW_EXCLUSIVE);
+	counted_slot = NULL;
 	if (slot->pid == MyProcPid)
 	{
 		int			kind = lg_recycle_exit_kind();

@@ -11,11 +11,12 @@
 #ifndef PG_LIFEGUARD_MEMORY_H
 #define PG_LIFEGUARD_MEMORY_H
 
+#include "core/compat.h"
 #include "pool/shmem.h"
 
 /* backend side, all in the backend's main line */
 extern void lg_memory_backend_init(LifeguardSlot *slot);
-extern void lg_memory_transaction_ended(void);
+extern pg_attribute_hot void lg_memory_transaction_ended(void);
 extern void lg_memory_read_point(void);
 
 /* what the slot shows; the sample is 0 until the first one */

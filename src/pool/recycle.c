@@ -93,7 +93,6 @@
 
 #include "access/xact.h"
 #include "catalog/pg_authid.h"
-#include "executor/executor.h"
 #include "fmgr.h"
 #include "libpq/libpq.h"
 #include "libpq/libpq-be.h"
@@ -137,27 +136,23 @@ static bool anchor_valid = false;
 static TimestampTz anchor_watch_from = 0;
 /* The last transaction end closed a unit of work. */
 static bool last_end_unit = false;
-/* The executor ran in the current top-level transaction. */
-static bool xact_did_work = false;
+/* lg_executor_starts at the last transaction end (see settings.h) */
+static uint64 starts_at_end = 0;
 /* A loop-top hook is armed (see lg_looptop_arm). */
 static bool looptop_armed = false;
 
-static ExecutorStart_hook_type prev_ExecutorStart = NULL;
-
 static void lg_recycle_sigusr2(SIGNAL_ARGS);
 static void lg_recycle_sigio(SIGNAL_ARGS);
-static void lg_recycle_ExecutorStart(QueryDesc *queryDesc, int eflags);
-static void lg_recycle_xact_callback(XactEvent event, void *arg);
 static void lg_recycle_cleanup_callback(void *arg);
-static void lg_recycle_transaction_ended(bool block);
+static pg_attribute_hot void lg_recycle_transaction_ended(bool block);
 static void lg_recycle_read_point(void);
 static bool lg_port_gss_encrypted(Port *port);
 static bool lg_port_ssl_pending(Port *port);
-static bool lg_recv_buffered(void);
+static pg_attribute_hot bool lg_recv_buffered(void);
 static bool lg_socket_has_data(void);
-static bool lg_recycle_anchor(void);
+static pg_attribute_hot bool lg_recycle_anchor(void);
 static bool lg_unit_end_allowed(int mode);
-static void lg_recycle_track(bool on);
+static pg_attribute_hot void lg_recycle_track(bool on);
 static void lg_looptop_arm(void);
 static void lg_looptop_child_callback(void *arg);
 static void lg_looptop_own_callback(void *arg);
@@ -315,9 +310,9 @@ lg_recycle_decide(BackendState state, TimestampTz now,
 /*
  * Called by the connect hook once the backend holds its slot: route
  * SIGUSR2 (ignored by regular backends) and SIGIO (unused by the server)
- * to our handlers, have the kernel signal data arrivals, and watch
- * transaction ends and executor starts.  Hooks installed here are
- * per-process and chained like those of _PG_init.
+ * to our handlers and have the kernel signal data arrivals.  Transaction
+ * events come from the connect path's callback (lg_recycle_xact_event);
+ * executor starts are counted by the advisor's hook (lg_executor_starts).
  */
 void
 lg_recycle_backend_init(void)
@@ -342,9 +337,7 @@ lg_recycle_backend_init(void)
 	}
 #endif
 
-	prev_ExecutorStart = ExecutorStart_hook;
-	ExecutorStart_hook = lg_recycle_ExecutorStart;
-	RegisterXactCallback(lg_recycle_xact_callback, NULL);
+	starts_at_end = lg_executor_starts;
 }
 
 /*
@@ -367,21 +360,8 @@ lg_recycle_sigio(SIGNAL_ARGS)
 }
 
 /*
- * Note that the executor ran in this transaction: it did real work, so
- * its end is a unit end (a ping's BEGIN; ; ROLLBACK does not run it).
- */
-static void
-lg_recycle_ExecutorStart(QueryDesc *queryDesc, int eflags)
-{
-	xact_did_work = true;
-	if (prev_ExecutorStart)
-		prev_ExecutorStart(queryDesc, eflags);
-	else
-		standard_ExecutorStart(queryDesc, eflags);
-}
-
-/*
- * Transaction events, all in the backend's main line.
+ * Transaction events, all in the backend's main line, passed on by the
+ * counted backend's transaction callback (admission.c).
  *
  * A transaction that runs while a client message is being read is the
  * catch-up (or notify) transaction of ProcessClientReadInterrupt: its
@@ -391,8 +371,8 @@ lg_recycle_ExecutorStart(QueryDesc *queryDesc, int eflags)
  * inside a block happens at its ROLLBACK: a reset callback on
  * TopTransactionContext runs then.
  */
-static void
-lg_recycle_xact_callback(XactEvent event, void *arg)
+void
+lg_recycle_xact_event(XactEvent event)
 {
 	if (proc_exit_inprogress || my_slot == NULL)
 		return;
@@ -447,11 +427,18 @@ lg_recycle_cleanup_callback(void *arg)
 static void
 lg_recycle_transaction_ended(bool block)
 {
+	bool		did_work = lg_executor_starts != starts_at_end;
 	bool		want;
 
-	last_end_unit = block && xact_did_work && lg_ends_block(debug_query_string);
-	xact_did_work = false;
-	want = my_slot->pid == MyProcPid && my_slot->recycle_request != LG_EV_NONE;
+	/*
+	 * A statement that ran the executor since the last end did real work,
+	 * so the end of its block is a unit end (a ping's BEGIN; ; ROLLBACK
+	 * does not run it).
+	 */
+	starts_at_end = lg_executor_starts;
+	last_end_unit = block && did_work && lg_ends_block(debug_query_string);
+	/* the request first: without one, the slot's pid is not read */
+	want = my_slot->recycle_request != LG_EV_NONE && my_slot->pid == MyProcPid;
 	if (!want && track_until != 0)
 	{
 		if (GetCurrentTimestamp() < track_until)

@@ -11,6 +11,8 @@
 #ifndef PG_LIFEGUARD_RECYCLE_H
 #define PG_LIFEGUARD_RECYCLE_H
 
+#include "access/xact.h"
+#include "core/compat.h"
 #include "pool/events.h"
 #include "pool/shmem.h"
 #include "utils/backend_status.h"
@@ -66,6 +68,7 @@ extern int	lg_recycle_plan(BackendState state, TimestampTz now,
 
 /* backend side */
 extern void lg_recycle_backend_init(void);
+extern pg_attribute_hot void lg_recycle_xact_event(XactEvent event);
 extern int	lg_recycle_exit_kind(void);
 
 /* requester side; caller must hold lg_shared->lock exclusively */

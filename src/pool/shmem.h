@@ -88,9 +88,15 @@ typedef struct LifeguardSlot
 	char		rolname[NAMEDATALEN];
 	char		datname[NAMEDATALEN];
 
+	/* what a transaction end touches, together (one cache line, or two) */
 	/* written by the backend itself only (no lock), read by the worker */
 	pg_atomic_uint64 xacts;		/* transactions ended */
 	pg_atomic_uint64 xact_us;	/* their summed duration */
+	/* recycling mailbox: written by requester, read by the backend */
+	volatile int recycle_request;	/* LifeguardEventKind, 0 = none */
+	volatile int recycle_allow_xact;	/* may end an idle transaction */
+	volatile uint32 recycle_deferred;	/* requests the backend declined */
+
 	/* private memory, sampled between statements (memory.c); 0 = none yet */
 	pg_atomic_uint64 memory_bytes;	/* latest sample */
 	pg_atomic_uint64 memory_initial;	/* first sample, right after login */
@@ -98,11 +104,6 @@ typedef struct LifeguardSlot
 
 	/* worker scratch, under the lock */
 	int			dry_run_noted;	/* recycle kind already logged in dry run */
-
-	/* recycling mailbox: written by requester, read by the backend */
-	volatile int recycle_request;	/* LifeguardEventKind, 0 = none */
-	volatile int recycle_allow_xact;	/* may end an idle transaction */
-	volatile uint32 recycle_deferred;	/* requests the backend declined */
 } LifeguardSlot;
 
 /*
