@@ -820,8 +820,9 @@ lg_int64_cmp(const void *a, const void *b)
  * application_memory() says of the application.
  *
  * The applications, their rules and the memory samples of their backends
- * are copied in one shared hold of lg_shared->lock; everything else
- * happens after it is released.  Backends are matched to their
+ * are copied in one shared hold of lg_shared->lock (two, if the table
+ * grew while the copy's memory was allocated); everything else happens
+ * after it is released.  Backends are matched to their
  * application by the address of the entry they count under, which is an
  * identity only: nothing is read through it once the lock is released.
  *
@@ -853,7 +854,7 @@ lifeguard_application_stats_1_1(PG_FUNCTION_ARGS)
 	int64	   *initials;
 	int			nrows = 0;
 	int			nmems = 0;
-	int			cap;
+	int			room;
 	int			nslots;
 	Datum		mode_text[lengthof(mode_names)];
 	Datum		status_ok;
@@ -866,20 +867,35 @@ lifeguard_application_stats_1_1(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 
 	/*
-	 * Allocate before taking the lock: the application table cannot grow
-	 * past its capacity (plus the overflow entry), and the slots are fixed.
+	 * Allocate before taking the lock.  The slots are fixed.  The rows get
+	 * room for the entries the table holds now, plus the overflow entry:
+	 * the count read without the lock is only a guess, checked under it,
+	 * and if the table grew in between, the second attempt makes room for
+	 * its whole capacity, which it cannot grow past.  Room for the whole
+	 * capacity every time would be a block of about 120 kB at the default
+	 * settings, which the C library gives back to the system at every
+	 * free and maps again at the next call: that cost more than the rest
+	 * of the call.
 	 */
-	cap = lg_app_capacity() + 1;
 	nslots = Max(lg_shared->nslots, 1);
-	rows = palloc(sizeof(AppStatsRow) * cap);
 	mems = palloc(sizeof(AppMemoryCopy) * nslots);
 	initials = palloc(sizeof(int64) * nslots);
+	room = (int) hash_get_num_entries(lg_apps) + 1;
+	for (;;)
+	{
+		rows = palloc(sizeof(AppStatsRow) * room);
+		LWLockAcquire(lg_shared->lock, LW_SHARED);
+		if (hash_get_num_entries(lg_apps) < room)
+			break;
+		LWLockRelease(lg_shared->lock);
+		pfree(rows);
+		room = lg_app_capacity() + 1;
+	}
 
-	LWLockAcquire(lg_shared->lock, LW_SHARED);
 	hash_seq_init(&seq, lg_apps);
 	while ((app = hash_seq_search(&seq)) != NULL)
 	{
-		if (nrows >= cap - 1)
+		if (nrows >= room - 1)
 		{
 			hash_seq_term(&seq);
 			break;
