@@ -118,6 +118,20 @@ typedef struct MemoryCopy
 
 static const char *const mode_names[] = {"off", "warn", "enforce"};
 
+/*
+ * application_stats()'s copy of the shared state, kept from one call to
+ * the next in a context of its own (lg_stats_buffers).  Allocated and
+ * freed at every call, a copy of some hundred kilobytes made the C library
+ * give memory back to the system at the end of every call and fault it
+ * in again at the next, which cost more than all the rest of the call.
+ * It holds at most the application table's capacity and the slots.
+ */
+static MemoryContext stats_cxt = NULL;
+static AppStatsRow *stats_rows = NULL;
+static int	stats_rows_room = 0;
+static AppMemoryCopy *stats_mems = NULL;
+static int64 *stats_initials = NULL;
+
 static Datum lg_timestamp_or_null(TimestampTz ts, bool *isnull);
 static int	lg_copy_memory(MemoryCopy *out, bool sampled_only);
 static int	lg_memory_cmp(const void *a, const void *b);
@@ -131,6 +145,7 @@ static int	lg_int64_cmp(const void *a, const void *b);
 static void lg_copy_app_stats(AppStatsRow *row, const LifeguardApp *app,
 							  bool is_overflow);
 static int64 lg_div_round(int64 num, int64 den);
+static void lg_stats_buffers(int room);
 
 /*
  * Zero an application's counters, keeping its live count.
@@ -773,6 +788,34 @@ lg_copy_app_stats(AppStatsRow *row, const LifeguardApp *app, bool is_overflow)
 }
 
 /*
+ * Make application_stats()'s buffers hold at least "room" rows and one
+ * sample per slot.
+ */
+static void
+lg_stats_buffers(int room)
+{
+	int			nslots = Max(lg_shared->nslots, 1);
+
+	if (stats_cxt == NULL)
+	{
+		stats_cxt = AllocSetContextCreate(TopMemoryContext,
+										  "pg_lifeguard application_stats",
+										  ALLOCSET_DEFAULT_SIZES);
+		stats_mems = MemoryContextAlloc(stats_cxt, sizeof(AppMemoryCopy) * nslots);
+		stats_initials = MemoryContextAlloc(stats_cxt, sizeof(int64) * nslots);
+	}
+	if (room > stats_rows_room)
+	{
+		if (stats_rows != NULL)
+			pfree(stats_rows);
+		stats_rows = NULL;
+		stats_rows_room = 0;
+		stats_rows = MemoryContextAlloc(stats_cxt, sizeof(AppStatsRow) * room);
+		stats_rows_room = room;
+	}
+}
+
+/*
  * num / den rounded half away from zero, as numeric's round() does to an
  * exact quotient; den > 0.
  */
@@ -855,7 +898,6 @@ lifeguard_application_stats_1_1(PG_FUNCTION_ARGS)
 	int			nrows = 0;
 	int			nmems = 0;
 	int			room;
-	int			nslots;
 	Datum		mode_text[lengthof(mode_names)];
 	Datum		status_ok;
 	Datum		status_at_hard;
@@ -867,30 +909,26 @@ lifeguard_application_stats_1_1(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 
 	/*
-	 * Allocate before taking the lock.  The slots are fixed.  The rows get
-	 * room for the entries the table holds now, plus the overflow entry:
-	 * the count read without the lock is only a guess, checked under it,
-	 * and if the table grew in between, the second attempt makes room for
-	 * its whole capacity, which it cannot grow past.  Room for the whole
-	 * capacity every time would be a block of about 120 kB at the default
-	 * settings, which the C library gives back to the system at every
-	 * free and maps again at the next call: that cost more than the rest
-	 * of the call.
+	 * Make room before taking the lock, for the entries the table holds
+	 * now plus the overflow entry: the count read without the lock is only
+	 * a guess, checked under it, and if the table grew in between, the
+	 * second attempt makes room for its whole capacity, which it cannot
+	 * grow past.
 	 */
-	nslots = Max(lg_shared->nslots, 1);
-	mems = palloc(sizeof(AppMemoryCopy) * nslots);
-	initials = palloc(sizeof(int64) * nslots);
 	room = (int) hash_get_num_entries(lg_apps) + 1;
 	for (;;)
 	{
-		rows = palloc(sizeof(AppStatsRow) * room);
+		lg_stats_buffers(room);
 		LWLockAcquire(lg_shared->lock, LW_SHARED);
-		if (hash_get_num_entries(lg_apps) < room)
+		if (hash_get_num_entries(lg_apps) < stats_rows_room)
 			break;
 		LWLockRelease(lg_shared->lock);
-		pfree(rows);
 		room = lg_app_capacity() + 1;
 	}
+	room = stats_rows_room;
+	rows = stats_rows;
+	mems = stats_mems;
+	initials = stats_initials;
 
 	hash_seq_init(&seq, lg_apps);
 	while ((app = hash_seq_search(&seq)) != NULL)
