@@ -30,6 +30,50 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'lifeguard_application_memory_1_1'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
 
+-- Per application, every column of lifeguard.pool_stats computed in one
+-- pass over shared memory (the memory sums included), then what
+-- lifeguard.application_memory() says of it, for pool_advice.  The view
+-- is a plain projection of it: nothing to plan but one function scan.
+CREATE FUNCTION lifeguard.application_stats(
+    OUT application_name text,
+    OUT connections integer,
+    OUT active integer,
+    OUT idle integer,
+    OUT idle_in_transaction integer,
+    OUT waiting integer,
+    OUT peak integer,
+    OUT peak_at timestamptz,
+    OUT opened bigint,
+    OUT closed bigint,
+    OUT oldest_connection interval,
+    OUT longest_idle interval,
+    OUT soft_limit integer,
+    OUT hard_limit integer,
+    OUT reserved integer,
+    OUT mode text,
+    OUT utilization numeric,
+    OUT rejected bigint,
+    OUT would_reject bigint,
+    OUT soft_warnings bigint,
+    OUT reclaimed bigint,
+    OUT recycled bigint,
+    OUT status text,
+    OUT usage_bar text,
+    OUT first_seen timestamptz,
+    OUT longest_idle_in_transaction interval,
+    OUT mean_session interval,
+    OUT xacts bigint,
+    OUT mean_xact_ms numeric,
+    OUT memory_total bigint,
+    OUT memory_max bigint,
+    OUT sampled_backends integer,
+    OUT memory_median bigint,
+    OUT memory_at_login_median bigint,
+    OUT growth_per_hour double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'lifeguard_application_stats_1_1'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
 CREATE VIEW lifeguard.pool_stats AS
 SELECT s.application_name,
        s.connections,
@@ -41,38 +85,28 @@ SELECT s.application_name,
        s.peak_at,
        s.opened,
        s.closed,
-       greatest(pg_catalog.statement_timestamp() - s.oldest_start, '0'::interval) AS oldest_connection,
-       greatest(pg_catalog.statement_timestamp() - s.longest_idle_since, '0'::interval) AS longest_idle,
+       s.oldest_connection,
+       s.longest_idle,
        s.soft_limit,
        s.hard_limit,
        s.reserved,
        s.mode,
-       round(s.connections::numeric / nullif(s.hard_limit, 0), 3) AS utilization,
+       s.utilization,
        s.rejected,
        s.would_reject,
        s.soft_warnings,
        s.reclaimed,
        s.recycled,
-       CASE
-           WHEN s.hard_limit IS NULL OR s.mode = 'off' THEN 'ok'
-           WHEN s.connections >= s.hard_limit THEN 'at_hard'
-           WHEN s.connections > s.soft_limit THEN 'over_soft'
-           ELSE 'ok'
-       END AS status,
-       lifeguard.usage_bar(s.connections, s.soft_limit, s.hard_limit) AS usage_bar,
+       s.status,
+       s.usage_bar,
        s.first_seen,
-       greatest(pg_catalog.statement_timestamp() - s.longest_idle_xact_since, '0'::interval) AS longest_idle_in_transaction,
-       CASE WHEN s.closed > 0 THEN s.closed_session_ms / s.closed * '1 millisecond'::interval END AS mean_session,
+       s.longest_idle_in_transaction,
+       s.mean_session,
        s.xacts,
-       CASE WHEN s.xacts > 0 THEN round(s.xact_time_us::numeric / s.xacts / 1000, 3) END AS mean_xact_ms,
-       m.memory_total,
-       m.memory_max
-  FROM lifeguard.pool_stats() s
-  LEFT JOIN lifeguard.application_memory() m
-    -- the overflow entry's name is NULL: a byte no application name can
-    -- hold stands for it, so that the join is a hash join (IS NOT
-    -- DISTINCT FROM would compare every pair)
-    ON coalesce(m.application_name, E'\x01') = coalesce(s.application_name, E'\x01');
+       s.mean_xact_ms,
+       s.memory_total,
+       s.memory_max
+  FROM lifeguard.application_stats() s;
 
 COMMENT ON VIEW lifeguard.pool_stats IS
     'One row per application (connect-time application_name) seen since the last reset: live connections by state, counters, its quota, and its backends'' private memory. A NULL application_name is the overflow entry beyond lifeguard.max_applications.';
@@ -99,9 +133,11 @@ SELECT b.pid,
 COMMENT ON VIEW lifeguard.backends IS
     'One row per client backend, with the application it counts under (its connect-time application_name) and its private memory as sampled between statements. Without pg_read_all_stats, state, times and memory of other roles'' backends are NULL, as in pg_stat_activity.';
 
-REVOKE ALL ON FUNCTION lifeguard.backend_memory(), lifeguard.application_memory() FROM PUBLIC;
+REVOKE ALL ON FUNCTION lifeguard.backend_memory(), lifeguard.application_memory(),
+                       lifeguard.application_stats() FROM PUBLIC;
 GRANT SELECT ON lifeguard.pool_stats TO pg_monitor, lifeguard_admin;
-GRANT EXECUTE ON FUNCTION lifeguard.application_memory() TO pg_monitor, lifeguard_admin;
+GRANT EXECUTE ON FUNCTION lifeguard.application_memory(), lifeguard.application_stats()
+    TO pg_monitor, lifeguard_admin;
 -- backends: everyone, filtered the way pg_stat_activity filters
 GRANT SELECT ON lifeguard.backends TO PUBLIC;
 GRANT EXECUTE ON FUNCTION lifeguard.backend_memory() TO PUBLIC;

@@ -39,14 +39,14 @@ WITH win AS (
              WHERE q.application_name IN (s.application_name, '*')
                AND q.role IS NULL AND q.database IS NULL
              ORDER BY q.application_name = '*' LIMIT 1) AS rule_max_age,
-           m.sampled_backends AS mem_backends,
-           m.memory_median AS mem_median,
-           m.memory_max AS mem_max,
-           m.memory_at_login_median AS mem_login,
-           m.growth_per_hour AS mem_growth_per_hour
-      FROM lifeguard.pool_stats s
+           s.sampled_backends AS mem_backends,
+           s.memory_median AS mem_median,
+           s.memory_max AS mem_max,
+           s.memory_at_login_median AS mem_login,
+           s.growth_per_hour AS mem_growth_per_hour
+      -- pool_stats' columns and application_memory()'s, in one scan
+      FROM lifeguard.application_stats() s
       LEFT JOIN win w ON w.application_name = s.application_name
-      LEFT JOIN lifeguard.application_memory() m ON m.application_name = s.application_name
      WHERE s.application_name IS NOT NULL
 ), mem AS (
     SELECT b.*,

@@ -2,12 +2,17 @@
 -- Metrics: every gauge and counter of the views above in one view
 --------------------------------------------------------------------------
 
--- For postgres_exporter / Prometheus: one row per sample.
+-- For postgres_exporter / Prometheus: one row per sample.  The two
+-- branches per application read pool_stats once (a CTE named twice is
+-- materialized): one scan of the shared state, one consistent picture.
 CREATE VIEW lifeguard.metrics AS
+WITH s AS (
+    SELECT * FROM lifeguard.pool_stats
+)
 SELECT 'lifeguard_connections'::text AS metric,
        jsonb_build_object('application', coalesce(s.application_name, '(overflow)'), 'state', st.state) AS labels,
        st.value::double precision AS value
-  FROM lifeguard.pool_stats s
+  FROM s
  CROSS JOIN LATERAL (VALUES ('active', s.active), ('idle', s.idle),
                             ('idle_in_transaction', s.idle_in_transaction),
                             ('waiting', s.waiting)) AS st(state, value)
@@ -15,7 +20,7 @@ UNION ALL
 SELECT 'lifeguard_' || c.name,
        jsonb_build_object('application', coalesce(s.application_name, '(overflow)')),
        c.value::double precision
-  FROM lifeguard.pool_stats s
+  FROM s
  CROSS JOIN LATERAL (VALUES ('connections_total', s.connections::bigint),
                             ('peak_connections', s.peak::bigint),
                             ('opened_total', s.opened), ('closed_total', s.closed),

@@ -7,7 +7,10 @@
  * Each function copies what it needs from shared memory under a shared
  * hold of lg_shared->lock (or the spinlock, for the worker's status),
  * releases it, and only then builds tuples.  The views in the install
- * script add the derived columns (intervals, ratios, the usage bar).
+ * script add the derived columns (intervals, ratios, the usage bar),
+ * except lifeguard.pool_stats: from 1.1 on, application_stats() computes
+ * every column of that view itself, its memory sums included, so that
+ * the view is a plain projection of one function scan (README, "Design").
  *
  * Owns: the set-returning functions behind the connection views and
  * reset_stats.  Must not: change anything but counters (reset_stats).
@@ -19,14 +22,16 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_authid.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "postmaster/postmaster.h"
 #include "utils/acl.h"
-#include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
@@ -47,6 +52,7 @@ PG_FUNCTION_INFO_V1(lifeguard_reset_stats);
 PG_FUNCTION_INFO_V1(lifeguard_usage_bar);
 PG_FUNCTION_INFO_V1(lifeguard_backend_memory_1_1);
 PG_FUNCTION_INFO_V1(lifeguard_application_memory_1_1);
+PG_FUNCTION_INFO_V1(lifeguard_application_stats_1_1);
 
 /* One application as the pool_stats function returns it. */
 typedef struct PoolRow
@@ -71,6 +77,32 @@ typedef struct SlotCopy
 	LgBackend	status;
 } SlotCopy;
 
+/*
+ * One application as application_stats() copies it: the entry's counters
+ * and the limits of the rule that governs it as a whole.
+ */
+typedef struct AppStatsRow
+{
+	const LifeguardApp *entry;	/* identity only: never read after release */
+	bool		is_overflow;
+	bool		has_rule;
+	int32		soft_limit;
+	int32		hard_limit;
+	int32		reserved;
+	int			mode;			/* effective: lg_effective_mode */
+	LifeguardApp app;
+} AppStatsRow;
+
+/* One sampled backend as application_stats() copies it. */
+typedef struct AppMemoryCopy
+{
+	const LifeguardApp *entry;	/* the entry it counts under (identity) */
+	int64		bytes;
+	int64		initial;
+	TimestampTz sampled_at;
+	TimestampTz connected_at;
+} AppMemoryCopy;
+
 /* One backend's memory sample, copied from its slot. */
 typedef struct MemoryCopy
 {
@@ -86,10 +118,34 @@ typedef struct MemoryCopy
 
 static const char *const mode_names[] = {"off", "warn", "enforce"};
 
+/*
+ * application_stats()'s copy of the shared state, kept from one call to
+ * the next in a context of its own (lg_stats_buffers).  Allocated and
+ * freed at every call, a copy of some hundred kilobytes made the C library
+ * give memory back to the system at the end of every call and fault it
+ * in again at the next, which cost more than all the rest of the call.
+ * It holds at most the application table's capacity and the slots.
+ */
+static MemoryContext stats_cxt = NULL;
+static AppStatsRow *stats_rows = NULL;
+static int	stats_rows_room = 0;
+static AppMemoryCopy *stats_mems = NULL;
+static int64 *stats_initials = NULL;
+
 static Datum lg_timestamp_or_null(TimestampTz ts, bool *isnull);
 static int	lg_copy_memory(MemoryCopy *out, bool sampled_only);
 static int	lg_memory_cmp(const void *a, const void *b);
 static void lg_reset_app_counters(LifeguardApp *app, TimestampTz now);
+static text *lg_usage_bar_text(int32 connections, bool soft_null, int32 soft,
+							   bool hard_null, int32 hard, bool width_null,
+							   int32 width);
+static Datum lg_age_interval(TimestampTz now, TimestampTz since);
+static int	lg_app_memory_cmp(const void *a, const void *b);
+static int	lg_int64_cmp(const void *a, const void *b);
+static void lg_copy_app_stats(AppStatsRow *row, const LifeguardApp *app,
+							  bool is_overflow);
+static int64 lg_div_round(int64 num, int64 den);
+static void lg_stats_buffers(int room);
 
 /*
  * Zero an application's counters, keeping its live count.
@@ -454,20 +510,32 @@ lifeguard_reset_stats(PG_FUNCTION_ARGS)
 Datum
 lifeguard_usage_bar(PG_FUNCTION_ARGS)
 {
-	int32		connections;
 	bool		soft_null = PG_ARGISNULL(1);
 	bool		hard_null = PG_ARGISNULL(2);
 	bool		width_null = PG_NARGS() < 4 || PG_ARGISNULL(3);
-	int32		soft = soft_null ? 0 : PG_GETARG_INT32(1);
-	int32		hard = hard_null ? 0 : PG_GETARG_INT32(2);
-	int32		width = width_null ? 0 : PG_GETARG_INT32(3);
-	int64		soft_cells;
-	int64		used_cells;
-	StringInfoData buf;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	connections = PG_GETARG_INT32(0);
+	PG_RETURN_TEXT_P(lg_usage_bar_text(PG_GETARG_INT32(0),
+									   soft_null, soft_null ? 0 : PG_GETARG_INT32(1),
+									   hard_null, hard_null ? 0 : PG_GETARG_INT32(2),
+									   width_null, width_null ? 0 : PG_GETARG_INT32(3)));
+}
+
+/*
+ * The bar of lifeguard.usage_bar(), for its SQL function and for
+ * application_stats(); a limit or the width is NULL when its flag says so.
+ */
+static text *
+lg_usage_bar_text(int32 connections, bool soft_null, int32 soft,
+				  bool hard_null, int32 hard, bool width_null, int32 width)
+{
+	int64		soft_cells;
+	int64		used_cells;
+	/* '[', at most 1000 cells, then "] connections/hard_limit" */
+	char		buf[1 + 1000 + 2 + 2 * MAXINT8LEN + 2];
+	int			len = 0;
+
 	if (connections < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -490,17 +558,23 @@ lifeguard_usage_bar(PG_FUNCTION_ARGS)
 				 errmsg("width must be between 1 and 1000 characters"),
 				 errdetail("width is %d.", width)));
 	if (hard_null || hard == 0 || width_null)
-		PG_RETURN_TEXT_P(cstring_to_text(psprintf("%d", connections)));
+	{
+		len = snprintf(buf, sizeof(buf), "%d", connections);
+		return cstring_to_text_with_len(buf, len);
+	}
 
-	/* in 64 bits: connections * width must not overflow */
+	/*
+	 * In 64 bits: connections * width must not overflow.  Built on the
+	 * stack: application_stats() makes one per row, and a StringInfo would
+	 * allocate a kilobyte each time.
+	 */
 	soft_cells = (int64) Min(connections, soft_null ? hard : soft) * width / hard;
 	used_cells = (int64) Min(connections, hard) * width / hard;
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '[');
+	buf[len++] = '[';
 	for (int64 i = 0; i < width; i++)
-		appendStringInfoChar(&buf, i < soft_cells ? '#' : i < used_cells ? '+' : '.');
-	appendStringInfo(&buf, "] %d/%d", connections, hard);
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(buf.data, buf.len));
+		buf[len++] = i < soft_cells ? '#' : i < used_cells ? '+' : '.';
+	len += snprintf(buf + len, sizeof(buf) - len, "] %d/%d", connections, hard);
+	return cstring_to_text_with_len(buf, len);
 }
 
 /*
@@ -663,5 +737,388 @@ lifeguard_application_memory_1_1(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		i = j;
 	}
+	return (Datum) 0;
+}
+
+/*
+ * greatest(now - since, '0'::interval), as the 1.0 view computed it: a
+ * difference of timestamps is days and a time of day (timestamptz_mi
+ * justifies the hours), and greatest() ignores the NULL of an unknown
+ * "since" (0 here), which therefore gives a zero interval too.
+ */
+static Datum
+lg_age_interval(TimestampTz now, TimestampTz since)
+{
+	Interval   *result = palloc0(sizeof(Interval));
+
+	if (since != 0 && now > since)
+	{
+		TimeOffset	diff = now - since;
+
+		result->day = (int32) (diff / USECS_PER_DAY);
+		result->time = diff % USECS_PER_DAY;
+	}
+	return IntervalPGetDatum(result);
+}
+
+/*
+ * Copy one application entry and the limits of the rule that governs it
+ * as a whole, for application_stats().  Caller holds lg_shared->lock.
+ */
+static void
+lg_copy_app_stats(AppStatsRow *row, const LifeguardApp *app, bool is_overflow)
+{
+	int			r = -1;
+
+	row->entry = app;
+	row->is_overflow = is_overflow;
+	row->app = *app;
+	if (!is_overflow)
+		r = lg_rule_match(lg_shared->rules, lg_shared->nrules, app->name, "", "");
+	row->has_rule = (r >= 0);
+	if (r >= 0)
+	{
+		const LifeguardRule *rule = &lg_shared->rules[r];
+
+		row->soft_limit = rule->soft_limit;
+		row->hard_limit = rule->hard_limit;
+		row->reserved = rule->reserved;
+		row->mode = lg_effective_mode(rule);
+	}
+}
+
+/*
+ * Make application_stats()'s buffers hold at least "room" rows and one
+ * sample per slot.
+ */
+static void
+lg_stats_buffers(int room)
+{
+	int			nslots = Max(lg_shared->nslots, 1);
+
+	if (stats_cxt == NULL)
+	{
+		stats_cxt = AllocSetContextCreate(TopMemoryContext,
+										  "pg_lifeguard application_stats",
+										  ALLOCSET_DEFAULT_SIZES);
+		stats_mems = MemoryContextAlloc(stats_cxt, sizeof(AppMemoryCopy) * nslots);
+		stats_initials = MemoryContextAlloc(stats_cxt, sizeof(int64) * nslots);
+	}
+	if (room > stats_rows_room)
+	{
+		if (stats_rows != NULL)
+			pfree(stats_rows);
+		stats_rows = NULL;
+		stats_rows_room = 0;
+		stats_rows = MemoryContextAlloc(stats_cxt, sizeof(AppStatsRow) * room);
+		stats_rows_room = room;
+	}
+}
+
+/*
+ * num / den rounded half away from zero, as numeric's round() does to an
+ * exact quotient; den > 0.
+ */
+static int64
+lg_div_round(int64 num, int64 den)
+{
+	int64		q = num / den;
+	int64		r = num % den;
+
+	if (r > 0 && r >= den - r)
+		q++;
+	else if (r < 0 && -r >= den + r)
+		q--;
+	return q;
+}
+
+/* By entry, then by size, as application_memory() orders an application's. */
+static int
+lg_app_memory_cmp(const void *a, const void *b)
+{
+	const AppMemoryCopy *ma = a;
+	const AppMemoryCopy *mb = b;
+	uintptr_t	ea = (uintptr_t) ma->entry;
+	uintptr_t	eb = (uintptr_t) mb->entry;
+
+	if (ea != eb)
+		return (ea > eb) - (ea < eb);
+	return (ma->bytes > mb->bytes) - (ma->bytes < mb->bytes);
+}
+
+static int
+lg_int64_cmp(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * lifeguard.application_stats(): the lifeguard.pool_stats view, computed.
+ * One row per application as lifeguard.pool_stats() has them (the same
+ * rows, in the same order), with every column of the view already
+ * derived, then four more that lifeguard.pool_advice reads: what
+ * application_memory() says of the application.
+ *
+ * The applications, their rules and the memory samples of their backends
+ * are copied in one shared hold of lg_shared->lock (two, if the table
+ * grew while the copy's memory was allocated); everything else happens
+ * after it is released.  Backends are matched to their
+ * application by the address of the entry they count under, which is an
+ * identity only: nothing is read through it once the lock is released.
+ *
+ * The derived columns are those of the 1.0 view's SQL, in C:
+ *	- oldest_connection, longest_idle, longest_idle_in_transaction:
+ *	  greatest(statement_timestamp() - since, '0'::interval);
+ *	- utilization: round(connections::numeric / nullif(hard_limit, 0), 3);
+ *	- status and usage_bar: from connections and the rule's limits;
+ *	- mean_session: closed_session_ms / closed (an integer division)
+ *	  milliseconds, as a time of day without days;
+ *	- mean_xact_ms: round(xact_time_us::numeric / xacts / 1000, 3).
+ * The two numerics are the exact quotient rounded half away from zero,
+ * computed in integers.  SQL rounds numeric's quotient, itself rounded to
+ * at least 16 significant digits: for utilization that is always the same
+ * result (a quotient of int32s is never that close to a half); for
+ * mean_xact_ms it could be 0.001 more only when the mean in microseconds
+ * lies within about 10^-9 of a half, which takes hundreds of millions of
+ * transactions.
+ */
+Datum
+lifeguard_application_stats_1_1(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+	HASH_SEQ_STATUS seq;
+	LifeguardApp *app;
+	AppStatsRow *rows;
+	AppMemoryCopy *mems;
+	int64	   *initials;
+	int			nrows = 0;
+	int			nmems = 0;
+	int			room;
+	Datum		mode_text[lengthof(mode_names)];
+	Datum		status_ok;
+	Datum		status_at_hard;
+	Datum		status_over_soft;
+	MemoryContext rowcxt;
+	MemoryContext oldcxt;
+
+	lg_require_shmem();
+	InitMaterializedSRF(fcinfo, 0);
+
+	/*
+	 * Make room before taking the lock, for the entries the table holds
+	 * now plus the overflow entry: the count read without the lock is only
+	 * a guess, checked under it, and if the table grew in between, the
+	 * second attempt makes room for its whole capacity, which it cannot
+	 * grow past.
+	 */
+	room = (int) hash_get_num_entries(lg_apps) + 1;
+	for (;;)
+	{
+		lg_stats_buffers(room);
+		LWLockAcquire(lg_shared->lock, LW_SHARED);
+		if (hash_get_num_entries(lg_apps) < stats_rows_room)
+			break;
+		LWLockRelease(lg_shared->lock);
+		room = lg_app_capacity() + 1;
+	}
+	room = stats_rows_room;
+	rows = stats_rows;
+	mems = stats_mems;
+	initials = stats_initials;
+
+	hash_seq_init(&seq, lg_apps);
+	while ((app = hash_seq_search(&seq)) != NULL)
+	{
+		if (nrows >= room - 1)
+		{
+			hash_seq_term(&seq);
+			break;
+		}
+		/* an entry reserved for a rule's name, never used since reset */
+		if (app->opened == 0 && app->rejected == 0 && app->connections == 0)
+			continue;
+		lg_copy_app_stats(&rows[nrows++], app, false);
+	}
+	if (lg_shared->overflow.opened > 0 || lg_shared->overflow.rejected > 0 ||
+		lg_shared->overflow.connections > 0)
+		lg_copy_app_stats(&rows[nrows++], &lg_shared->overflow, true);
+	for (int i = 0; i < lg_shared->nslots; i++)
+	{
+		LifeguardSlot *s = &lg_shared->slots[i];
+		AppMemoryCopy *c = &mems[nmems];
+
+		if (s->pid == 0 || s->app == NULL)
+			continue;
+		c->sampled_at = lg_slot_memory_sampled_at(s);
+		if (c->sampled_at == 0)
+			continue;
+		c->entry = s->app;
+		c->bytes = lg_slot_memory(s);
+		c->initial = (int64) pg_atomic_read_u64(&s->memory_initial);
+		c->connected_at = s->connected_at;
+		nmems++;
+	}
+	LWLockRelease(lg_shared->lock);
+
+	if (nmems > 1)
+		qsort(mems, nmems, sizeof(AppMemoryCopy), lg_app_memory_cmp);
+
+	/* the few distinct texts, made once */
+	for (int i = 0; i < lengthof(mode_names); i++)
+		mode_text[i] = CStringGetTextDatum(mode_names[i]);
+	status_ok = CStringGetTextDatum("ok");
+	status_at_hard = CStringGetTextDatum("at_hard");
+	status_over_soft = CStringGetTextDatum("over_soft");
+
+	/*
+	 * Each row's datums are built in a context reset after the tuplestore
+	 * has copied them: the memory of a call does not grow with the rows.
+	 */
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext,
+								   "application_stats row",
+								   ALLOCSET_SMALL_SIZES);
+	oldcxt = MemoryContextSwitchTo(rowcxt);
+	for (int i = 0; i < nrows; i++)
+	{
+		AppStatsRow *row = &rows[i];
+		LifeguardApp *a = &row->app;
+		Datum		values[35];
+		bool		nulls[35];
+		int			j = 0;
+		int			lo = 0;
+		int			hi = nmems;
+		int			k;
+
+		memset(nulls, 0, sizeof(nulls));
+		if (row->is_overflow)
+			nulls[j++] = true;
+		else
+			values[j++] = CStringGetTextDatum(a->name);
+		values[j++] = Int32GetDatum(a->connections);
+		values[j++] = Int32GetDatum(a->active);
+		values[j++] = Int32GetDatum(a->idle);
+		values[j++] = Int32GetDatum(a->idle_in_transaction);
+		values[j++] = Int32GetDatum(a->waiting);
+		values[j++] = Int32GetDatum(a->peak);
+		values[j] = lg_timestamp_or_null(a->peak_at, &nulls[j]);
+		j++;
+		values[j++] = Int64GetDatum(a->opened);
+		values[j++] = Int64GetDatum(a->closed);
+		values[j++] = lg_age_interval(now, a->oldest_start);	/* oldest_connection */
+		values[j++] = lg_age_interval(now, a->longest_idle_since);	/* longest_idle */
+		if (row->has_rule)
+		{
+			values[j++] = Int32GetDatum(row->soft_limit);
+			values[j++] = Int32GetDatum(row->hard_limit);
+			values[j++] = Int32GetDatum(row->reserved);
+			values[j++] = mode_text[row->mode];
+		}
+		else
+		{
+			nulls[j++] = true;
+			nulls[j++] = true;
+			nulls[j++] = true;
+			nulls[j++] = true;
+		}
+		/* utilization */
+		if (row->has_rule && row->hard_limit > 0)
+			values[j++] = NumericGetDatum(int64_div_fast_to_numeric(lg_div_round((int64) a->connections * 1000,
+																				 row->hard_limit), 3));
+		else
+			nulls[j++] = true;
+		values[j++] = Int64GetDatum(a->rejected);
+		values[j++] = Int64GetDatum(a->would_reject);
+		values[j++] = Int64GetDatum(a->soft_warnings);
+		values[j++] = Int64GetDatum(a->reclaimed);
+		values[j++] = Int64GetDatum(a->recycled);
+		/* status */
+		if (!row->has_rule || row->mode == LG_MODE_OFF)
+			values[j++] = status_ok;
+		else if (a->connections >= row->hard_limit)
+			values[j++] = status_at_hard;
+		else if (a->connections > row->soft_limit)
+			values[j++] = status_over_soft;
+		else
+			values[j++] = status_ok;
+		/* usage_bar, at lifeguard.usage_bar's default width */
+		values[j++] = PointerGetDatum(lg_usage_bar_text(a->connections,
+														!row->has_rule, row->soft_limit,
+														!row->has_rule, row->hard_limit,
+														false, 20));
+		values[j] = lg_timestamp_or_null(a->first_seen, &nulls[j]);
+		j++;
+		values[j++] = lg_age_interval(now, a->longest_idle_xact_since);
+		/* mean_session */
+		if (a->closed > 0)
+		{
+			Interval   *mean = palloc0(sizeof(Interval));
+
+			mean->time = a->session_ms_closed / a->closed * INT64CONST(1000);
+			values[j++] = IntervalPGetDatum(mean);
+		}
+		else
+			nulls[j++] = true;
+		values[j++] = Int64GetDatum(a->xacts);
+		/* mean_xact_ms, from the mean in whole microseconds */
+		if (a->xacts > 0)
+			values[j++] = NumericGetDatum(int64_div_fast_to_numeric(lg_div_round(a->xact_us, a->xacts), 3));
+		else
+			nulls[j++] = true;
+
+		/* this application's sampled backends: mems[lo .. lo + k - 1] */
+		while (lo < hi)
+		{
+			int			mid = lo + (hi - lo) / 2;
+
+			if ((uintptr_t) mems[mid].entry < (uintptr_t) row->entry)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (k = 0; lo + k < nmems && mems[lo + k].entry == row->entry; k++)
+			;
+		if (k > 0)
+		{
+			AppMemoryCopy *m = &mems[lo];
+			int64		total = 0;
+			double		grown = 0;
+			double		age_h = 0;
+
+			for (int b = 0; b < k; b++)
+			{
+				total += m[b].bytes;
+				grown += (double) (m[b].bytes - m[b].initial);
+				age_h += (double) Max(m[b].sampled_at - m[b].connected_at, 0) / 3600e6;
+				initials[b] = m[b].initial;
+			}
+			if (k > 1)
+				qsort(initials, k, sizeof(int64), lg_int64_cmp);
+			values[j++] = Int64GetDatum(total); /* memory_total */
+			values[j++] = Int64GetDatum(m[k - 1].bytes);	/* memory_max */
+			values[j++] = Int32GetDatum(k); /* sampled_backends */
+			values[j++] = Int64GetDatum(m[(k - 1) / 2].bytes);	/* memory_median */
+			values[j++] = Int64GetDatum(initials[(k - 1) / 2]);
+			values[j] = Float8GetDatum(age_h > 0 ? grown / age_h : 0);
+			nulls[j++] = !(age_h > 0);
+		}
+		else
+		{
+			nulls[j++] = true;	/* memory_total */
+			nulls[j++] = true;	/* memory_max */
+			values[j++] = Int32GetDatum(0); /* sampled_backends */
+			nulls[j++] = true;
+			nulls[j++] = true;
+			nulls[j++] = true;
+		}
+		Assert(j == 35);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		MemoryContextReset(rowcxt);
+	}
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(rowcxt);
 	return (Datum) 0;
 }

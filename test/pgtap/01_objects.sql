@@ -1,6 +1,6 @@
 -- Objects, columns and contracts of the pg_lifeguard SQL API.
 BEGIN;
-SELECT plan(60);
+SELECT plan(62);
 
 SELECT has_schema('lifeguard');
 SELECT has_role('lifeguard_admin');
@@ -61,6 +61,17 @@ SELECT has_column('lifeguard', 'backends', c, format('backends.%s', c))
   FROM unnest(ARRAY['memory_bytes', 'memory_sampled_at']) AS c;
 SELECT has_column('lifeguard', 'pool_stats', c, format('pool_stats.%s', c))
   FROM unnest(ARRAY['memory_total', 'memory_max']) AS c;
+-- pool_stats is a plain projection of application_stats(): the view's
+-- columns are the function's leading ones, by name and type, in order
+SELECT has_function('lifeguard', 'application_stats', ARRAY[]::text[]);
+SELECT is((SELECT array_agg(format('%s %s', attname, format_type(atttypid, atttypmod)) ORDER BY attnum)
+             FROM pg_attribute WHERE attrelid = 'lifeguard.pool_stats'::regclass AND attnum > 0),
+          (SELECT array_agg(format('%s %s', n, format_type(t, NULL)) ORDER BY o)
+             FROM pg_proc p, unnest(p.proargnames, p.proallargtypes) WITH ORDINALITY AS a(n, t, o)
+            WHERE p.oid = 'lifeguard.application_stats()'::regprocedure
+              AND o <= (SELECT count(*) FROM pg_attribute
+                         WHERE attrelid = 'lifeguard.pool_stats'::regclass AND attnum > 0)),
+          'pool_stats has application_stats()''s leading columns');
 SELECT has_column('lifeguard', 'pool_advice', 'recommended_max_memory', 'pool_advice.recommended_max_memory');
 SELECT has_function('lifeguard', 'drop_quota', ARRAY['text', 'name', 'name']);
 

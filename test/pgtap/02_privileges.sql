@@ -1,6 +1,6 @@
 -- Privileges: exact grants, and what a plain role can and cannot do.
 BEGIN;
-SELECT plan(60);
+SELECT plan(64);
 
 SELECT table_privs_are('lifeguard', 'quotas', 'lifeguard_admin',
                        ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']);
@@ -35,6 +35,10 @@ SELECT function_privs_are('lifeguard', 'set_quota',
 SELECT function_privs_are('lifeguard', 'backend_memory', ARRAY[]::text[], 'public', ARRAY['EXECUTE']);
 SELECT function_privs_are('lifeguard', 'application_memory', ARRAY[]::text[], 'public', ARRAY[]::text[]);
 SELECT function_privs_are('lifeguard', 'application_memory', ARRAY[]::text[], 'pg_monitor', ARRAY['EXECUTE']);
+-- what pool_stats and pool_advice are made of: their readers only
+SELECT function_privs_are('lifeguard', 'application_stats', ARRAY[]::text[], 'public', ARRAY[]::text[]);
+SELECT function_privs_are('lifeguard', 'application_stats', ARRAY[]::text[], r, ARRAY['EXECUTE'])
+  FROM unnest(ARRAY['pg_monitor', 'lifeguard_admin']) AS r;
 SELECT function_privs_are('lifeguard', 'reset_stats', ARRAY[]::text[], 'public', ARRAY[]::text[]);
 SELECT function_privs_are('lifeguard', 'reset_stats', ARRAY[]::text[], 'lifeguard_admin', ARRAY['EXECUTE']);
 SELECT function_privs_are('lifeguard', f, ARRAY[]::text[], 'public', ARRAY[]::text[])
@@ -72,6 +76,7 @@ SELECT throws_ok($$SELECT * FROM lifeguard.pool_stats$$, '42501');
 SELECT throws_ok($$SELECT * FROM lifeguard.pooler_usage$$, '42501');
 SELECT lives_ok($$SELECT * FROM lifeguard.backends$$, 'plain roles read backends');
 SELECT throws_ok($$SELECT * FROM lifeguard.application_memory()$$, '42501');
+SELECT throws_ok($$SELECT * FROM lifeguard.application_stats()$$, '42501');
 SELECT throws_ok($$SELECT lifeguard.set_quota('tap', 1, 2, max_memory => 1073741824)$$, '42501');
 SELECT throws_ok($$SELECT lifeguard.reset_predicate_stats()$$, '42501');
 SELECT throws_ok($$SELECT lifeguard.reset_n_plus_one()$$, '42501');
