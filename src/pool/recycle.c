@@ -50,7 +50,12 @@
  *
  *	- idle: at the message boundary, once idle for recycle_min_idle (a
  *	  backend that just answered a pool's pre-ping is about to receive
- *	  the real query);
+ *	  the real query).  An age request under recycle_at = auto asks for
+ *	  LG_UNTRACKED_IDLE_MS instead (LG_AT_IDLE_LONG): a client descheduled
+ *	  between its ping's answer and its next statement on a loaded
+ *	  machine leaves the connection idle for tens of milliseconds, and a
+ *	  close then fails that statement; auto has the unit end for busy
+ *	  connections, so the idle point only has to serve quiet ones;
  *	- unit end (LG_AT_UNIT_END): right after it answered the end of a
  *	  unit of work: a COMMIT or ROLLBACK (END, ABORT) that ended a
  *	  transaction block in which a statement ran the executor, as an
@@ -271,9 +276,15 @@ lg_recycle_plan(BackendState state, TimestampTz now,
 				*mode = LG_AT_UNIT_END | LG_AT_STATEMENT_END;
 				return LG_EV_RECYCLED_AGE;
 			case LG_RECYCLE_AT_AUTO:
+				/* see recycle.c's header: a client may stall after a ping */
 				if (now - age_at >= grace_us)
 				{
-					*mode = LG_AT_UNIT_END;
+					*mode = LG_AT_UNIT_END | LG_AT_IDLE_LONG;
+					return LG_EV_RECYCLED_AGE;
+				}
+				if (idle_settled)
+				{
+					*mode = LG_AT_IDLE_LONG;
 					return LG_EV_RECYCLED_AGE;
 				}
 				break;
@@ -695,7 +706,9 @@ lg_recycle_read_point(void)
 		be != NULL && be->st_state == STATE_IDLE &&
 		!lg_recv_buffered() && !lg_socket_has_data();
 	if (boundary && !(anchor_watch_from == 0 && lg_unit_end_allowed(mode)) &&
-		idle_us < (TimestampTz) lg_recycle_min_idle_ms * 1000)
+		idle_us < (TimestampTz) ((mode & LG_AT_IDLE_LONG) ?
+								 Max(lg_recycle_min_idle_ms, LG_UNTRACKED_IDLE_MS) :
+								 lg_recycle_min_idle_ms) * 1000)
 		boundary = false;		/* may have just answered a pre-ping */
 
 	if (!boundary)

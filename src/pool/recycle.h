@@ -38,6 +38,8 @@ typedef struct LgRecycleLimits
 #define LG_AT_UNIT_END		0x02	/* right after a unit of work ended */
 #define LG_AT_STATEMENT_END	0x04	/* with UNIT_END: after any statement
 									 * that left no transaction open */
+#define LG_AT_IDLE_LONG		0x08	/* the idle point only after
+									 * LG_UNTRACKED_IDLE_MS of idleness */
 
 /*
  * A backend past max_age by this much is asked to end whatever the
