@@ -88,3 +88,32 @@ SELECT lifeguard.reset_stats();
 SELECT count(*) AS forgotten FROM lifeguard.pool_stats WHERE application_name IN ('alpha', 'beta', '');
 SELECT connections >= 1 AS self_counted, opened, closed, peak = connections AS peak_reset
   FROM lifeguard.pool_stats WHERE application_name LIKE 'pg_regress%';
+
+-- a kept application's mean session restarts with its closed count: a
+-- session of 2 s before the reset does not weigh on one after it
+SELECT dblink_connect('keep', 'dbname=contrib_regression application_name=kept');
+SELECT dblink_connect('long', 'dbname=contrib_regression application_name=kept');
+SELECT pg_sleep(2);
+SELECT dblink_disconnect('long');
+DO $$
+BEGIN
+    FOR i IN 1..200 LOOP
+        EXIT WHEN (SELECT closed FROM lifeguard.pool_stats WHERE application_name = 'kept') = 1;
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+END
+$$;
+SELECT lifeguard.reset_stats();
+SELECT dblink_connect('quick', 'dbname=contrib_regression application_name=kept');
+SELECT dblink_disconnect('quick');
+DO $$
+BEGIN
+    FOR i IN 1..200 LOOP
+        EXIT WHEN (SELECT closed FROM lifeguard.pool_stats WHERE application_name = 'kept') = 1;
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+END
+$$;
+SELECT connections, closed, mean_session < '2 s' AS mean_since_reset
+  FROM lifeguard.pool_stats WHERE application_name = 'kept';
+SELECT dblink_disconnect('keep');

@@ -157,6 +157,9 @@ lg_reset_app_counters(LifeguardApp *app, TimestampTz now)
 	app->opened = app->closed = 0;
 	app->rejected = app->would_reject = app->soft_warnings = 0;
 	app->reclaimed = app->recycled = 0;
+	/* mean_session divides this by closed: they restart together */
+	app->session_ms_closed = 0;
+	app->xacts_closed = app->xact_us_closed = 0;
 	app->peak = app->connections;
 	app->peak_at = app->connections > 0 ? now : 0;
 	app->first_seen = now;
