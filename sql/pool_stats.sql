@@ -24,6 +24,17 @@ BEGIN
 END
 $$;
 
+-- wait until the server has counted n closed sessions of app
+CREATE FUNCTION wait_closed_count(app text, n bigint) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1..200 LOOP
+        EXIT WHEN (SELECT closed FROM lifeguard.pool_stats WHERE application_name = app) = n;
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+END
+$$;
+
 SELECT open_conns('alpha', 5), open_conns('beta', 3);
 
 SELECT application_name, connections, opened, closed, peak, peak_at IS NOT NULL AS has_peak_at,
@@ -95,25 +106,11 @@ SELECT dblink_connect('keep', 'dbname=contrib_regression application_name=kept')
 SELECT dblink_connect('long', 'dbname=contrib_regression application_name=kept');
 SELECT pg_sleep(2);
 SELECT dblink_disconnect('long');
-DO $$
-BEGIN
-    FOR i IN 1..200 LOOP
-        EXIT WHEN (SELECT closed FROM lifeguard.pool_stats WHERE application_name = 'kept') = 1;
-        PERFORM pg_sleep(0.05);
-    END LOOP;
-END
-$$;
+SELECT wait_closed_count('kept', 1);
 SELECT lifeguard.reset_stats();
 SELECT dblink_connect('quick', 'dbname=contrib_regression application_name=kept');
 SELECT dblink_disconnect('quick');
-DO $$
-BEGIN
-    FOR i IN 1..200 LOOP
-        EXIT WHEN (SELECT closed FROM lifeguard.pool_stats WHERE application_name = 'kept') = 1;
-        PERFORM pg_sleep(0.05);
-    END LOOP;
-END
-$$;
+SELECT wait_closed_count('kept', 1);
 SELECT connections, closed, mean_session < '2 s' AS mean_since_reset
   FROM lifeguard.pool_stats WHERE application_name = 'kept';
 SELECT dblink_disconnect('keep');
