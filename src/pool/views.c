@@ -173,6 +173,17 @@ lg_timestamp_or_null(TimestampTz ts, bool *isnull)
 }
 
 /*
+ * Does pool_stats list this entry?  Not one reserved for a rule's name
+ * that no client has used since the last reset.  Caller holds
+ * lg_shared->lock.
+ */
+static inline bool
+lg_app_listed(const LifeguardApp *app)
+{
+	return app->opened > 0 || app->rejected > 0 || app->connections > 0;
+}
+
+/*
  * Copy one application entry and the rule that governs it as a whole
  * (the one matching with no particular role or database).
  * Caller holds lg_shared->lock.
@@ -226,13 +237,11 @@ lifeguard_pool_stats_1_0(PG_FUNCTION_ARGS)
 			hash_seq_term(&seq);
 			break;
 		}
-		/* an entry reserved for a rule's name, never used since reset */
-		if (app->opened == 0 && app->rejected == 0 && app->connections == 0)
+		if (!lg_app_listed(app))
 			continue;
 		lg_copy_pool_row(&rows[n++], app, false);
 	}
-	if (lg_shared->overflow.opened > 0 || lg_shared->overflow.rejected > 0 ||
-		lg_shared->overflow.connections > 0)
+	if (lg_app_listed(&lg_shared->overflow))
 		lg_copy_pool_row(&rows[n++], &lg_shared->overflow, true);
 	LWLockRelease(lg_shared->lock);
 
@@ -941,13 +950,11 @@ lifeguard_application_stats_1_1(PG_FUNCTION_ARGS)
 			hash_seq_term(&seq);
 			break;
 		}
-		/* an entry reserved for a rule's name, never used since reset */
-		if (app->opened == 0 && app->rejected == 0 && app->connections == 0)
+		if (!lg_app_listed(app))
 			continue;
 		lg_copy_app_stats(&rows[nrows++], app, false);
 	}
-	if (lg_shared->overflow.opened > 0 || lg_shared->overflow.rejected > 0 ||
-		lg_shared->overflow.connections > 0)
+	if (lg_app_listed(&lg_shared->overflow))
 		lg_copy_app_stats(&rows[nrows++], &lg_shared->overflow, true);
 	for (int i = 0; i < lg_shared->nslots; i++)
 	{
