@@ -282,7 +282,7 @@ static lg_relinfo_hook_type prev_relinfo_hook = NULL;
 static get_index_stats_hook_type prev_index_stats_hook = NULL;
 static LgAdviseCall *lg_advising = NULL;	/* innermost call, NULL outside */
 
-static void lg_relinfo_hook(LG_RELINFO_HOOK_PARAMS);
+static pg_attribute_hot void lg_relinfo_hook(LG_RELINFO_HOOK_PARAMS);
 static bool lg_index_stats_hook(PlannerInfo *root, Oid indexOid,
 								AttrNumber indexattnum, VariableStatData *vardata);
 

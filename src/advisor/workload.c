@@ -205,6 +205,14 @@ static int	lg_sub_depth_size = 0;
 static int64 lg_sample_countdown = 0;
 static double lg_sample_rate_drawn = -1.0;	/* no draw yet */
 
+/*
+ * log(1 - rate) for the rate it was computed for, first in the postmaster
+ * (lg_workload_init): a backend that keeps the setting it was started
+ * with draws without calling the math library (see lg_log_unit).
+ */
+static double lg_sample_log_q_rate = -1.0;
+static double lg_sample_log_q = 0.0;
+
 typedef struct LgXactCount
 {
 	lg_queryid	queryid;		/* hash key */
@@ -248,11 +256,11 @@ static pg_attribute_hot void lg_ExecutorRun(QueryDesc *queryDesc,
 											uint64 count LG_EXECUTOR_RUN_EXTRA_PARAM);
 static pg_attribute_hot void lg_ExecutorFinish(QueryDesc *queryDesc);
 static pg_attribute_hot void lg_ExecutorEnd(QueryDesc *queryDesc);
-static void lg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
-							  bool readOnlyTree, ProcessUtilityContext context,
-							  ParamListInfo params, QueryEnvironment *queryEnv,
-							  DestReceiver *dest, QueryCompletion *qc);
-static PlannedStmt *lg_planner(LG_PLANNER_HOOK_PARAMS);
+static pg_attribute_hot void lg_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+											   bool readOnlyTree, ProcessUtilityContext context,
+											   ParamListInfo params, QueryEnvironment *queryEnv,
+											   DestReceiver *dest, QueryCompletion *qc);
+static pg_attribute_hot PlannedStmt *lg_planner(LG_PLANNER_HOOK_PARAMS);
 static pg_attribute_hot void lg_workload_xact_callback(XactEvent event, void *arg);
 static void lg_workload_subxact_callback(SubXactEvent event,
 										 SubTransactionId mySubid,
@@ -314,6 +322,13 @@ lg_workload_init(void)
 							10, 0, INT_MAX,
 							PGC_SUSET, 0,
 							NULL, NULL, NULL);
+
+	/* the sampling gaps' constant, inherited by every backend */
+	if (lg_predicate_sample_rate > 0.0 && lg_predicate_sample_rate < 1.0)
+	{
+		lg_sample_log_q = log1p(-lg_predicate_sample_rate);
+		lg_sample_log_q_rate = lg_predicate_sample_rate;
+	}
 
 	/* statement identifiers without pg_stat_statements */
 	EnableQueryId();
@@ -429,6 +444,39 @@ lg_wl_note_full(void)
 /*---- Executor hooks ----*/
 
 /*
+ * log(u) for u in (0, 1], to within 1e-13, without the math library: a
+ * backend's first statement draws a sampling gap, and a call into libm
+ * there faults in pages of its code that nothing else on a short
+ * connection's path touches.  u = m * 2^-e with m in [0.5, 1], and
+ * log(m) = 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...) with
+ * s = (m - 1) / (m + 1) in [-1/3, 0].
+ */
+static double
+lg_log_unit(double u)
+{
+	int			e = 0;
+	double		s;
+	double		s2;
+	double		term;
+	double		sum = 0.0;
+
+	while (u < 0.5)
+	{
+		u *= 2.0;
+		e++;
+	}
+	s = (u - 1.0) / (u + 1.0);
+	s2 = s * s;
+	term = s;
+	for (int k = 1; k <= 25; k += 2)
+	{
+		sum += term / k;
+		term *= s2;
+	}
+	return 2.0 * sum - e * M_LN2;
+}
+
+/*
  * Statements up to and including the next sampled one, under "rate": 1 +
  * floor(log(U) / log(1 - rate)) for U uniform in (0, 1], the number of
  * trials up to the first success, each succeeding with probability rate.
@@ -443,7 +491,12 @@ lg_sample_gap(double rate)
 		return 1;
 	if (rate <= 0.0)
 		return PG_INT64_MAX;
-	gap = floor(log(1.0 - lg_random_double()) / log1p(-rate));
+	if (unlikely(rate != lg_sample_log_q_rate))
+	{
+		lg_sample_log_q = log1p(-rate);
+		lg_sample_log_q_rate = rate;
+	}
+	gap = floor(lg_log_unit(1.0 - lg_random_double()) / lg_sample_log_q);
 	if (!(gap < (double) (PG_INT64_MAX / 2)))
 		return PG_INT64_MAX;
 	return (int64) gap + 1;

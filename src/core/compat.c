@@ -79,7 +79,14 @@ double
 lg_random_double(void)
 {
 #if PG_VERSION_NUM >= 150000
-	return pg_prng_double(&pg_global_prng_state);
+	/*
+	 * 53 random bits scaled to [0, 1), as pg_prng_double makes them but
+	 * without its ldexp(): a backend's first statement draws here, and a
+	 * call into the math library would fault in a page of it that nothing
+	 * else on a short connection's path touches.
+	 */
+	return (double) (pg_prng_uint64(&pg_global_prng_state) >> 11) *
+		(1.0 / (double) (UINT64CONST(1) << 53));
 #else
 	return (double) random() / ((double) MAX_RANDOM_VALUE + 1);
 #endif

@@ -104,8 +104,22 @@ typedef int64 lg_queryid;
 typedef uint64 lg_queryid;
 #endif
 
+/*
+ * pg_attribute_hot (c.h from 15): marks the functions every login,
+ * statement or transaction end calls, which the compiler then places
+ * together, so that they share a few cache lines and pages of code: a new
+ * backend faults in each page of the library it runs.
+ */
+#if PG_VERSION_NUM < 150000 && !defined(pg_attribute_hot)
+#if defined(__GNUC__)
+#define pg_attribute_hot __attribute__((hot))
+#else
+#define pg_attribute_hot
+#endif
+#endif
+
 /* A random double in [0, 1): pg_prng from 15 on. */
-extern double lg_random_double(void);
+extern pg_attribute_hot double lg_random_double(void);
 
 /* pg_clean_ascii: in place before 16, a new string from 16 on. */
 extern char *lg_clean_ascii(const char *s);
@@ -365,17 +379,5 @@ typedef Instrumentation lg_node_instrumentation;
 #define lg_guc_malloc(size)	malloc(size)
 #endif
 
-/*
- * pg_attribute_hot (c.h from 15): marks the functions every statement or
- * transaction end calls, which the compiler then places together, so that
- * they share a few cache lines and one page of code.
- */
-#if PG_VERSION_NUM < 150000 && !defined(pg_attribute_hot)
-#if defined(__GNUC__)
-#define pg_attribute_hot __attribute__((hot))
-#else
-#define pg_attribute_hot
-#endif
-#endif
 
 #endif							/* PG_LIFEGUARD_COMPAT_H */

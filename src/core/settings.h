@@ -10,6 +10,8 @@
 #ifndef PG_LIFEGUARD_SETTINGS_H
 #define PG_LIFEGUARD_SETTINGS_H
 
+#include "core/compat.h"
+
 /* Quota modes, in increasing strength (the effective mode is the minimum). */
 typedef enum LifeguardMode
 {
@@ -28,8 +30,8 @@ extern int	lg_naptime_ms;
 extern int	lg_quota_mode;
 extern bool lg_exempt_superusers;
 extern char *lg_exempt_roles;
-extern bool lg_role_exempt(const char *rolname);
-extern bool lg_pooler_role_listed(const char *rolname);
+extern pg_attribute_hot bool lg_role_exempt(const char *rolname);
+extern pg_attribute_hot bool lg_pooler_role_listed(const char *rolname);
 extern bool lg_pooler_app_listed(const char *app);
 extern double lg_reclaim_threshold;
 extern int	lg_max_recycles_per_cycle;

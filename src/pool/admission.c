@@ -112,21 +112,21 @@ static bool soft_warning_pending = false;
 static AdmitResult soft_warning;
 static char soft_warning_app[NAMEDATALEN];
 
-static void lg_client_auth(Port *port, int status);
-static void lg_backend_exit(int code, Datum arg);
+static pg_attribute_hot void lg_client_auth(Port *port, int status);
+static pg_attribute_hot void lg_backend_exit(int code, Datum arg);
 static void lg_startup_xact_callback(XactEvent event, void *arg);
 static pg_attribute_hot void lg_backend_xact_callback(XactEvent event, void *arg);
-static int32 lg_count_in_scope(const LifeguardRule *rule, const LifeguardApp *entry);
-static void lg_admit_locked(const LifeguardApp *entry, const LoginIdentity *id,
-							AdmitResult *res);
-static void lg_login_app_name(Port *port, char *key);
-static void lg_login_identify(Port *port, LoginIdentity *id);
-static void lg_claim_locked(LifeguardSlot *slot, LifeguardApp *entry,
-							const LoginIdentity *id, const AdmitResult *res,
-							TimestampTz now);
-static void lg_refuse_locked(LifeguardApp *entry, const LoginIdentity *id,
-							 const AdmitResult *res);
-static void lg_report_admission(const LoginIdentity *id, const AdmitResult *res);
+static pg_attribute_hot int32 lg_count_in_scope(const LifeguardRule *rule, const LifeguardApp *entry);
+static pg_attribute_hot void lg_admit_locked(const LifeguardApp *entry, const LoginIdentity *id,
+											 AdmitResult *res);
+static pg_attribute_hot void lg_login_app_name(Port *port, char *key);
+static pg_attribute_hot void lg_login_identify(Port *port, LoginIdentity *id);
+static pg_attribute_hot void lg_claim_locked(LifeguardSlot *slot, LifeguardApp *entry,
+											 const LoginIdentity *id, const AdmitResult *res,
+											 TimestampTz now);
+static pg_attribute_hot void lg_refuse_locked(LifeguardApp *entry, const LoginIdentity *id,
+											  const AdmitResult *res);
+static pg_attribute_hot void lg_report_admission(const LoginIdentity *id, const AdmitResult *res);
 
 /*
  * Install the hook.  Called from _PG_init.

@@ -15,9 +15,9 @@
 #include "pool/shmem.h"
 
 /* backend side, all in the backend's main line */
-extern void lg_memory_backend_init(LifeguardSlot *slot);
+extern pg_attribute_hot void lg_memory_backend_init(LifeguardSlot *slot);
 extern pg_attribute_hot void lg_memory_transaction_ended(void);
-extern void lg_memory_read_point(void);
+extern pg_attribute_hot void lg_memory_read_point(void);
 
 /* what the slot shows; the sample is 0 until the first one */
 extern int64 lg_slot_memory(LifeguardSlot *slot);

@@ -11,6 +11,7 @@
 #ifndef PG_LIFEGUARD_POOLER_H
 #define PG_LIFEGUARD_POOLER_H
 
+#include "core/compat.h"
 #include "utils/backend_status.h"
 #include "utils/timestamp.h"
 
@@ -62,7 +63,7 @@ extern void lg_pooler_shmem_request(void);
 extern void lg_pooler_shmem_startup(void);
 
 /* connect path: does this login belong to a pooler?  Remembers its pool. */
-extern bool lg_pooler_login(const char *app, const char *role, const char *db);
+extern pg_attribute_hot bool lg_pooler_login(const char *app, const char *role, const char *db);
 /* transaction end of a backend for which lg_pooler_login returned true */
 extern bool lg_pooler_backend;
 extern void lg_pooler_count_xact(int64 busy_us, TimestampTz now);

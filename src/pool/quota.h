@@ -14,10 +14,10 @@
 #include "pool/shmem.h"
 
 extern int	lg_rule_cmp(const void *a, const void *b);
-extern int	lg_rule_match(const LifeguardRule *rules, int nrules,
-						  const char *app, const char *role, const char *db);
-extern int	lg_effective_mode(const LifeguardRule *rule);
-extern int	lg_usable_connections(void);
+extern pg_attribute_hot int	lg_rule_match(const LifeguardRule *rules, int nrules,
+										  const char *app, const char *role, const char *db);
+extern pg_attribute_hot int	lg_effective_mode(const LifeguardRule *rule);
+extern pg_attribute_hot int	lg_usable_connections(void);
 extern int	lg_rules_read_table(LifeguardRule **rules);
 extern void lg_rules_file_load(void);
 extern void lg_rules_file_write(const LifeguardRule *rules, int nrules,

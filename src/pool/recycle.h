@@ -69,9 +69,9 @@ extern int	lg_recycle_plan(BackendState state, TimestampTz now,
 							TimestampTz *eligible_at, int *mode);
 
 /* backend side */
-extern void lg_recycle_backend_init(void);
+extern pg_attribute_hot void lg_recycle_backend_init(void);
 extern pg_attribute_hot void lg_recycle_xact_event(XactEvent event);
-extern int	lg_recycle_exit_kind(void);
+extern pg_attribute_hot int	lg_recycle_exit_kind(void);
 
 /* requester side; caller must hold lg_shared->lock exclusively */
 extern bool lg_recycle_request_locked(LifeguardSlot *slot, int kind, int mode);

@@ -234,18 +234,18 @@ extern void lg_shmem_startup(void);
 extern void lg_require_shmem(void);
 
 extern int	lg_app_capacity(void);
-extern LifeguardApp *lg_app_lookup(const char *name, bool create,
-								   bool *overflowed);
+extern pg_attribute_hot LifeguardApp *lg_app_lookup(const char *name, bool create,
+													bool *overflowed);
 extern void lg_app_forget(LifeguardApp *app);
-extern void lg_slot_release_locked(LifeguardSlot *slot, TimestampTz now);
-extern LifeguardSlot *lg_slot_for_index(int procindex);
-extern LifeguardSlot *lg_my_slot(void);
-extern void lg_slot_clear(LifeguardSlot *slot);
-extern bool lg_rule_reserves(const LifeguardRule *rule);
-extern bool lg_rule_covers(const LifeguardRule *rule, const char *app,
-						   const char *role, const char *db);
-extern int	lg_rule_first(const LifeguardRule *rules, int nrules, const char *app);
-extern void lg_rule_counts_adjust_locked(const LifeguardSlot *slot, int delta);
+extern pg_attribute_hot void lg_slot_release_locked(LifeguardSlot *slot, TimestampTz now);
+extern pg_attribute_hot LifeguardSlot *lg_slot_for_index(int procindex);
+extern pg_attribute_hot LifeguardSlot *lg_my_slot(void);
+extern pg_attribute_hot void lg_slot_clear(LifeguardSlot *slot);
+extern pg_attribute_hot bool lg_rule_reserves(const LifeguardRule *rule);
+extern pg_attribute_hot bool lg_rule_covers(const LifeguardRule *rule, const char *app,
+											const char *role, const char *db);
+extern pg_attribute_hot int	lg_rule_first(const LifeguardRule *rules, int nrules, const char *app);
+extern pg_attribute_hot void lg_rule_counts_adjust_locked(const LifeguardSlot *slot, int delta);
 extern void lg_rule_counts_rebuild_locked(void);
 
 extern uint64 lg_install_rules(const LifeguardRule *rules, int nrules);
