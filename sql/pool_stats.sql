@@ -114,3 +114,26 @@ SELECT wait_closed_count('kept', 1);
 SELECT connections, closed, mean_session < '2 s' AS mean_since_reset
   FROM lifeguard.pool_stats WHERE application_name = 'kept';
 SELECT dblink_disconnect('keep');
+
+-- the result is kept outside the query's memory: two calls in one query,
+-- a cursor left open across another call, a call in a failed query and
+-- one in a failed subtransaction all leave the next call right
+SELECT count(*) = (SELECT count(*) FROM lifeguard.pool_stats) ^ 2 AS self_join
+  FROM lifeguard.pool_stats a, lifeguard.pool_stats b;
+BEGIN;
+DECLARE c CURSOR FOR SELECT application_name FROM lifeguard.pool_stats
+ WHERE application_name = 'kept';
+FETCH 1 FROM c;
+SELECT count(*) > 0 AS second_call FROM lifeguard.pool_stats;
+FETCH ALL FROM c;
+COMMIT;
+SELECT 1 / (connections - connections) FROM lifeguard.pool_stats;
+DO $$
+BEGIN
+    BEGIN
+        PERFORM 1 / (connections - connections) FROM lifeguard.pool_stats;
+    EXCEPTION WHEN division_by_zero THEN
+        RAISE NOTICE 'caught';
+    END;
+END $$;
+SELECT application_name FROM lifeguard.pool_stats WHERE application_name = 'kept';

@@ -347,6 +347,7 @@ lg_claim_locked(LifeguardSlot *slot, LifeguardApp *entry,
 	strlcpy(slot->datname, id->db, NAMEDATALEN);
 	lg_rule_counts_adjust_locked(slot, 1);
 
+	lg_app_seen_locked(entry);
 	entry->opened++;
 	entry->connections++;
 	entry->last_active = now;
@@ -379,6 +380,7 @@ static void
 lg_refuse_locked(LifeguardApp *entry, const LoginIdentity *id,
 				 const AdmitResult *res)
 {
+	lg_app_seen_locked(entry);
 	entry->rejected++;
 	lg_shared->total_rejected++;
 	if (res->decision == REJECT_HARD)

@@ -199,6 +199,7 @@ lg_shmem_startup(void)
 		lg_shared->nslots = lg_max_backends();
 		lg_shared->stats_reset = GetCurrentTimestamp();
 		lg_shared->overflow.first_seen = lg_shared->stats_reset;
+		dlist_init(&lg_shared->seen_apps);
 		lg_shared->reload_rules = true;
 		lg_shared->rules_generation = 1;	/* 0 means "any" to install_if */
 	}
@@ -289,6 +290,20 @@ lg_app_evictable(void)
 }
 
 /*
+ * An entry counts a login or a refusal: put it on lg_shared->seen_apps if
+ * it is not there yet.  The overflow entry is not in the table and is read
+ * on its own.  Caller holds lg_shared->lock exclusively.
+ */
+void
+lg_app_seen_locked(LifeguardApp *app)
+{
+	if (app->seen || app == &lg_shared->overflow)
+		return;
+	app->seen = true;
+	dlist_push_tail(&lg_shared->seen_apps, &app->seen_node);
+}
+
+/*
  * Remove an entry from the table.  No slot may point at it.
  * Caller holds lg_shared->lock exclusively.
  */
@@ -297,6 +312,8 @@ lg_app_forget(LifeguardApp *app)
 {
 	if (!app->ruled)
 		lg_shared->napps_unruled--;
+	if (app->seen)
+		dlist_delete(&app->seen_node);
 	(void) hash_search(lg_apps, app->name, HASH_REMOVE, NULL);
 }
 

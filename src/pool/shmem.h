@@ -13,6 +13,7 @@
 #define PG_LIFEGUARD_SHMEM_H
 
 #include "core/settings.h"
+#include "lib/ilist.h"
 #include "port/atomics.h"
 #include "storage/lwlock.h"
 #include "storage/spin.h"
@@ -60,6 +61,8 @@ typedef struct LifeguardApp
 	/* table management (see lg_app_lookup) */
 	bool		ruled;			/* a quota rule names it: never evicted */
 	TimestampTz last_active;	/* last login or logout counted */
+	bool		seen;			/* on lg_shared->seen_apps */
+	dlist_node	seen_node;
 
 	/* worker state */
 	double		recycle_tokens; /* age-recycling allowance (token bucket) */
@@ -191,6 +194,13 @@ typedef struct LifeguardShared
 	int32		total_connections;	/* live counted backends, all apps */
 	int64		total_rejected;
 	LifeguardApp overflow;		/* applications beyond max_applications */
+
+	/*
+	 * The entries that have counted a login or a refusal, in the order they
+	 * first did (lg_app_seen_locked): a superset of those the views list,
+	 * without the entries the rules reserve for names no client has used.
+	 */
+	dlist_head	seen_apps;
 	TimestampTz stats_reset;
 
 	/* protected by mutex */
@@ -237,6 +247,7 @@ extern int	lg_app_capacity(void);
 extern pg_attribute_hot LifeguardApp *lg_app_lookup(const char *name, bool create,
 													bool *overflowed);
 extern void lg_app_forget(LifeguardApp *app);
+extern pg_attribute_hot void lg_app_seen_locked(LifeguardApp *app);
 extern pg_attribute_hot void lg_slot_release_locked(LifeguardSlot *slot, TimestampTz now);
 extern pg_attribute_hot LifeguardSlot *lg_slot_for_index(int procindex);
 extern pg_attribute_hot LifeguardSlot *lg_my_slot(void);

@@ -132,6 +132,24 @@ static int	stats_rows_room = 0;
 static AppMemoryCopy *stats_mems = NULL;
 static int64 *stats_initials = NULL;
 
+/*
+ * application_stats()'s result tuples live in a context of their own that
+ * outlives the call, not in the query's.  A monitoring session that reads
+ * pool_stats every few seconds would otherwise take some hundred kilobytes
+ * from the C library at every call and give them back to the system at the
+ * query's end (the heap's top is trimmed), paying a page fault for each
+ * page at the next call: at 200 applications that was a tenth of the
+ * call.  The tuplestore frees its tuples when the query ends them; the
+ * context is reset once no query is using it (the count is kept by a
+ * callback on each calling query's context, which runs on error too) if
+ * it has grown past LG_STATS_STORE_KEEP, so what an interrupted call left
+ * behind is bounded.
+ */
+static MemoryContext stats_store_cxt = NULL;
+static int	stats_store_users = 0;
+
+#define LG_STATS_STORE_KEEP		(1024 * 1024)
+
 static Datum lg_timestamp_or_null(TimestampTz ts, bool *isnull);
 static int	lg_copy_memory(MemoryCopy *out, bool sampled_only);
 static int	lg_memory_cmp(const void *a, const void *b);
@@ -146,6 +164,8 @@ static void lg_copy_app_stats(AppStatsRow *row, const LifeguardApp *app,
 							  bool is_overflow);
 static int64 lg_div_round(int64 num, int64 den);
 static void lg_stats_buffers(int room);
+static void lg_stats_store_begin(FunctionCallInfo fcinfo);
+static void lg_stats_store_done(void *arg);
 
 /*
  * Zero an application's counters, keeping its live count.
@@ -571,7 +591,7 @@ lg_usage_bar_text(int32 connections, bool soft_null, int32 soft,
 				 errdetail("width is %d.", width)));
 	if (hard_null || hard == 0 || width_null)
 	{
-		len = snprintf(buf, sizeof(buf), "%d", connections);
+		len = pg_ltoa(connections, buf);
 		return cstring_to_text_with_len(buf, len);
 	}
 
@@ -585,7 +605,12 @@ lg_usage_bar_text(int32 connections, bool soft_null, int32 soft,
 	buf[len++] = '[';
 	for (int64 i = 0; i < width; i++)
 		buf[len++] = i < soft_cells ? '#' : i < used_cells ? '+' : '.';
-	len += snprintf(buf + len, sizeof(buf) - len, "] %d/%d", connections, hard);
+	/* "] connections/hard", without a format string: one per row */
+	buf[len++] = ']';
+	buf[len++] = ' ';
+	len += pg_ltoa(connections, buf + len);
+	buf[len++] = '/';
+	len += pg_ltoa(hard, buf + len);
 	return cstring_to_text_with_len(buf, len);
 }
 
@@ -828,6 +853,61 @@ lg_stats_buffers(int room)
 }
 
 /*
+ * A query that called application_stats() has ended (or failed): see
+ * stats_store_cxt.
+ */
+static void
+lg_stats_store_done(void *arg)
+{
+	stats_store_users--;
+	if (stats_store_users == 0 &&
+		MemoryContextMemAllocated(stats_store_cxt, false) > LG_STATS_STORE_KEEP)
+		MemoryContextReset(stats_store_cxt);
+}
+
+/*
+ * InitMaterializedSRF with the tuplestore in stats_store_cxt: the checks,
+ * the result's descriptor in the query's context, and the callback that
+ * counts the query out when its context goes.
+ */
+static void
+lg_stats_store_begin(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext per_query;
+	MemoryContext old;
+	MemoryContextCallback *cb;
+	TupleDesc	tupdesc;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		(rsinfo->allowedModes & SFRM_Materialize) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	per_query = rsinfo->econtext->ecxt_per_query_memory;
+	if (stats_store_cxt == NULL)
+		stats_store_cxt = AllocSetContextCreate(TopMemoryContext,
+												"pg_lifeguard application_stats result",
+												ALLOCSET_DEFAULT_SIZES);
+
+	old = MemoryContextSwitchTo(per_query);
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	cb = palloc(sizeof(MemoryContextCallback));
+	cb->func = lg_stats_store_done;
+	cb->arg = NULL;
+	MemoryContextRegisterResetCallback(per_query, cb);
+	stats_store_users++;
+
+	MemoryContextSwitchTo(stats_store_cxt);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
+											  false, work_mem);
+	rsinfo->setDesc = tupdesc;
+	MemoryContextSwitchTo(old);
+}
+
+/*
  * num / den rounded half away from zero, as numeric's round() does to an
  * exact quotient; den > 0.
  */
@@ -902,7 +982,7 @@ lifeguard_application_stats_1_1(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TimestampTz now = GetCurrentStatementStartTimestamp();
-	HASH_SEQ_STATUS seq;
+	dlist_iter	iter;
 	LifeguardApp *app;
 	AppStatsRow *rows;
 	AppMemoryCopy *mems;
@@ -918,7 +998,7 @@ lifeguard_application_stats_1_1(PG_FUNCTION_ARGS)
 	MemoryContext oldcxt;
 
 	lg_require_shmem();
-	InitMaterializedSRF(fcinfo, 0);
+	lg_stats_store_begin(fcinfo);
 
 	/*
 	 * Make room before taking the lock, for the entries the table holds
@@ -942,14 +1022,12 @@ lifeguard_application_stats_1_1(PG_FUNCTION_ARGS)
 	mems = stats_mems;
 	initials = stats_initials;
 
-	hash_seq_init(&seq, lg_apps);
-	while ((app = hash_seq_search(&seq)) != NULL)
+	/* only the entries that ever counted a login can be listed */
+	dlist_foreach(iter, &lg_shared->seen_apps)
 	{
+		app = dlist_container(LifeguardApp, seen_node, iter.cur);
 		if (nrows >= room - 1)
-		{
-			hash_seq_term(&seq);
 			break;
-		}
 		if (!lg_app_listed(app))
 			continue;
 		lg_copy_app_stats(&rows[nrows++], app, false);
