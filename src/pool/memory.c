@@ -30,10 +30,14 @@
  *	  invalidation processing, leaves the sample due; the next transaction
  *	  end asks for a catch-up again.
  *
- * The first sample is due at once: the transaction that ends the login
- * arms it, so a new session publishes its size at its first wait for the
- * client, before its first statement.  That sample is also kept as the
- * backend's initial size, against which its growth is measured.
+ * The first sample is taken at the end of the transaction that ends the
+ * login (its commit, in the main line, before the first statement), so a
+ * new session publishes its size before its first wait for the client.
+ * It is taken there rather than at a read point: a catch-up served at the
+ * first wait would run an empty transaction for it, on every connection,
+ * which a client that connects for one statement pays in full.  That
+ * sample is also kept as the backend's initial size, against which its
+ * growth is measured.
  *
  * The slot's three values are written by the backend only, with atomic
  * stores; a reader may see a new size with the previous time, never a
@@ -62,11 +66,14 @@
 
 static LifeguardSlot *mem_slot = NULL;
 static TimeoutId mem_timeout = MAX_TIMEOUTS;
-/* set by the timeout handler and at login; cleared by the sample */
+/* set by the timeout handler; cleared by the sample */
 static volatile sig_atomic_t sample_due = false;
+/* set at login; cleared by the first sample, at the login's commit */
+static bool first_sample_due = false;
 static TimestampTz last_sample_at = 0;
 
 static void lg_memory_timeout_handler(void);
+static void lg_memory_take_sample(LifeguardSlot *slot);
 
 /*
  * Called once the backend holds its slot (the connect hook).
@@ -78,8 +85,9 @@ lg_memory_backend_init(LifeguardSlot *slot)
 	if (mem_timeout == MAX_TIMEOUTS)
 		mem_timeout = RegisterTimeout(USER_TIMEOUT, lg_memory_timeout_handler);
 	last_sample_at = 0;
-	/* the first sample, at the first wait for the client */
-	sample_due = true;
+	/* the first sample, at the end of the login's transaction */
+	first_sample_due = true;
+	sample_due = false;
 }
 
 /*
@@ -104,6 +112,13 @@ lg_memory_transaction_ended(void)
 {
 	if (mem_slot == NULL || lg_memory_sample_interval_ms <= 0)
 		return;
+	if (first_sample_due)
+	{
+		/* the login's commit: see the file header */
+		first_sample_due = false;
+		if (mem_slot->pid == MyProcPid)
+			lg_memory_take_sample(mem_slot);
+	}
 	if (sample_due)
 	{
 		/* served at the next wait for the client: see the file header */
@@ -126,10 +141,6 @@ void
 lg_memory_read_point(void)
 {
 	LifeguardSlot *slot = mem_slot;
-	uint64		bytes;
-	TimestampTz now;
-	instr_time	start;
-	instr_time	took;
 
 	if (slot == NULL || !sample_due || slot->pid != MyProcPid)
 		return;
@@ -139,14 +150,34 @@ lg_memory_read_point(void)
 		return;
 	}
 	sample_due = false;
+	lg_memory_take_sample(slot);
+}
 
-	INSTR_TIME_SET_CURRENT(start);
-	bytes = (uint64) MemoryContextMemAllocated(TopMemoryContext, true);
-	INSTR_TIME_SET_CURRENT(took);
-	INSTR_TIME_SUBTRACT(took, start);
-	ereport(DEBUG2,
-			(errmsg_internal("pg_lifeguard memory sample: " UINT64_FORMAT " bytes, walked in %.1f us",
-							 bytes, INSTR_TIME_GET_DOUBLE(took) * 1e6)));
+/*
+ * Take the sample and publish it in the slot (main line, outside any
+ * statement).
+ */
+static void
+lg_memory_take_sample(LifeguardSlot *slot)
+{
+	uint64		bytes;
+	TimestampTz now;
+
+	if (message_level_is_interesting(DEBUG2))
+	{
+		instr_time	start;
+		instr_time	took;
+
+		INSTR_TIME_SET_CURRENT(start);
+		bytes = (uint64) MemoryContextMemAllocated(TopMemoryContext, true);
+		INSTR_TIME_SET_CURRENT(took);
+		INSTR_TIME_SUBTRACT(took, start);
+		ereport(DEBUG2,
+				(errmsg_internal("pg_lifeguard memory sample: " UINT64_FORMAT " bytes, walked in %.1f us",
+								 bytes, INSTR_TIME_GET_DOUBLE(took) * 1e6)));
+	}
+	else
+		bytes = (uint64) MemoryContextMemAllocated(TopMemoryContext, true);
 	now = GetCurrentTimestamp();
 	if (pg_atomic_read_u64(&slot->memory_initial) == 0)
 		pg_atomic_write_u64(&slot->memory_initial, bytes);

@@ -128,8 +128,9 @@ static volatile sig_atomic_t exiting_for = LG_EV_NONE;
 
 /* Bumped by SIGIO: data arrived on the client socket. */
 static volatile sig_atomic_t data_seq = 0;
-/* The socket may signal arrivals (the SIGIO handler and owner are set). */
+/* The socket may be made to signal arrivals (a plain, unencrypted socket). */
 static bool can_track = false;
+static bool socket_owned = false;	/* SIGIO routed, F_SETOWN done */
 /* The socket signals arrivals now (O_ASYNC is on). */
 static bool tracking = false;
 /* Keep tracking until then: a request was declined, another will come. */
@@ -320,8 +321,9 @@ lg_recycle_decide(BackendState state, TimestampTz now,
 
 /*
  * Called by the connect hook once the backend holds its slot: route
- * SIGUSR2 (ignored by regular backends) and SIGIO (unused by the server)
- * to our handlers and have the kernel signal data arrivals.  Transaction
+ * SIGUSR2 (ignored by regular backends) to our handler; SIGIO (unused by
+ * the server) and the socket's owner wait until tracking first starts
+ * (lg_recycle_track).  Transaction
  * events come from the connect path's callback (lg_recycle_xact_event);
  * executor starts are counted by the advisor's hook (lg_executor_starts).
  */
@@ -334,18 +336,12 @@ lg_recycle_backend_init(void)
 
 	tracking = false;
 	can_track = false;
+	socket_owned = false;
 #ifdef O_ASYNC
+	/* the socket is made to signal only when tracking first starts */
 	if (MyProcPort != NULL && MyProcPort->sock != PGINVALID_SOCKET &&
 		!lg_port_gss_encrypted(MyProcPort))
-	{
-		/* the handler first: SIGIO's default action ends the process */
-		pqsignal(SIGIO, lg_recycle_sigio);
-		if (fcntl(MyProcPort->sock, F_SETOWN, MyProcPid) == 0)
-			can_track = true;
-		else
-			ereport(DEBUG1,
-					(errmsg_internal("pg_lifeguard could not watch the client socket: %m")));
-	}
+		can_track = true;
 #endif
 
 	starts_at_end = lg_executor_starts;
@@ -478,6 +474,24 @@ lg_recycle_track(bool on)
 	if (on == tracking || !can_track)
 		return;
 	sock = MyProcPort->sock;
+	if (!socket_owned)
+	{
+		/*
+		 * The first time: route SIGIO (the handler first: its default
+		 * action ends the process) and make this process the socket's
+		 * owner.  Not at login, so that a backend never asked to end pays
+		 * no system call for it.
+		 */
+		pqsignal(SIGIO, lg_recycle_sigio);
+		if (fcntl(sock, F_SETOWN, MyProcPid) != 0)
+		{
+			can_track = false;
+			ereport(DEBUG1,
+					(errmsg_internal("pg_lifeguard could not watch the client socket: %m")));
+			return;
+		}
+		socket_owned = true;
+	}
 	flags = fcntl(sock, F_GETFL);
 	if (flags >= 0 &&
 		fcntl(sock, F_SETFL, on ? (flags | O_ASYNC) : (flags & ~O_ASYNC)) == 0)
