@@ -105,6 +105,19 @@ lg_clean_ascii(const char *s)
 #endif
 }
 
+/*
+ * The caller can take a set, in materialize mode (every version).
+ */
+void
+lg_srf_require_materialize(ReturnSetInfo *rsinfo)
+{
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		(rsinfo->allowedModes & SFRM_Materialize) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+}
+
 #if PG_VERSION_NUM < 150000
 /*
  * Backport of InitMaterializedSRF for 14: a tuplestore in the per-query
@@ -117,11 +130,7 @@ InitMaterializedSRF(FunctionCallInfo fcinfo, bits32 flags)
 	MemoryContext old;
 	TupleDesc	tupdesc;
 
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		(rsinfo->allowedModes & SFRM_Materialize) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
+	lg_srf_require_materialize(rsinfo);
 
 	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 	if (flags & MAT_SRF_USE_EXPECTED_DESC)

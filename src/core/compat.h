@@ -70,6 +70,8 @@
 #define MAT_SRF_BLESS				0x02
 extern void InitMaterializedSRF(FunctionCallInfo fcinfo, bits32 flags);
 #endif
+/* InitMaterializedSRF's checks, for a function that makes its own store */
+extern void lg_srf_require_materialize(ReturnSetInfo *rsinfo);
 
 /*
  * Reserved connection slots: 16 split superuser_reserved_connections into
@@ -378,6 +380,5 @@ typedef Instrumentation lg_node_instrumentation;
 #else
 #define lg_guc_malloc(size)	malloc(size)
 #endif
-
 
 #endif							/* PG_LIFEGUARD_COMPAT_H */

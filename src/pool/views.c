@@ -879,11 +879,7 @@ lg_stats_store_begin(FunctionCallInfo fcinfo)
 	MemoryContextCallback *cb;
 	TupleDesc	tupdesc;
 
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		(rsinfo->allowedModes & SFRM_Materialize) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
+	lg_srf_require_materialize(rsinfo);
 	per_query = rsinfo->econtext->ecxt_per_query_memory;
 	if (stats_store_cxt == NULL)
 		stats_store_cxt = AllocSetContextCreate(TopMemoryContext,
