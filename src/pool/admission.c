@@ -491,7 +491,7 @@ lg_client_auth(Port *port, int status)
 	now = GetCurrentTimestamp();
 
 	LWLockAcquire(lg_shared->lock, LW_EXCLUSIVE);
-	entry = lg_app_lookup(id.app, true, &overflowed);
+	entry = lg_app_lookup_for_slot(slot, id.app, &overflowed);
 	lg_admit_locked(entry, &id, &res);
 	res.overflowed = overflowed;
 	if (overflowed)

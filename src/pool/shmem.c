@@ -290,6 +290,35 @@ lg_app_evictable(void)
 }
 
 /*
+ * lg_app_lookup(key, true, overflowed) for a login through "slot", whose
+ * last login's entry is kept in the slot: a pool that reconnects finds
+ * its entry there without the hash lookup, whose pages (the table's
+ * header, directory and bucket) a new backend would fault in.  The kept
+ * entry is used only if no entry has been removed from the table since
+ * (an entry's memory is reused only after a removal) and it has the
+ * name; the overflow entry is never kept, since a name it counts may get
+ * an entry of its own when a rule names it.  "key" is already a hash key
+ * (lg_app_name_key).  Caller holds lg_shared->lock exclusively.
+ */
+LifeguardApp *
+lg_app_lookup_for_slot(LifeguardSlot *slot, const char *key, bool *overflowed)
+{
+	LifeguardApp *app = slot->last_app;
+
+	if (app != NULL && slot->last_app_removals == lg_shared->app_removals &&
+		strcmp(app->name, key) == 0)
+	{
+		if (overflowed)
+			*overflowed = false;
+		return app;
+	}
+	app = lg_app_lookup(key, true, overflowed);
+	slot->last_app = (app == &lg_shared->overflow) ? NULL : app;
+	slot->last_app_removals = lg_shared->app_removals;
+	return app;
+}
+
+/*
  * An entry counts a login or a refusal: put it on lg_shared->seen_apps if
  * it is not there yet.  The overflow entry is not in the table and is read
  * on its own.  Caller holds lg_shared->lock exclusively.
@@ -314,6 +343,8 @@ lg_app_forget(LifeguardApp *app)
 		lg_shared->napps_unruled--;
 	if (app->seen)
 		dlist_delete(&app->seen_node);
+	/* a slot's last_app may point here: see lg_app_lookup_for_slot */
+	lg_shared->app_removals++;
 	(void) hash_search(lg_apps, app->name, HASH_REMOVE, NULL);
 }
 

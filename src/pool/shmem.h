@@ -86,6 +86,11 @@ typedef struct LifeguardSlot
 	bool		pooler;			/* belongs to a pooler (see pooler.c) */
 	TimestampTz connected_at;
 	LifeguardApp *app;			/* entry this backend counts under */
+	/* the entry the slot's last login counted under, kept for the next
+	 * login through this slot while no entry has been removed since
+	 * (lg_app_lookup_for_slot); under the lock */
+	LifeguardApp *last_app;
+	uint64		last_app_removals;
 	volatile PgBackendStatus *be;	/* its status entry (read with the
 									 * changecount protocol) */
 	char		rolname[NAMEDATALEN];
@@ -194,6 +199,7 @@ typedef struct LifeguardShared
 	int32		total_connections;	/* live counted backends, all apps */
 	int64		total_rejected;
 	LifeguardApp overflow;		/* applications beyond max_applications */
+	uint64		app_removals;	/* entries removed from the table, ever */
 
 	/*
 	 * The entries that have counted a login or a refusal, in the order they
@@ -247,6 +253,9 @@ extern int	lg_app_capacity(void);
 extern pg_attribute_hot LifeguardApp *lg_app_lookup(const char *name, bool create,
 													bool *overflowed);
 extern void lg_app_forget(LifeguardApp *app);
+extern pg_attribute_hot LifeguardApp *lg_app_lookup_for_slot(LifeguardSlot *slot,
+															   const char *key,
+															   bool *overflowed);
 extern pg_attribute_hot void lg_app_seen_locked(LifeguardApp *app);
 extern pg_attribute_hot void lg_slot_release_locked(LifeguardSlot *slot, TimestampTz now);
 extern pg_attribute_hot LifeguardSlot *lg_slot_for_index(int procindex);
