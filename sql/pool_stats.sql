@@ -137,3 +137,15 @@ BEGIN
     END;
 END $$;
 SELECT application_name FROM lifeguard.pool_stats WHERE application_name = 'kept';
+
+-- an application forgotten by a reset that logs in again (through the
+-- connection slot its last login used) is counted in an entry of its own
+SELECT dblink_connect('gone', 'dbname=contrib_regression application_name=gone');
+SELECT dblink_disconnect('gone');
+SELECT wait_closed(ARRAY['gone']);
+SELECT lifeguard.reset_stats();
+SELECT count(*) AS forgotten FROM lifeguard.pool_stats WHERE application_name = 'gone';
+SELECT dblink_connect('gone', 'dbname=contrib_regression application_name=gone');
+SELECT application_name, connections, opened FROM lifeguard.pool_stats
+ WHERE application_name = 'gone';
+SELECT dblink_disconnect('gone');

@@ -323,9 +323,9 @@ lg_recycle_decide(BackendState state, TimestampTz now,
  * Called by the connect hook once the backend holds its slot: route
  * SIGUSR2 (ignored by regular backends) to our handler; SIGIO (unused by
  * the server) and the socket's owner wait until tracking first starts
- * (lg_recycle_track).  Transaction
- * events come from the connect path's callback (lg_recycle_xact_event);
- * executor starts are counted by the advisor's hook (lg_executor_starts).
+ * (lg_recycle_track).  Transaction events come from the connect path's
+ * callback (lg_recycle_xact_event); executor starts are counted by the
+ * advisor's hook (lg_executor_starts).
  */
 void
 lg_recycle_backend_init(void)
