@@ -56,6 +56,13 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
+# On ELF platforms, export only what the server looks up (src/exports.map)
+# and call other libraries' functions through the GOT rather than PLT
+# stubs: a new backend then touches fewer pages of the library at login.
+ifneq ($(filter linux freebsd netbsd openbsd,$(PORTNAME)),)
+SHLIB_LINK += -Wl,--version-script=$(srcdir)/src/exports.map
+override CFLAGS += $(shell $(CC) -fno-plt -Werror -E -x c /dev/null >/dev/null 2>&1 && echo -fno-plt)
+endif
 else
 all install:
 	@echo "PostgreSQL server headers not found: run 'make deps' (as root) or set PG_CONFIG" >&2; exit 1

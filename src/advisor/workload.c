@@ -213,6 +213,20 @@ static double lg_sample_rate_drawn = -1.0;	/* no draw yet */
 static double lg_sample_log_q_rate = -1.0;
 static double lg_sample_log_q = 0.0;
 
+/*
+ * A backend's first statement is sampled or not by one comparison of
+ * integers, 53 random bits against rate * 2^53 (computed with
+ * lg_sample_log_q, for the same rate); the first gap is drawn at the
+ * second statement.  The floating-point constants of a draw are in
+ * read-only data, a page that nothing else on a short connection's path
+ * reads: a connection that runs one statement (a pool's pre-ping,
+ * pgbench -C) never reads it.  The sampling is the same, each statement
+ * sampled with probability rate independently: a geometric gap starts
+ * afresh at any statement.
+ */
+static uint64 lg_sample_first_threshold = 0;
+static bool lg_sample_first_done = false;
+
 typedef struct LgXactCount
 {
 	lg_queryid	queryid;		/* hash key */
@@ -323,11 +337,12 @@ lg_workload_init(void)
 							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 
-	/* the sampling gaps' constant, inherited by every backend */
+	/* the sampling gaps' constants, inherited by every backend */
 	if (lg_predicate_sample_rate > 0.0 && lg_predicate_sample_rate < 1.0)
 	{
 		lg_sample_log_q = log1p(-lg_predicate_sample_rate);
 		lg_sample_log_q_rate = lg_predicate_sample_rate;
+		lg_sample_first_threshold = (uint64) ldexp(lg_predicate_sample_rate, 53);
 	}
 
 	/* statement identifiers without pg_stat_statements */
@@ -503,17 +518,38 @@ lg_sample_gap(double rate)
 }
 
 /*
+ * The first statement of the backend, or the first since the setting
+ * changed: see lg_sample_first_threshold.  Out of line, to keep
+ * lg_sample_statement small.
+ */
+static pg_noinline pg_attribute_hot bool
+lg_sample_start(void)
+{
+	double		rate = lg_predicate_sample_rate;
+
+	if (!lg_sample_first_done)
+	{
+		lg_sample_first_done = true;
+		/* lg_sample_rate_drawn stays unequal: the next statement draws */
+		if (rate == lg_sample_log_q_rate)
+			return lg_random_bits53() < lg_sample_first_threshold;
+	}
+	lg_sample_rate_drawn = rate;
+	lg_sample_countdown = lg_sample_gap(rate);
+	if (--lg_sample_countdown > 0)
+		return false;
+	lg_sample_countdown = lg_sample_gap(rate);
+	return true;
+}
+
+/*
  * Is this client statement sampled?  See lg_sample_countdown.
  */
 static inline bool
 lg_sample_statement(void)
 {
 	if (unlikely(lg_sample_rate_drawn != lg_predicate_sample_rate))
-	{
-		/* no draw yet, or the setting changed: start over from here */
-		lg_sample_rate_drawn = lg_predicate_sample_rate;
-		lg_sample_countdown = lg_sample_gap(lg_sample_rate_drawn);
-	}
+		return lg_sample_start();
 	if (--lg_sample_countdown > 0)
 		return false;
 	lg_sample_countdown = lg_sample_gap(lg_sample_rate_drawn);

@@ -75,21 +75,26 @@ lg_worker_wait_event(void)
 #endif
 }
 
+uint64
+lg_random_bits53(void)
+{
+#if PG_VERSION_NUM >= 150000
+	return pg_prng_uint64(&pg_global_prng_state) >> 11;
+#else
+	/* random() gives 31 bits */
+	return ((uint64) random() << 22) ^ (uint64) (random() & 0x3FFFFF);
+#endif
+}
+
 double
 lg_random_double(void)
 {
-#if PG_VERSION_NUM >= 150000
 	/*
 	 * 53 random bits scaled to [0, 1), as pg_prng_double makes them but
-	 * without its ldexp(): a backend's first statement draws here, and a
-	 * call into the math library would fault in a page of it that nothing
-	 * else on a short connection's path touches.
+	 * without its ldexp(): a call into the math library would fault in a
+	 * page of it that nothing else on a short connection's path touches.
 	 */
-	return (double) (pg_prng_uint64(&pg_global_prng_state) >> 11) *
-		(1.0 / (double) (UINT64CONST(1) << 53));
-#else
-	return (double) random() / ((double) MAX_RANDOM_VALUE + 1);
-#endif
+	return (double) lg_random_bits53() * (1.0 / (double) (UINT64CONST(1) << 53));
 }
 
 char *

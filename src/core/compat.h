@@ -120,7 +120,8 @@ typedef uint64 lg_queryid;
 #endif
 #endif
 
-/* A random double in [0, 1): pg_prng from 15 on. */
+/* 53 random bits, and a random double in [0, 1): pg_prng from 15 on. */
+extern pg_attribute_hot uint64 lg_random_bits53(void);
 extern pg_attribute_hot double lg_random_double(void);
 
 /* pg_clean_ascii: in place before 16, a new string from 16 on. */

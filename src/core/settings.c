@@ -388,22 +388,35 @@ lg_check_name_list(char **newval, void **extra, GucSource source)
 	return true;
 }
 
+/*
+ * An empty list is kept as NULL: every login asks the three lists, and
+ * with nothing to read it touches none of the memory they are kept in (a
+ * page a new backend touches costs it a fault).
+ */
+static const char *
+lg_name_list_or_null(void *extra)
+{
+	const char *names = extra;
+
+	return (names != NULL && names[0] != '\0') ? names : NULL;
+}
+
 static void
 lg_assign_exempt_roles(const char *newval, void *extra)
 {
-	lg_exempt_role_names = extra;
+	lg_exempt_role_names = lg_name_list_or_null(extra);
 }
 
 static void
 lg_assign_pooler_roles(const char *newval, void *extra)
 {
-	lg_pooler_role_names = extra;
+	lg_pooler_role_names = lg_name_list_or_null(extra);
 }
 
 static void
 lg_assign_pooler_apps(const char *newval, void *extra)
 {
-	lg_pooler_app_names = extra;
+	lg_pooler_app_names = lg_name_list_or_null(extra);
 }
 
 /*

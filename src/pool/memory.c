@@ -73,7 +73,7 @@ static bool first_sample_due = false;
 static TimestampTz last_sample_at = 0;
 
 static void lg_memory_timeout_handler(void);
-static void lg_memory_take_sample(LifeguardSlot *slot);
+static pg_attribute_hot void lg_memory_take_sample(LifeguardSlot *slot);
 
 /*
  * Called once the backend holds its slot (the connect hook).

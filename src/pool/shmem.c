@@ -126,6 +126,16 @@ lg_events_size(void)
 	return MAXALIGN(mul_size(lg_event_ring_size, sizeof(LifeguardEvent)));
 }
 
+/*
+ * Our struct starts at a multiple of this many bytes of address space:
+ * the kernel maps the pages around a faulting one within such a window
+ * (64 kB by default), so that a login, which reads the header, the rules
+ * and its slot, takes one page fault here rather than two or three.  A
+ * new backend's page faults are a large part of a connection's cost on a
+ * virtual machine.
+ */
+#define LG_SHMEM_WINDOW		65536
+
 static Size
 lg_struct_size(void)
 {
@@ -146,7 +156,7 @@ lg_struct_size(void)
 static Size
 lg_shmem_size(void)
 {
-	return add_size(lg_struct_size(),
+	return add_size(add_size(lg_struct_size(), LG_SHMEM_WINDOW),
 					hash_estimate_size(lg_app_capacity(), sizeof(LifeguardApp)));
 }
 
@@ -188,7 +198,12 @@ lg_shmem_startup(void)
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 
-	lg_shared = ShmemInitStruct("pg_lifeguard", lg_struct_size(), &found);
+	/* every process maps shared memory at the same address */
+	lg_shared = (LifeguardShared *)
+		TYPEALIGN(LG_SHMEM_WINDOW,
+				  ShmemInitStruct("pg_lifeguard",
+								  add_size(lg_struct_size(), LG_SHMEM_WINDOW),
+								  &found));
 	tail = (char *) lg_shared + MAXALIGN(sizeof(LifeguardShared));
 	if (!found)
 	{
@@ -203,12 +218,18 @@ lg_shmem_startup(void)
 		lg_shared->reload_rules = true;
 		lg_shared->rules_generation = 1;	/* 0 means "any" to install_if */
 	}
-	lg_shared->rules = (LifeguardRule *) tail;
-	tail += lg_rules_size();
+	/*
+	 * What a login reads, together at the start of the window (see
+	 * LG_SHMEM_WINDOW): the header, the rules' counts, the rules, the
+	 * slots.  With the default max_quotas, a login through any of the
+	 * first hundred or so slots finds all of it in one window.
+	 */
 	lg_shared->reserving = (int *) tail;
 	tail += lg_reserving_size();
 	lg_shared->rule_count = (int32 *) tail;
 	tail += lg_rule_counts_size();
+	lg_shared->rules = (LifeguardRule *) tail;
+	tail += lg_rules_size();
 	lg_shared->slots = (LifeguardSlot *) tail;
 	tail += lg_slots_size();
 	lg_shared->events = (LifeguardEvent *) tail;
