@@ -160,24 +160,24 @@ lg_memory_read_point(void)
 static void
 lg_memory_take_sample(LifeguardSlot *slot)
 {
+	bool		timed = message_level_is_interesting(DEBUG2);
+	instr_time	start;
+	instr_time	took;
 	uint64		bytes;
 	TimestampTz now;
 
-	if (message_level_is_interesting(DEBUG2))
-	{
-		instr_time	start;
-		instr_time	took;
-
+	/* the walk is timed only for its DEBUG2 line */
+	if (timed)
 		INSTR_TIME_SET_CURRENT(start);
-		bytes = (uint64) MemoryContextMemAllocated(TopMemoryContext, true);
+	bytes = (uint64) MemoryContextMemAllocated(TopMemoryContext, true);
+	if (timed)
+	{
 		INSTR_TIME_SET_CURRENT(took);
 		INSTR_TIME_SUBTRACT(took, start);
 		ereport(DEBUG2,
 				(errmsg_internal("pg_lifeguard memory sample: " UINT64_FORMAT " bytes, walked in %.1f us",
 								 bytes, INSTR_TIME_GET_DOUBLE(took) * 1e6)));
 	}
-	else
-		bytes = (uint64) MemoryContextMemAllocated(TopMemoryContext, true);
 	now = GetCurrentTimestamp();
 	if (pg_atomic_read_u64(&slot->memory_initial) == 0)
 		pg_atomic_write_u64(&slot->memory_initial, bytes);
