@@ -206,18 +206,17 @@ static int64 lg_sample_countdown = 0;
 static double lg_sample_rate_drawn = -1.0;	/* no draw yet */
 
 /*
- * log(1 - rate) for the rate it was computed for, first in the postmaster
- * (lg_workload_init): a backend that keeps the setting it was started
- * with draws without calling the math library (see lg_log_unit).
+ * log(1 - rate), kept for the rate now set by lg_assign_sample_rate: in
+ * the postmaster at start and at every reload, so that a backend that
+ * keeps the setting it was started with draws without calling the math
+ * library (see lg_log_unit).
  */
-static double lg_sample_log_q_rate = -1.0;
 static double lg_sample_log_q = 0.0;
 
 /*
  * A backend's first statement is sampled or not by one comparison of
- * integers, 53 random bits against rate * 2^53 (computed with
- * lg_sample_log_q, for the same rate); the first gap is drawn at the
- * second statement.  The floating-point constants of a draw are in
+ * integers, 53 random bits against rate * 2^53 (kept with
+ * lg_sample_log_q); the first gap is drawn at the second statement.  The floating-point constants of a draw are in
  * read-only data, a page that nothing else on a short connection's path
  * reads: a connection that runs one statement (a pool's pre-ping,
  * pgbench -C) never reads it.  The sampling is the same, each statement
@@ -285,6 +284,7 @@ static pg_attribute_hot void lg_count_statement(QueryDesc *queryDesc);
 static void lg_take_first_count(void);
 static inline bool lg_sample_statement(void);
 static int64 lg_sample_gap(double rate);
+static void lg_assign_sample_rate(double newval, void *extra);
 static void lg_flush_xact_counts(bool record);
 static void lg_record_predicates(QueryDesc *queryDesc);
 static bool lg_client_statement(void);
@@ -311,7 +311,7 @@ lg_workload_init(void)
 							 &lg_predicate_sample_rate,
 							 0.01, 0.0, 1.0,
 							 PGC_SUSET, 0,
-							 NULL, NULL, NULL);
+							 NULL, lg_assign_sample_rate, NULL);
 
 	DefineCustomIntVariable("lifeguard.max_predicates",
 							"Sets the number of (table, column, operator) predicates tracked.",
@@ -336,14 +336,6 @@ lg_workload_init(void)
 							10, 0, INT_MAX,
 							PGC_SUSET, 0,
 							NULL, NULL, NULL);
-
-	/* the sampling gaps' constants, inherited by every backend */
-	if (lg_predicate_sample_rate > 0.0 && lg_predicate_sample_rate < 1.0)
-	{
-		lg_sample_log_q = log1p(-lg_predicate_sample_rate);
-		lg_sample_log_q_rate = lg_predicate_sample_rate;
-		lg_sample_first_threshold = (uint64) ldexp(lg_predicate_sample_rate, 53);
-	}
 
 	/* statement identifiers without pg_stat_statements */
 	EnableQueryId();
@@ -492,6 +484,18 @@ lg_log_unit(double u)
 }
 
 /*
+ * Assign hook of lifeguard.predicate_sample_rate: the constants of a draw
+ * for the new rate (see lg_sample_log_q and lg_sample_first_threshold).
+ * Rate 1 gives a threshold of 2^53, above every draw; rate 0 gives 0.
+ */
+static void
+lg_assign_sample_rate(double newval, void *extra)
+{
+	lg_sample_first_threshold = (uint64) ldexp(newval, 53);
+	lg_sample_log_q = (newval > 0.0 && newval < 1.0) ? log1p(-newval) : 0.0;
+}
+
+/*
  * Statements up to and including the next sampled one, under "rate": 1 +
  * floor(log(U) / log(1 - rate)) for U uniform in (0, 1], the number of
  * trials up to the first success, each succeeding with probability rate.
@@ -506,11 +510,6 @@ lg_sample_gap(double rate)
 		return 1;
 	if (rate <= 0.0)
 		return PG_INT64_MAX;
-	if (unlikely(rate != lg_sample_log_q_rate))
-	{
-		lg_sample_log_q = log1p(-rate);
-		lg_sample_log_q_rate = rate;
-	}
 	gap = floor(lg_log_unit(1.0 - lg_random_double()) / lg_sample_log_q);
 	if (!(gap < (double) (PG_INT64_MAX / 2)))
 		return PG_INT64_MAX;
@@ -531,8 +530,7 @@ lg_sample_start(void)
 	{
 		lg_sample_first_done = true;
 		/* lg_sample_rate_drawn stays unequal: the next statement draws */
-		if (rate == lg_sample_log_q_rate)
-			return lg_random_bits53() < lg_sample_first_threshold;
+		return lg_random_bits53() < lg_sample_first_threshold;
 	}
 	lg_sample_rate_drawn = rate;
 	lg_sample_countdown = lg_sample_gap(rate);

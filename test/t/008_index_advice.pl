@@ -152,13 +152,16 @@ my ($rc, $out, $err) = $node->psql('postgres', q{
 is($rc, 0, 'nested advise_indexes answers') or diag($err);
 is($node->safe_psql('postgres', 'SELECT 1'), '1', 'server still up');
 
-# a rate from the server's configuration: a backend's first statement is
-# sampled with that probability (decided by comparing integers, without a
-# floating-point draw), as every later one is.  One statement in each of
-# 120 connections at 0.5: a count outside 30..90 has a probability below
-# 1e-7, and a first statement always or never sampled gives 120 or 0.
+# a rate from the server's configuration, taken at a reload: a backend's
+# first statement is sampled with that probability (decided by comparing
+# integers with a threshold the postmaster keeps for the rate set), as
+# every later one is.  One statement in each of 120 connections at 0.5: a
+# count outside 30..90 has a probability below 1e-7, and a first statement
+# always or never sampled gives 120 or 0.
 $node->append_conf('postgresql.conf', 'lifeguard.predicate_sample_rate = 0.5');
-$node->restart;
+$node->reload;
+$node->poll_query_until('postgres', 'SHOW lifeguard.predicate_sample_rate', '0.5')
+  or die 'the reload did not reach new backends';
 $node->safe_psql('postgres', 'SELECT lifeguard.reset_predicate_stats()');
 $node->safe_psql('postgres', q{SELECT count(*) FROM t_2 WHERE name = 'z'}) for 1 .. 120;
 my $sampled = $node->safe_psql('postgres', q{
