@@ -63,6 +63,14 @@ ifneq ($(filter linux freebsd netbsd openbsd,$(PORTNAME)),)
 SHLIB_LINK += -Wl,--version-script=$(srcdir)/src/exports.map
 override CFLAGS += $(shell $(CC) -fno-plt -Werror -E -x c /dev/null >/dev/null 2>&1 && echo -fno-plt)
 endif
+# On Linux, link without the C runtime's start files (crti, crtbegin,
+# crtend, crtn): the library has no constructors or destructors, so they
+# only add an _init, an _fini and a destructor walk that the dynamic
+# loader runs in every backend at exit, on pages of the library a backend
+# does not otherwise touch there.
+ifeq ($(PORTNAME),linux)
+SHLIB_LINK += -nostartfiles
+endif
 else
 all install:
 	@echo "PostgreSQL server headers not found: run 'make deps' (as root) or set PG_CONFIG" >&2; exit 1
