@@ -490,6 +490,8 @@ lg_client_auth(Port *port, int status)
 	}
 	now = GetCurrentTimestamp();
 
+	/* no page fault under the lock: see lg_login_prefault */
+	lg_login_prefault(slot);
 	LWLockAcquire(lg_shared->lock, LW_EXCLUSIVE);
 	entry = lg_app_lookup_for_slot(slot, id.app, &overflowed);
 	lg_admit_locked(entry, &id, &res);

@@ -340,6 +340,30 @@ lg_app_lookup_for_slot(LifeguardSlot *slot, const char *key, bool *overflowed)
 }
 
 /*
+ * Read, before a login takes lg_shared->lock, the shared pages its locked
+ * part starts with: the window with the header, the rules' counts and
+ * the first rules and slots (the kernel maps a faulting page's neighbours
+ * with it), the login's slot, and the entry the slot's last login counted
+ * under.  A new backend faults each of them in, which costs tens of
+ * microseconds on a virtual machine and more while hundreds of backends
+ * start at once; taken under the exclusive lock, every other login waits
+ * for it.  Nothing read here is used: without the lock the kept entry may
+ * be stale, but it is always memory of the table (entries are never given
+ * back), so reading it is harmless.
+ */
+void
+lg_login_prefault(const LifeguardSlot *slot)
+{
+	const LifeguardApp *app;
+
+	(void) *(const volatile char *) lg_shared;
+	(void) *(const volatile char *) slot;
+	app = ((const volatile LifeguardSlot *) slot)->last_app;
+	if (app != NULL)
+		(void) *(const volatile char *) app;
+}
+
+/*
  * An entry counts a login or a refusal: put it on lg_shared->seen_apps if
  * it is not there yet.  The overflow entry is not in the table and is read
  * on its own.  Caller holds lg_shared->lock exclusively.

@@ -256,6 +256,7 @@ extern void lg_app_forget(LifeguardApp *app);
 extern pg_attribute_hot LifeguardApp *lg_app_lookup_for_slot(LifeguardSlot *slot,
 															   const char *key,
 															   bool *overflowed);
+extern pg_attribute_hot void lg_login_prefault(const LifeguardSlot *slot);
 extern pg_attribute_hot void lg_app_seen_locked(LifeguardApp *app);
 extern pg_attribute_hot void lg_slot_release_locked(LifeguardSlot *slot, TimestampTz now);
 extern pg_attribute_hot LifeguardSlot *lg_slot_for_index(int procindex);
