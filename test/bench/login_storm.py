@@ -1,58 +1,71 @@
 """A login storm (bench helper): N clients connect at once, ROUNDS times.
 
-usage: login_storm.py SOCKET_DIR PORT N ROUNDS APPLICATION
+usage: login_storm.py SOCKET_DIR N ROUNDS PORT:APPLICATION...
 
-Each client thread waits at a barrier, connects, runs SELECT 1 and
-disconnects; the time from the barrier to the end of the connect is its
-login latency.  Prints one line:
+With more than one PORT:APPLICATION, each round storms every server at the
+same time: N clients each, all waiting at one barrier, their threads
+started in turn (and the first server alternating from round to round), so
+that the servers share the machine as the connect path pairs do and load
+from outside falls on all of them alike.  Each client connects, and holds
+its connection until every client of the round has tried; the time from
+the barrier to the end of the connect is its login latency.  Prints one
+line per PORT:APPLICATION, in the order given:
 
     admitted=A refused=R p50_ms=X p99_ms=Y refused_p50_ms=Z
 
 where the percentiles are over admitted logins and refused_p50_ms over
 refused ones (nan if none).
 """
-import statistics
 import sys
 import threading
 import time
 
 import psycopg2
 
-host, port, n, rounds, app = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-dsn = f"host={host} port={port} dbname=postgres application_name={app}"
-admitted, refused = [], []
+host, n, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+targets = []
+for spec in sys.argv[4:]:
+    port, _, app = spec.partition(":")
+    targets.append(f"host={host} port={int(port)} dbname=postgres application_name={app}")
+if not targets:
+    sys.exit("usage: login_storm.py SOCKET_DIR N ROUNDS PORT:APPLICATION...")
+admitted = [[] for _ in targets]
+refused = [[] for _ in targets]
 lock = threading.Lock()
+total = n * len(targets)
 
 
-def client(barrier, state):
+def client(k, barrier, state):
     barrier.wait()
     t0 = time.perf_counter()
     conn = None
     try:
-        conn = psycopg2.connect(dsn)
+        conn = psycopg2.connect(targets[k])
         took = time.perf_counter() - t0
         with lock:
-            admitted.append(took)
+            admitted[k].append(took)
     except psycopg2.OperationalError as exc:
         took = time.perf_counter() - t0
         if "too many connections" not in str(exc):
             raise
         with lock:
-            refused.append(took)
+            refused[k].append(took)
     # hold the place until every client of the round has tried
     with lock:
         state["tried"] += 1
-        if state["tried"] == n:
+        if state["tried"] == total:
             state["all"].set()
     state["all"].wait(timeout=60)
     if conn is not None:
         conn.close()
 
 
-for _ in range(rounds):
-    barrier = threading.Barrier(n)
+for r in range(rounds):
+    barrier = threading.Barrier(total)
     state = {"tried": 0, "all": threading.Event()}
-    threads = [threading.Thread(target=client, args=(barrier, state)) for _ in range(n)]
+    order = [(i + r) % len(targets) for i in range(len(targets))]
+    threads = [threading.Thread(target=client, args=(k, barrier, state))
+               for _ in range(n) for k in order]
     for t in threads:
         t.start()
     for t in threads:
@@ -67,5 +80,6 @@ def pct(xs, q):
     return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000
 
 
-print(f"admitted={len(admitted)} refused={len(refused)} p50_ms={pct(admitted, 0.5):.2f} "
-      f"p99_ms={pct(admitted, 0.99):.2f} refused_p50_ms={pct(refused, 0.5):.2f}")
+for k in range(len(targets)):
+    print(f"admitted={len(admitted[k])} refused={len(refused[k])} p50_ms={pct(admitted[k], 0.5):.2f} "
+          f"p99_ms={pct(admitted[k], 0.99):.2f} refused_p50_ms={pct(refused[k], 0.5):.2f}")
