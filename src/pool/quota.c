@@ -106,20 +106,22 @@ lg_rule_cmp(const void *a, const void *b)
  * database; a rule naming both beats one naming either.
  *
  * The rules are sorted (lg_rule_cmp), so only the rules of "app" and of
- * '*' are looked at, found by binary search: a login costs O(log rules)
- * however many rules there are.
+ * '*' are looked at, found through the rules' index (lg_rule_first): what
+ * a login reads here does not grow with the number of rules.  Caller holds
+ * lg_shared->lock.
  */
 int
-lg_rule_match(const LifeguardRule *rules, int nrules, const char *app,
-			  const char *role, const char *db)
+lg_rule_match(const char *app, const char *role, const char *db)
 {
+	const LifeguardRule *rules = lg_shared->rules;
+	int			nrules = lg_shared->nrules;
 	const char *const names[2] = {app, "*"};
 	int			best = -1;
 	int			best_score = -1;
 
 	for (int n = 0; n < 2; n++)
 	{
-		for (int i = lg_rule_first(rules, nrules, names[n]);
+		for (int i = lg_rule_first(names[n]);
 			 i < nrules && strcmp(rules[i].app, names[n]) == 0; i++)
 		{
 			const LifeguardRule *r = &rules[i];

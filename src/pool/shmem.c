@@ -6,7 +6,8 @@
  * pg_lifeguard keeps, in the main shared memory segment:
  *
  *	- LifeguardShared: totals, the overflow bucket, the quota rules the
- *	  connect path checks, and the worker's status;
+ *	  connect path checks with their index by application name, and the
+ *	  worker's status;
  *	- a dynahash of LifeguardApp entries keyed by application name: every
  *	  name a quota rule names has an entry reserved for it when the rules
  *	  are installed (room for lifeguard.max_quotas of them), and at most
@@ -74,7 +75,9 @@
  */
 #include "postgres.h"
 
+#include "common/hashfn.h"
 #include "miscadmin.h"
+#include "port/pg_bitutils.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
@@ -90,6 +93,7 @@ HTAB	   *lg_apps = NULL;
 #define LG_TRANCHE "pg_lifeguard"
 
 static Size lg_rules_size(void);
+static void lg_rule_index_build_locked(void);
 static Size lg_slots_size(void);
 static Size lg_events_size(void);
 static Size lg_struct_size(void);
@@ -112,6 +116,22 @@ static Size
 lg_rule_counts_size(void)
 {
 	return MAXALIGN(mul_size(lg_max_quotas, sizeof(int32)));
+}
+
+/*
+ * Entries of the rules' index: the power of two at least twice
+ * max_quotas, so that it is never more than half full.
+ */
+static uint32
+lg_rule_index_entries(void)
+{
+	return pg_nextpower2_32((uint32) lg_max_quotas * 2);
+}
+
+static Size
+lg_rule_index_size(void)
+{
+	return MAXALIGN(mul_size(lg_rule_index_entries(), sizeof(LifeguardRuleIndexEntry)));
 }
 
 static Size
@@ -141,6 +161,7 @@ lg_struct_size(void)
 {
 	Size		size = MAXALIGN(sizeof(LifeguardShared));
 
+	size = add_size(size, lg_rule_index_size());
 	size = add_size(size, lg_rules_size());
 	size = add_size(size, lg_reserving_size());
 	size = add_size(size, lg_rule_counts_size());
@@ -220,10 +241,13 @@ lg_shmem_startup(void)
 	}
 	/*
 	 * What a login reads, together at the start of the window (see
-	 * LG_SHMEM_WINDOW): the header, the rules' counts, the rules, the
-	 * slots.  With the default max_quotas, a login through any of the
-	 * first hundred or so slots finds all of it in one window.
+	 * LG_SHMEM_WINDOW): the header, the rules' index and counts, the
+	 * rules, the slots.  With the default max_quotas, a login through any
+	 * of the first hundred or so slots finds all of it in one window.
 	 */
+	lg_shared->rule_index = (LifeguardRuleIndexEntry *) tail;
+	lg_shared->rule_index_mask = lg_rule_index_entries() - 1;
+	tail += lg_rule_index_size();
 	lg_shared->reserving = (int *) tail;
 	tail += lg_reserving_size();
 	lg_shared->rule_count = (int32 *) tail;
@@ -247,6 +271,7 @@ lg_shmem_startup(void)
 		}
 		lg_shared->event_next = 1;
 		lg_shared->sample_next = 1;
+		lg_rule_index_build_locked();	/* empty: no rules yet */
 	}
 
 	memset(&info, 0, sizeof(info));
@@ -565,6 +590,7 @@ lg_install_rules_if(const LifeguardRule *rules, int nrules, uint64 expected)
 		if (nrules > 0)
 			memcpy(lg_shared->rules, rules, sizeof(LifeguardRule) * nrules);
 		lg_shared->nrules = nrules;
+		lg_rule_index_build_locked();
 		lg_shared->nreserving = 0;
 		for (int i = 0; i < nrules; i++)
 			if (lg_rule_reserves(&rules[i]) && strcmp(rules[i].app, "*") == 0)
@@ -663,25 +689,75 @@ lg_rule_covers(const LifeguardRule *rule, const char *app, const char *role,
 }
 
 /*
- * Index of the first rule for application "app" in rules sorted as
- * lg_rule_cmp sorts them (by application first).
+ * The hash of an application name in the rules' index.
+ */
+static inline uint32
+lg_rule_name_hash(const char *app)
+{
+	return hash_bytes((const unsigned char *) app, (int) strlen(app));
+}
+
+/*
+ * Rebuild the rules' index from lg_shared->rules: one entry for each
+ * application that has rules, pointing to the first of them (the rules
+ * of one application are adjacent, lg_rule_cmp sorting by application
+ * first), found from the name's hash by linear probing.  The index has
+ * at least twice as many entries as there can be rules, so there is
+ * always an empty entry to end a probe.  Caller holds lg_shared->lock
+ * exclusively, or is the postmaster creating shared memory.
+ */
+static void
+lg_rule_index_build_locked(void)
+{
+	LifeguardRuleIndexEntry *index = lg_shared->rule_index;
+	const LifeguardRule *rules = lg_shared->rules;
+	uint32		mask = lg_shared->rule_index_mask;
+
+	for (uint32 i = 0; i <= mask; i++)
+	{
+		index[i].hash = 0;
+		index[i].first = -1;
+	}
+	for (int i = 0; i < lg_shared->nrules; i++)
+	{
+		uint32		hash;
+		uint32		pos;
+
+		if (i > 0 && strcmp(rules[i].app, rules[i - 1].app) == 0)
+			continue;
+		hash = lg_rule_name_hash(rules[i].app);
+		for (pos = hash & mask; index[pos].first >= 0; pos = (pos + 1) & mask)
+			;
+		index[pos].hash = hash;
+		index[pos].first = i;
+	}
+}
+
+/*
+ * Index in lg_shared->rules of the first rule for application "app", or
+ * lg_shared->nrules when it has none, so that a loop over its rules
+ *
+ *		for (i = lg_rule_first(app); i < nrules && strcmp(rules[i].app, app) == 0; i++)
+ *
+ * sees none.  Caller holds lg_shared->lock.
  */
 int
-lg_rule_first(const LifeguardRule *rules, int nrules, const char *app)
+lg_rule_first(const char *app)
 {
-	int			lo = 0;
-	int			hi = nrules;
+	const LifeguardRuleIndexEntry *index = lg_shared->rule_index;
+	uint32		mask = lg_shared->rule_index_mask;
+	uint32		hash = lg_rule_name_hash(app);
 
-	while (lo < hi)
+	for (uint32 pos = hash & mask;; pos = (pos + 1) & mask)
 	{
-		int			mid = lo + (hi - lo) / 2;
+		int32		first = index[pos].first;
 
-		if (strcmp(rules[mid].app, app) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+		if (first < 0)
+			return lg_shared->nrules;
+		if (index[pos].hash == hash &&
+			strcmp(lg_shared->rules[first].app, app) == 0)
+			return first;
 	}
-	return lo;
 }
 
 /*
@@ -697,8 +773,8 @@ lg_rule_reserves(const LifeguardRule *rule)
  * A live slot entered (delta 1) or left (-1) the scope of the rules that
  * name its application: count it there, and keep unused_reserved the sum
  * of what reserving rules still hold.  The rules of one application are
- * adjacent in the sorted array, so this costs a binary search and a
- * handful of comparisons.  Slots counting under the overflow entry are in
+ * adjacent in the sorted array, so this costs a look in the rules' index
+ * and a handful of comparisons.  Slots counting under the overflow entry are in
  * no named rule's scope (a name a rule names always has its own entry).
  * Caller holds lg_shared->lock exclusively.
  */
@@ -714,7 +790,7 @@ lg_rule_counts_adjust_locked(const LifeguardSlot *slot, int delta)
 	app = slot->app->name;
 	if (strcmp(app, "*") == 0)
 		return;
-	for (int i = lg_rule_first(rules, nrules, app);
+	for (int i = lg_rule_first(app);
 		 i < nrules && strcmp(rules[i].app, app) == 0; i++)
 	{
 		const LifeguardRule *r = &rules[i];

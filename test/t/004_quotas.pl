@@ -489,7 +489,7 @@ SELECT pg_reload_conf();
 ok( $node->poll_query_until('postgres',
 		q{SELECT current_setting('lifeguard.exempt_roles') = 'nobody, "Odd, Role"'}),
 	'exempt_roles reloaded');
-my ($ret) = login('closed', 'nobody');
+($ret) = login('closed', 'nobody');
 is($ret, 0, 'an exempt role logs in past a hard limit of 0');
 ($ret) = login('closed', q{'Odd, Role'});
 is($ret, 0, 'so does an exempt role whose quoted name holds a comma');
@@ -507,6 +507,46 @@ ok( $node->poll_query_until('postgres',
 isnt($ret, 0, 'once reset, the role is refused too');
 my ($r3, $o3, $e3) = $node->psql('postgres', q{ALTER SYSTEM SET lifeguard.exempt_roles = 'a,,b'});
 like($e3, qr/invalid value for parameter "lifeguard.exempt_roles"/, 'a malformed list is refused');
+
+#---------------------------------------------------------------------------
+# As many rules as lifeguard.max_quotas allows (128 here): a login finds
+# its application's rules through an index by name, so every application
+# must be judged by its own rule, and a name without one by the '*' rule.
+# 127 names in an index of 256 entries share entries' neighbourhoods,
+# so lookups probe past other names' entries.
+$node->safe_psql('postgres', q{
+DELETE FROM lifeguard.quotas;
+SELECT lifeguard.set_quota('*', 3, 4);
+SELECT count(lifeguard.set_quota('many' || i,
+                                 CASE WHEN i % 7 = 0 THEN 0 ELSE i END,
+                                 CASE WHEN i % 7 = 0 THEN 0 ELSE i + 1 END))
+  FROM generate_series(1, 127) i;
+});
+is($node->safe_psql('postgres', 'SELECT count(*) FROM lifeguard.quotas'),
+	'128', '128 rules, the most max_quotas allows');
+my ($wrongly_refused, $wrongly_admitted) = (0, 0);
+for my $i (1 .. 127)
+{
+	my $f = raw_login('app', "many$i");
+	if ($i % 7 == 0)
+	{
+		$wrongly_admitted++ unless ($f->{C} // '') eq '53300';
+	}
+	else
+	{
+		$wrongly_refused++ if %$f;
+	}
+}
+is($wrongly_refused, 0, 'no application with room under its own rule is refused');
+is($wrongly_admitted, 0, 'every application whose own rule allows none is refused with 53300');
+is($node->safe_psql('postgres', q{
+SELECT count(*) FROM lifeguard.pool_stats
+ WHERE application_name ~ '^many[0-9]+$'
+   AND hard_limit = CASE WHEN substr(application_name, 5)::int % 7 = 0 THEN 0
+                         ELSE substr(application_name, 5)::int + 1 END}),
+	'127', 'pool_stats shows each application its own rule\'s limit');
+ok(!%{ raw_login('app', 'many_none') }, 'a name without a rule logs in');
+is(stat_of('many_none', 'hard_limit'), '4', 'and is judged by the * rule');
 
 release(@all_clients);
 $node->stop;
