@@ -594,7 +594,8 @@ lg_backend_exit(int code, Datum arg)
 			if (kind == LG_EV_RECYCLED_MEMORY)
 			{
 				/* the limit as it stands now: the rules may have changed */
-				int			r = lg_rule_match(app->name, slot->rolname, slot->datname);
+				int			r = lg_rule_match(app->name, slot->rolname,
+											  slot->datname);
 				LgRecycleLimits lim;
 
 				lg_recycle_limits(r >= 0 ? &lg_shared->rules[r] : NULL, &lim);

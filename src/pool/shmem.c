@@ -131,7 +131,8 @@ lg_rule_index_entries(void)
 static Size
 lg_rule_index_size(void)
 {
-	return MAXALIGN(mul_size(lg_rule_index_entries(), sizeof(LifeguardRuleIndexEntry)));
+	return MAXALIGN(mul_size(lg_rule_index_entries(),
+							 sizeof(LifeguardRuleIndexEntry)));
 }
 
 static Size
@@ -737,7 +738,8 @@ lg_rule_index_build_locked(void)
  * Index in lg_shared->rules of the first rule for application "app", or
  * lg_shared->nrules when it has none, so that a loop over its rules
  *
- *		for (i = lg_rule_first(app); i < nrules && strcmp(rules[i].app, app) == 0; i++)
+ *		for (i = lg_rule_first(app);
+ *			 i < nrules && strcmp(rules[i].app, app) == 0; i++)
  *
  * sees none.  Caller holds lg_shared->lock.
  */
@@ -774,8 +776,9 @@ lg_rule_reserves(const LifeguardRule *rule)
  * name its application: count it there, and keep unused_reserved the sum
  * of what reserving rules still hold.  The rules of one application are
  * adjacent in the sorted array, so this costs a look in the rules' index
- * and a handful of comparisons.  Slots counting under the overflow entry are in
- * no named rule's scope (a name a rule names always has its own entry).
+ * and a handful of comparisons.  Slots counting under the overflow entry
+ * are in no named rule's scope (a name a rule names always has its own
+ * entry).
  * Caller holds lg_shared->lock exclusively.
  */
 void
