@@ -37,7 +37,8 @@
  *	- at the read point, an unchanged counter, an empty buffer, an empty
  *	  socket (MSG_PEEK) and the status "idle" (set right before
  *	  ReadyForQuery) mean: the answer has been sent and no byte of a new
- *	  message has arrived since.  Only then does the backend end;
+ *	  message has arrived since.  Only then does the backend end, but at
+ *	  a unit end (below);
  *	- a backend that was not tracking when it went idle has no count to
  *	  show: it starts counting at the read point, and may end only after
  *	  LG_UNTRACKED_IDLE_MS (half a second) in which nothing arrived, longer
@@ -63,7 +64,13 @@
  *	  and checks it (pre-ping) before its next use.  A ping's own
  *	  transaction (BEGIN; ; ROLLBACK) runs no executor and does not
  *	  count.  The transaction end arms the catch-up itself, so the check
- *	  runs at the first read after the answer;
+ *	  runs at the first read after the answer, before anything is read.
+ *	  There, what has arrived since the unit ended does not hold the
+ *	  backend back: it is the client's next use of the connection, which
+ *	  finds it closed whether it came a microsecond before the check or
+ *	  after it, and it is dropped unread (lg_socket_drain).  A client that
+ *	  answers at once on another CPU would otherwise win that race at
+ *	  every unit end and keep its connection past any bound;
  *	- statement end (LG_AT_STATEMENT_END, chosen by recycle_at =
  *	  statement_end): right after any statement, or block, that left no
  *	  transaction open.  For clients with no pre-ping that never leave a
@@ -146,6 +153,8 @@ static bool last_end_unit = false;
 static uint64 starts_at_end = 0;
 /* A loop-top hook is armed (see lg_looptop_arm). */
 static bool looptop_armed = false;
+/* The next read point is the first read after a unit end (lg_recycle_anchor) */
+static bool unit_end_read = false;
 
 static void lg_recycle_sigusr2(SIGNAL_ARGS);
 static void lg_recycle_sigio(SIGNAL_ARGS);
@@ -156,6 +165,7 @@ static bool lg_port_gss_encrypted(Port *port);
 static bool lg_port_ssl_pending(Port *port);
 static pg_attribute_hot bool lg_recv_buffered(void);
 static bool lg_socket_has_data(void);
+static void lg_socket_drain(void);
 static pg_attribute_hot bool lg_recycle_anchor(void);
 static bool lg_unit_end_allowed(int mode);
 static pg_attribute_hot void lg_recycle_track(bool on);
@@ -522,6 +532,7 @@ lg_recycle_anchor(void)
 {
 	LifeguardSlot *slot = my_slot;
 
+	unit_end_read = false;
 	if (lg_recv_buffered())
 	{
 		anchor_valid = false;
@@ -537,6 +548,7 @@ lg_recycle_anchor(void)
 	{
 		/* served by the first read: see the file header */
 		catchupInterruptPending = true;
+		unit_end_read = true;
 	}
 	return true;
 }
@@ -673,6 +685,24 @@ lg_socket_has_data(void)
 }
 
 /*
+ * Read and drop what the client sent after a unit end, so that closing
+ * the socket ends the connection with FIN, not with a reset that could
+ * overtake the answer still on its way.  Bounded: a client that keeps
+ * sending is cut off at the close anyway.
+ */
+static void
+lg_socket_drain(void)
+{
+	char		buf[1024];
+
+	for (int i = 0; i < 64; i++)
+	{
+		if (recv(MyProcPort->sock, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
+			break;
+	}
+}
+
+/*
  * The read point: the backend waits for its client, in its main line,
  * inside the pre-commit of an empty transaction.  End the session if it
  * is asked to and is at a message boundary (see the file header).
@@ -686,9 +716,12 @@ lg_recycle_read_point(void)
 	int			mode;
 	bool		boundary;
 	bool		proven;
+	bool		first_read = unit_end_read;
+	bool		at_unit_end;
 	TimestampTz now;
 	TimestampTz idle_us;
 
+	unit_end_read = false;
 	if (slot->pid != MyProcPid || exiting_for != LG_EV_NONE)
 		return;
 	kind = slot->recycle_request;
@@ -714,11 +747,19 @@ lg_recycle_read_point(void)
 	proven = tracking && anchor_valid && data_seq == anchor_seq &&
 		(anchor_watch_from == 0 ||
 		 now - anchor_watch_from >= (TimestampTz) LG_UNTRACKED_IDLE_MS * 1000);
+
+	/*
+	 * The first read after a unit end the request allows, before anything
+	 * was read: whatever the client sent since is its next use of the
+	 * connection, which finds it closed (see the file header).
+	 */
+	at_unit_end = first_read && tracking && anchor_valid &&
+		anchor_watch_from == 0 && lg_unit_end_allowed(mode);
 	if (tracking && anchor_valid && data_seq != anchor_seq)
 		anchor_valid = false;	/* a message is arriving: wait for its end */
-	boundary = proven &&
+	boundary = (proven || at_unit_end) &&
 		be != NULL && be->st_state == STATE_IDLE &&
-		!lg_recv_buffered() && !lg_socket_has_data();
+		!lg_recv_buffered() && (at_unit_end || !lg_socket_has_data());
 	if (boundary && !(anchor_watch_from == 0 && lg_unit_end_allowed(mode)) &&
 		idle_us < (TimestampTz) ((mode & LG_AT_IDLE_LONG) ?
 								 Max(lg_recycle_min_idle_ms, LG_UNTRACKED_IDLE_MS) :
@@ -749,6 +790,7 @@ lg_recycle_read_point(void)
 	 * log still records the termination.
 	 */
 	whereToSendOutput = DestNone;
+	lg_socket_drain();
 	(void) shutdown(MyProcPort->sock, SHUT_RDWR);
 	ereport(FATAL,
 			(errcode(ERRCODE_ADMIN_SHUTDOWN),
