@@ -37,8 +37,8 @@
  *	- at the read point, an unchanged counter, an empty buffer, an empty
  *	  socket (MSG_PEEK) and the status "idle" (set right before
  *	  ReadyForQuery) mean: the answer has been sent and no byte of a new
- *	  message has arrived since.  Only then does the backend end, but at
- *	  a unit end (below);
+ *	  message has arrived since.  Only then does the backend end (but
+ *	  see the unit end below);
  *	- a backend that was not tracking when it went idle has no count to
  *	  show: it starts counting at the read point, and may end only after
  *	  LG_UNTRACKED_IDLE_MS (half a second) in which nothing arrived, longer
@@ -65,12 +65,16 @@
  *	  transaction (BEGIN; ; ROLLBACK) runs no executor and does not
  *	  count.  The transaction end arms the catch-up itself, so the check
  *	  runs at the first read after the answer, before anything is read.
- *	  There, what has arrived since the unit ended does not hold the
- *	  backend back: it is the client's next use of the connection, which
- *	  finds it closed whether it came a microsecond before the check or
- *	  after it, and it is dropped unread (lg_socket_drain).  A client that
- *	  answers at once on another CPU would otherwise win that race at
- *	  every unit end and keep its connection past any bound;
+ *	  If the client's next message has arrived by then, it is served: a
+ *	  pooler (PgBouncer) hands a connection to its next client as soon as
+ *	  the answer arrives and does not recover a query sent into a closing
+ *	  connection, while it does replace one it sees close.  A client that
+ *	  answers at once from another CPU can win that race at every unit
+ *	  end, though; once unit ends have yielded for
+ *	  LG_UNIT_END_PATIENCE_MS, the next one is taken whatever has arrived
+ *	  (not on a pooler's connection), and what arrived is dropped unread
+ *	  (lg_socket_drain): that message is the connection's next use, and
+ *	  finds it closed as it would a microsecond later;
  *	- statement end (LG_AT_STATEMENT_END, chosen by recycle_at =
  *	  statement_end): right after any statement, or block, that left no
  *	  transaction open.  For clients with no pre-ping that never leave a
@@ -155,6 +159,8 @@ static uint64 starts_at_end = 0;
 static bool looptop_armed = false;
 /* The next read point is the first read after a unit end (lg_recycle_anchor) */
 static bool unit_end_read = false;
+/* Since when unit ends yield to a next message already there (0: not) */
+static TimestampTz unit_end_yield_since = 0;
 
 static void lg_recycle_sigusr2(SIGNAL_ARGS);
 static void lg_recycle_sigio(SIGNAL_ARGS);
@@ -727,7 +733,10 @@ lg_recycle_read_point(void)
 	kind = slot->recycle_request;
 	mode = slot->recycle_allow_xact;
 	if (kind == LG_EV_NONE || kind == LG_EV_RECYCLED_IDLE_XACT)
+	{
+		unit_end_yield_since = 0;
 		return;
+	}
 
 	now = GetCurrentTimestamp();
 	idle_us = be != NULL ? now - be->st_state_start_timestamp : 0;
@@ -750,11 +759,19 @@ lg_recycle_read_point(void)
 
 	/*
 	 * The first read after a unit end the request allows, before anything
-	 * was read: whatever the client sent since is its next use of the
-	 * connection, which finds it closed (see the file header).
+	 * was read.  A next message already there is served, unless unit ends
+	 * have yielded to one for long enough (see the file header).
 	 */
 	at_unit_end = first_read && tracking && anchor_valid &&
 		anchor_watch_from == 0 && lg_unit_end_allowed(mode);
+	if (at_unit_end && (data_seq != anchor_seq || lg_socket_has_data()))
+	{
+		if (unit_end_yield_since == 0)
+			unit_end_yield_since = now;
+		if (slot->pooler ||
+			now - unit_end_yield_since < (TimestampTz) LG_UNIT_END_PATIENCE_MS * 1000)
+			at_unit_end = false;
+	}
 	if (tracking && anchor_valid && data_seq != anchor_seq)
 		anchor_valid = false;	/* a message is arriving: wait for its end */
 	boundary = (proven || at_unit_end) &&

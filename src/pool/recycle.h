@@ -55,6 +55,15 @@ typedef struct LgRecycleLimits
  */
 #define LG_UNTRACKED_IDLE_MS	500
 
+/*
+ * At a unit end, a client's next message that has already arrived holds
+ * the backend back (it is served) for this long after the first time it
+ * did; past that, the unit end is taken whatever has arrived, so that a
+ * client that always answers first cannot keep its connection forever.
+ * Never for a pooler's connection: its next message is another client's.
+ */
+#define LG_UNIT_END_PATIENCE_MS	1000
+
 /* policy: pure functions of their inputs and the settings */
 extern void lg_recycle_limits(const LifeguardRule *rule, LgRecycleLimits *lim);
 extern int	lg_recycle_decide(BackendState state, TimestampTz now,
