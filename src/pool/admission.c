@@ -192,7 +192,7 @@ lg_admit_locked(const LifeguardApp *entry, const LoginIdentity *id,
 	memset(res, 0, sizeof(*res));
 	res->decision = ADMIT;
 
-	ruleidx = lg_rule_match(id->app, id->role, id->db);
+	ruleidx = lg_rule_match(entry, id->role, id->db);
 	if (ruleidx >= 0 && !id->exempt)
 	{
 		const LifeguardRule *rule = &lg_shared->rules[ruleidx];
@@ -226,9 +226,9 @@ lg_admit_locked(const LifeguardApp *entry, const LoginIdentity *id,
 		const LifeguardRule *rules = lg_shared->rules;
 		int			nrules = lg_shared->nrules;
 
-		if (strcmp(id->app, "*") != 0)
+		if (entry->first_rule >= 0)
 		{
-			for (int i = lg_rule_first(id->app);
+			for (int i = entry->first_rule;
 				 i < nrules && strcmp(rules[i].app, id->app) == 0; i++)
 			{
 				if (lg_rule_reserves(&rules[i]) &&
@@ -594,8 +594,7 @@ lg_backend_exit(int code, Datum arg)
 			if (kind == LG_EV_RECYCLED_MEMORY)
 			{
 				/* the limit as it stands now: the rules may have changed */
-				int			r = lg_rule_match(app->name, slot->rolname,
-											  slot->datname);
+				int			r = lg_rule_match(app, slot->rolname, slot->datname);
 				LgRecycleLimits lim;
 
 				lg_recycle_limits(r >= 0 ? &lg_shared->rules[r] : NULL, &lim);

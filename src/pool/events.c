@@ -255,7 +255,7 @@ lg_alerts_evaluate_locked(LgAlertChange *changes, int max_changes)
 		/* no connection: nothing to raise (the threshold is above 0) */
 		if (app->connections == 0 && !app->alert_active)
 			continue;
-		r = lg_rule_match(app->name, "", "");
+		r = lg_rule_match(app, "", "");
 		if (r >= 0 && lg_shared->rules[r].hard_limit > 0 &&
 			lg_effective_mode(&lg_shared->rules[r]) != LG_MODE_OFF)
 		{

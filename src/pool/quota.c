@@ -106,28 +106,33 @@ lg_rule_cmp(const void *a, const void *b)
  * database; a rule naming both beats one naming either.
  *
  * The rules are sorted (lg_rule_cmp), so only the rules of "app" and of
- * '*' are looked at, found through the rules' index (lg_rule_first): what
- * a login reads here does not grow with the number of rules.  Caller holds
- * lg_shared->lock.
+ * '*' are looked at, from where the application's entry says its rules
+ * start (first_rule) and from star_first: what a login reads here does not
+ * grow with the number of rules.  "app" is the entry (NULL: none; the
+ * overflow entry has no rules of its own).  Caller holds lg_shared->lock.
  */
 int
-lg_rule_match(const char *app, const char *role, const char *db)
+lg_rule_match(const LifeguardApp *app, const char *role, const char *db)
 {
 	const LifeguardRule *rules = lg_shared->rules;
 	int			nrules = lg_shared->nrules;
-	const char *const names[2] = {app, "*"};
+	const int32 starts[2] = {app ? app->first_rule : -1, lg_shared->star_first};
 	int			best = -1;
 	int			best_score = -1;
 
 	for (int n = 0; n < 2; n++)
 	{
-		for (int i = lg_rule_first(names[n]);
-			 i < nrules && strcmp(rules[i].app, names[n]) == 0; i++)
+		const char *name;
+
+		if (starts[n] < 0)
+			continue;
+		name = rules[starts[n]].app;
+		for (int i = starts[n]; i < nrules && strcmp(rules[i].app, name) == 0; i++)
 		{
 			const LifeguardRule *r = &rules[i];
 			int			score;
 
-			if (!lg_rule_covers(r, app, role, db))
+			if (!lg_rule_covers(r, name, role, db))
 				continue;
 			score = (n == 0 ? 4 : 0) + (r->role[0] ? 2 : 0) + (r->db[0] ? 1 : 0);
 			if (score > best_score)
@@ -136,7 +141,7 @@ lg_rule_match(const char *app, const char *role, const char *db)
 				best_score = score;
 			}
 		}
-		if (best_score >= 4 || strcmp(app, "*") == 0)
+		if (best_score >= 4)
 			break;				/* an exact rule beats every '*' rule */
 	}
 	return best;

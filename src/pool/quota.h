@@ -14,7 +14,7 @@
 #include "pool/shmem.h"
 
 extern int	lg_rule_cmp(const void *a, const void *b);
-extern pg_attribute_hot int	lg_rule_match(const char *app, const char *role,
+extern pg_attribute_hot int	lg_rule_match(const LifeguardApp *app, const char *role,
 										  const char *db);
 extern pg_attribute_hot int	lg_effective_mode(const LifeguardRule *rule);
 extern pg_attribute_hot int	lg_usable_connections(void);

@@ -75,9 +75,7 @@
  */
 #include "postgres.h"
 
-#include "common/hashfn.h"
 #include "miscadmin.h"
-#include "port/pg_bitutils.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
@@ -93,7 +91,6 @@ HTAB	   *lg_apps = NULL;
 #define LG_TRANCHE "pg_lifeguard"
 
 static Size lg_rules_size(void);
-static void lg_rule_index_build_locked(void);
 static Size lg_slots_size(void);
 static Size lg_events_size(void);
 static Size lg_struct_size(void);
@@ -116,23 +113,6 @@ static Size
 lg_rule_counts_size(void)
 {
 	return MAXALIGN(mul_size(lg_max_quotas, sizeof(int32)));
-}
-
-/*
- * Entries of the rules' index: the power of two at least twice
- * max_quotas, so that it is never more than half full.
- */
-static uint32
-lg_rule_index_entries(void)
-{
-	return pg_nextpower2_32((uint32) lg_max_quotas * 2);
-}
-
-static Size
-lg_rule_index_size(void)
-{
-	return MAXALIGN(mul_size(lg_rule_index_entries(),
-							 sizeof(LifeguardRuleIndexEntry)));
 }
 
 static Size
@@ -162,7 +142,6 @@ lg_struct_size(void)
 {
 	Size		size = MAXALIGN(sizeof(LifeguardShared));
 
-	size = add_size(size, lg_rule_index_size());
 	size = add_size(size, lg_rules_size());
 	size = add_size(size, lg_reserving_size());
 	size = add_size(size, lg_rule_counts_size());
@@ -242,13 +221,10 @@ lg_shmem_startup(void)
 	}
 	/*
 	 * What a login reads, together at the start of the window (see
-	 * LG_SHMEM_WINDOW): the header, the rules' index and counts, the
-	 * rules, the slots.  With the default max_quotas, a login through any
+	 * LG_SHMEM_WINDOW): the header, the rules' counts, the rules, the
+	 * slots.  With the default max_quotas, a login through any
 	 * of the first hundred or so slots finds all of it in one window.
 	 */
-	lg_shared->rule_index = (LifeguardRuleIndexEntry *) tail;
-	lg_shared->rule_index_mask = lg_rule_index_entries() - 1;
-	tail += lg_rule_index_size();
 	lg_shared->reserving = (int *) tail;
 	tail += lg_reserving_size();
 	lg_shared->rule_count = (int32 *) tail;
@@ -272,7 +248,8 @@ lg_shmem_startup(void)
 		}
 		lg_shared->event_next = 1;
 		lg_shared->sample_next = 1;
-		lg_rule_index_build_locked();	/* empty: no rules yet */
+		lg_shared->star_first = -1;
+		lg_shared->overflow.first_rule = -1;	/* in no named rule's scope */
 	}
 
 	memset(&info, 0, sizeof(info));
@@ -297,19 +274,6 @@ lg_require_shmem(void)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("pg_lifeguard must be loaded via shared_preload_libraries"),
 				 errhint("Add pg_lifeguard to shared_preload_libraries and restart the server.")));
-}
-
-/*
- * Does a quota rule name this application exactly?  ('*' rules do not.)
- * Caller holds lg_shared->lock.
- */
-static bool
-lg_app_has_rule(const char *key)
-{
-	for (int i = 0; i < lg_shared->nrules; i++)
-		if (strcmp(lg_shared->rules[i].app, key) == 0)
-			return true;
-	return false;
 }
 
 /*
@@ -433,7 +397,6 @@ lg_app_lookup(const char *name, bool create, bool *overflowed)
 	char		key[NAMEDATALEN];
 	LifeguardApp *app;
 	bool		found;
-	bool		ruled;
 
 	if (overflowed)
 		*overflowed = false;
@@ -442,8 +405,12 @@ lg_app_lookup(const char *name, bool create, bool *overflowed)
 	if (app || !create)
 		return app;
 
-	ruled = lg_app_has_rule(key);
-	if (!ruled && lg_shared->napps_unruled >= lg_max_applications)
+	/*
+	 * Not there, so no rule names it: installing the rules enters every
+	 * name they name (lg_apps_reserve_for_rules), and those entries are
+	 * never evicted.
+	 */
+	if (lg_shared->napps_unruled >= lg_max_applications)
 	{
 		LifeguardApp *victim = lg_app_evictable();
 
@@ -468,17 +435,18 @@ lg_app_lookup(const char *name, bool create, bool *overflowed)
 		memset((char *) app + NAMEDATALEN, 0, sizeof(LifeguardApp) - NAMEDATALEN);
 		app->first_seen = GetCurrentTimestamp();
 		app->last_active = app->first_seen;
-		app->ruled = ruled;
-		if (!ruled)
-			lg_shared->napps_unruled++;
+		app->first_rule = -1;
+		lg_shared->napps_unruled++;
 	}
 	return app;
 }
 
 /*
  * Mark the entries the installed rules name as ruled, creating those that
- * do not exist yet (their room is reserved: see lg_app_capacity).
- * Caller holds lg_shared->lock exclusively.
+ * do not exist yet (their room is reserved: see lg_app_capacity), and
+ * point each entry, and star_first for '*', at its first rule (the rules
+ * of one application are adjacent, lg_rule_cmp sorting by application
+ * first).  Caller holds lg_shared->lock exclusively.
  */
 static void
 lg_apps_reserve_for_rules(void)
@@ -489,14 +457,23 @@ lg_apps_reserve_for_rules(void)
 
 	hash_seq_init(&seq, lg_apps);
 	while ((app = hash_seq_search(&seq)) != NULL)
+	{
 		app->ruled = false;
+		app->first_rule = -1;
+	}
+	lg_shared->star_first = -1;
 	for (int i = 0; i < lg_shared->nrules; i++)
 	{
 		const char *name = lg_shared->rules[i].app;
 		bool		found;
 
+		if (i > 0 && strcmp(name, lg_shared->rules[i - 1].app) == 0)
+			continue;			/* not its first rule */
 		if (strcmp(name, "*") == 0)
+		{
+			lg_shared->star_first = i;
 			continue;
+		}
 		app = hash_search(lg_apps, name, HASH_ENTER_NULL, &found);
 		if (app == NULL)
 			continue;			/* cannot happen: the room is reserved */
@@ -507,6 +484,7 @@ lg_apps_reserve_for_rules(void)
 			app->last_active = app->first_seen;
 		}
 		app->ruled = true;
+		app->first_rule = i;
 	}
 	hash_seq_init(&seq, lg_apps);
 	while ((app = hash_seq_search(&seq)) != NULL)
@@ -591,7 +569,6 @@ lg_install_rules_if(const LifeguardRule *rules, int nrules, uint64 expected)
 		if (nrules > 0)
 			memcpy(lg_shared->rules, rules, sizeof(LifeguardRule) * nrules);
 		lg_shared->nrules = nrules;
-		lg_rule_index_build_locked();
 		lg_shared->nreserving = 0;
 		for (int i = 0; i < nrules; i++)
 			if (lg_rule_reserves(&rules[i]) && strcmp(rules[i].app, "*") == 0)
@@ -690,79 +667,6 @@ lg_rule_covers(const LifeguardRule *rule, const char *app, const char *role,
 }
 
 /*
- * The hash of an application name in the rules' index.
- */
-static inline uint32
-lg_rule_name_hash(const char *app)
-{
-	return hash_bytes((const unsigned char *) app, (int) strlen(app));
-}
-
-/*
- * Rebuild the rules' index from lg_shared->rules: one entry for each
- * application that has rules, pointing to the first of them (the rules
- * of one application are adjacent, lg_rule_cmp sorting by application
- * first), found from the name's hash by linear probing.  The index has
- * at least twice as many entries as there can be rules, so there is
- * always an empty entry to end a probe.  Caller holds lg_shared->lock
- * exclusively, or is the postmaster creating shared memory.
- */
-static void
-lg_rule_index_build_locked(void)
-{
-	LifeguardRuleIndexEntry *index = lg_shared->rule_index;
-	const LifeguardRule *rules = lg_shared->rules;
-	uint32		mask = lg_shared->rule_index_mask;
-
-	for (uint32 i = 0; i <= mask; i++)
-	{
-		index[i].hash = 0;
-		index[i].first = -1;
-	}
-	for (int i = 0; i < lg_shared->nrules; i++)
-	{
-		uint32		hash;
-		uint32		pos;
-
-		if (i > 0 && strcmp(rules[i].app, rules[i - 1].app) == 0)
-			continue;
-		hash = lg_rule_name_hash(rules[i].app);
-		for (pos = hash & mask; index[pos].first >= 0; pos = (pos + 1) & mask)
-			;
-		index[pos].hash = hash;
-		index[pos].first = i;
-	}
-}
-
-/*
- * Index in lg_shared->rules of the first rule for application "app", or
- * lg_shared->nrules when it has none, so that a loop over its rules
- *
- *		for (i = lg_rule_first(app);
- *			 i < nrules && strcmp(rules[i].app, app) == 0; i++)
- *
- * sees none.  Caller holds lg_shared->lock.
- */
-int
-lg_rule_first(const char *app)
-{
-	const LifeguardRuleIndexEntry *index = lg_shared->rule_index;
-	uint32		mask = lg_shared->rule_index_mask;
-	uint32		hash = lg_rule_name_hash(app);
-
-	for (uint32 pos = hash & mask;; pos = (pos + 1) & mask)
-	{
-		int32		first = index[pos].first;
-
-		if (first < 0)
-			return lg_shared->nrules;
-		if (index[pos].hash == hash &&
-			strcmp(lg_shared->rules[first].app, app) == 0)
-			return first;
-	}
-}
-
-/*
  * Does a rule hold reserved places against other applications?
  */
 bool
@@ -775,8 +679,8 @@ lg_rule_reserves(const LifeguardRule *rule)
  * A live slot entered (delta 1) or left (-1) the scope of the rules that
  * name its application: count it there, and keep unused_reserved the sum
  * of what reserving rules still hold.  The rules of one application are
- * adjacent in the sorted array, so this costs a look in the rules' index
- * and a handful of comparisons.  Slots counting under the overflow entry
+ * adjacent in the sorted array and its entry knows where they start, so
+ * this costs a handful of comparisons.  Slots counting under the overflow entry
  * are in no named rule's scope (a name a rule names always has its own
  * entry).
  * Caller holds lg_shared->lock exclusively.
@@ -791,9 +695,9 @@ lg_rule_counts_adjust_locked(const LifeguardSlot *slot, int delta)
 	if (slot->app == NULL || slot->app == &lg_shared->overflow)
 		return;
 	app = slot->app->name;
-	if (strcmp(app, "*") == 0)
+	if (slot->app->first_rule < 0)
 		return;
-	for (int i = lg_rule_first(app);
+	for (int i = slot->app->first_rule;
 		 i < nrules && strcmp(rules[i].app, app) == 0; i++)
 	{
 		const LifeguardRule *r = &rules[i];

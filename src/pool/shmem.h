@@ -60,6 +60,8 @@ typedef struct LifeguardApp
 
 	/* table management (see lg_app_lookup) */
 	bool		ruled;			/* a quota rule names it: never evicted */
+	int32		first_rule;		/* its first rule in lg_shared->rules, -1:
+								 * none; set when the rules are installed */
 	TimestampTz last_active;	/* last login or logout counted */
 	bool		seen;			/* on lg_shared->seen_apps */
 	dlist_node	seen_node;
@@ -113,19 +115,6 @@ typedef struct LifeguardSlot
 	/* worker scratch, under the lock */
 	int			dry_run_noted;	/* recycle kind already logged in dry run */
 } LifeguardSlot;
-
-/*
- * One entry of the rules' index by application name (lg_rule_first): an
- * open-addressing table with twice as many entries as there can be rules,
- * so that finding an application's rules reads one entry or a few
- * adjacent ones, and the one rule they point to, however many rules there
- * are.  The hash spares a look at the rule of every other name on the way.
- */
-typedef struct LifeguardRuleIndexEntry
-{
-	uint32		hash;			/* lg_rule_name_hash of the application */
-	int32		first;			/* its first rule in rules[]; -1: empty */
-} LifeguardRuleIndexEntry;
 
 /*
  * A quota rule as the connect path sees it.  Names are compared as given
@@ -242,11 +231,8 @@ typedef struct LifeguardShared
 	LifeguardEvent *events;		/* lg_event_ring_size entries */
 	LifeguardSample *samples;	/* lg_history_ring_size entries */
 	LifeguardRule *rules;		/* max_quotas entries, sorted (lg_rule_cmp) */
-	LifeguardRuleIndexEntry *rule_index;	/* rule_index_mask + 1 entries:
-											 * where each application's
-											 * rules start; rebuilt with
-											 * the rules */
-	uint32		rule_index_mask;
+	int32		star_first;		/* the first '*' rule, -1: none; the
+								 * others' are in their entries */
 	int		   *reserving;		/* indexes of the '*' rules that reserve
 								 * connections (not mode off), nreserving
 								 * of them; rebuilt with the rules */
@@ -283,7 +269,6 @@ extern pg_attribute_hot void lg_slot_clear(LifeguardSlot *slot);
 extern pg_attribute_hot bool lg_rule_reserves(const LifeguardRule *rule);
 extern pg_attribute_hot bool lg_rule_covers(const LifeguardRule *rule, const char *app,
 											const char *role, const char *db);
-extern pg_attribute_hot int	lg_rule_first(const char *app);
 extern pg_attribute_hot void lg_rule_counts_adjust_locked(const LifeguardSlot *slot, int delta);
 extern void lg_rule_counts_rebuild_locked(void);
 

@@ -216,7 +216,7 @@ lg_copy_pool_row(PoolRow *row, const LifeguardApp *app, bool is_overflow)
 	row->app = *app;
 	row->is_overflow = is_overflow;
 	if (!is_overflow)
-		r = lg_rule_match(app->name, "", "");
+		r = lg_rule_match(app, "", "");
 	row->has_rule = (r >= 0);
 	if (r >= 0)
 		row->rule = lg_shared->rules[r];
@@ -362,7 +362,7 @@ lifeguard_backends_1_0(PG_FUNCTION_ARGS)
 		c->superuser = s->superuser;
 		c->memory_bytes = lg_slot_memory(s);
 		{
-			int			r = s->app ? lg_rule_match(s->app->name, s->rolname,
+			int			r = s->app ? lg_rule_match(s->app, s->rolname,
 												   s->datname) : -1;
 
 			lg_recycle_limits(r >= 0 ? &lg_shared->rules[r] : NULL, &c->lim);
@@ -811,7 +811,7 @@ lg_copy_app_stats(AppStatsRow *row, const LifeguardApp *app, bool is_overflow)
 	row->is_overflow = is_overflow;
 	row->app = *app;
 	if (!is_overflow)
-		r = lg_rule_match(app->name, "", "");
+		r = lg_rule_match(app, "", "");
 	row->has_rule = (r >= 0);
 	if (r >= 0)
 	{

@@ -393,8 +393,7 @@ lg_candidate_cmp(const void *a, const void *b)
 static const LifeguardRule *
 lg_slot_rule(LifeguardSlot *slot)
 {
-	int			r = lg_rule_match(slot->app->name, slot->rolname,
-								  slot->datname);
+	int			r = lg_rule_match(slot->app, slot->rolname, slot->datname);
 
 	return r >= 0 ? &lg_shared->rules[r] : NULL;
 }

@@ -510,10 +510,10 @@ like($e3, qr/invalid value for parameter "lifeguard.exempt_roles"/, 'a malformed
 
 #---------------------------------------------------------------------------
 # As many rules as lifeguard.max_quotas allows (128 here): a login finds
-# its application's rules through an index by name, so every application
-# must be judged by its own rule, and a name without one by the '*' rule.
-# 127 names in an index of 256 entries share entries' neighbourhoods,
-# so lookups probe past other names' entries.
+# its application's rules where its entry in the applications' table says
+# they start, set when the rules are installed, so every application must
+# be judged by its own rule among 127 side by side, and a name without one
+# by the '*' rule.
 $node->safe_psql('postgres', q{
 DELETE FROM lifeguard.quotas;
 SELECT lifeguard.set_quota('*', 3, 4);
