@@ -292,7 +292,7 @@ lg_app_evictable(void)
 	hash_seq_init(&seq, lg_apps);
 	while ((app = hash_seq_search(&seq)) != NULL)
 	{
-		if (app->ruled || app->connections > 0 || app->alert_active)
+		if (app->first_rule >= 0 || app->connections > 0 || app->alert_active)
 			continue;
 		if (best == NULL || app->last_active < best->last_active)
 			best = app;
@@ -374,7 +374,7 @@ lg_app_seen_locked(LifeguardApp *app)
 void
 lg_app_forget(LifeguardApp *app)
 {
-	if (!app->ruled)
+	if (app->first_rule < 0)
 		lg_shared->napps_unruled--;
 	if (app->seen)
 		dlist_delete(&app->seen_node);
@@ -442,11 +442,11 @@ lg_app_lookup(const char *name, bool create, bool *overflowed)
 }
 
 /*
- * Mark the entries the installed rules name as ruled, creating those that
- * do not exist yet (their room is reserved: see lg_app_capacity), and
- * point each entry, and star_first for '*', at its first rule (the rules
- * of one application are adjacent, lg_rule_cmp sorting by application
- * first).  Caller holds lg_shared->lock exclusively.
+ * Point each entry the installed rules name, and star_first for '*', at
+ * its first rule (the rules of one application are adjacent, lg_rule_cmp
+ * sorting by application first), creating the entries that do not exist
+ * yet (their room is reserved: see lg_app_capacity); every other entry
+ * gets -1.  Caller holds lg_shared->lock exclusively.
  */
 static void
 lg_apps_reserve_for_rules(void)
@@ -457,10 +457,7 @@ lg_apps_reserve_for_rules(void)
 
 	hash_seq_init(&seq, lg_apps);
 	while ((app = hash_seq_search(&seq)) != NULL)
-	{
-		app->ruled = false;
 		app->first_rule = -1;
-	}
 	lg_shared->star_first = -1;
 	for (int i = 0; i < lg_shared->nrules; i++)
 	{
@@ -483,12 +480,11 @@ lg_apps_reserve_for_rules(void)
 			app->first_seen = GetCurrentTimestamp();
 			app->last_active = app->first_seen;
 		}
-		app->ruled = true;
 		app->first_rule = i;
 	}
 	hash_seq_init(&seq, lg_apps);
 	while ((app = hash_seq_search(&seq)) != NULL)
-		if (!app->ruled)
+		if (app->first_rule < 0)
 			unruled++;
 	lg_shared->napps_unruled = unruled;
 }

@@ -59,9 +59,9 @@ typedef struct LifeguardApp
 	int64		xact_us;		/* their summed duration */
 
 	/* table management (see lg_app_lookup) */
-	bool		ruled;			/* a quota rule names it: never evicted */
 	int32		first_rule;		/* its first rule in lg_shared->rules, -1:
-								 * none; set when the rules are installed */
+								 * none; set when the rules are installed.
+								 * An entry a rule names is never evicted */
 	TimestampTz last_active;	/* last login or logout counted */
 	bool		seen;			/* on lg_shared->seen_apps */
 	dlist_node	seen_node;

@@ -513,7 +513,7 @@ lifeguard_reset_stats(PG_FUNCTION_ARGS)
 	hash_seq_init(&seq, lg_apps);
 	while ((app = hash_seq_search(&seq)) != NULL)
 	{
-		if (app->connections == 0 && !app->ruled)
+		if (app->connections == 0 && app->first_rule < 0)
 			lg_app_forget(app);
 		else
 			lg_reset_app_counters(app, now);
